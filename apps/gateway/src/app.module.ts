@@ -1,0 +1,67 @@
+import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ApiKeyStore, CatalogCache } from '@tally/catalog';
+import { EventsController, IngestService, JetStreamEventPublisher } from '@tally/ingest';
+import { connectNats, ensureStreams, natsNames, NatsHealth, type NatsConnection } from '@tally/nats';
+import { HealthModule } from '@tally/nest-kit';
+import type { Registry } from 'prom-client';
+import type { GatewayConfig } from './gateway.config';
+
+export interface GatewayDependencies {
+  nc: NatsConnection;
+  keys: ApiKeyStore;
+  catalog: CatalogCache;
+}
+
+export async function connectGatewayDependencies(config: GatewayConfig): Promise<GatewayDependencies> {
+  const names = natsNames(config.natsPrefix);
+  const nc = await connectNats(config.natsUrl, 'tally-gateway');
+  await ensureStreams(nc, names);
+  const [keys, catalog] = await Promise.all([ApiKeyStore.open(nc, names), CatalogCache.open(nc, names)]);
+  return { nc, keys, catalog };
+}
+
+class GatewayRuntime implements OnApplicationShutdown {
+  constructor(private readonly deps: GatewayDependencies) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.deps.keys.close();
+    await this.deps.catalog.close();
+    await this.deps.nc.drain();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(config: GatewayConfig, deps: GatewayDependencies, registry: Registry): DynamicModule {
+    const names = natsNames(config.natsPrefix);
+    const ingest = new IngestService(
+      deps.keys,
+      {
+        limits: (tenant) => {
+          const t = deps.catalog.getTenant(tenant);
+          return t && { latenessLimitDays: t.latenessLimitDays, rateLimitPerSecond: t.rateLimitPerSecond };
+        },
+      },
+      new JetStreamEventPublisher(deps.nc, names, config.publishTimeoutMs),
+      {
+        maxBatch: config.maxBatch,
+        maxFutureMs: config.maxFutureMs,
+        billingrailsCustomerProperty: config.billingrailsCustomerProperty,
+        defaultLimits: {
+          latenessLimitDays: config.defaultLatenessLimitDays,
+          rateLimitPerSecond: config.defaultRateLimitPerSecond,
+        },
+      },
+      registry,
+    );
+    return {
+      module: AppModule,
+      imports: [HealthModule.register(registry, () => [new NatsHealth(deps.nc)])],
+      controllers: [EventsController],
+      providers: [
+        { provide: IngestService, useValue: ingest },
+        { provide: GatewayRuntime, useFactory: () => new GatewayRuntime(deps) },
+      ],
+    };
+  }
+}

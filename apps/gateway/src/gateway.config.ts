@@ -1,0 +1,23 @@
+import { env, infraConfig, loadConfig } from '@tally/config';
+
+export const gatewayConfigSpec = {
+  port: env.port('GATEWAY_PORT', 3000),
+  host: env.string('GATEWAY_HOST', '127.0.0.1', 'interface to listen on'),
+  natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
+  natsUrl: infraConfig.natsUrl,
+  maxBatch: env.int('GATEWAY_MAX_BATCH', 1_000, 1, 10_000, 'most events in one request'),
+  bodyLimitBytes: env.int('GATEWAY_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest request body (413 above)'),
+  maxFutureMs: env.int('GATEWAY_MAX_FUTURE_MS', 5 * 60_000, 0, 86_400_000, 'how far in the future an event may be'),
+  billingrailsCustomerProperty: env.string(
+    'GATEWAY_BILLINGRAILS_CUSTOMER_PROPERTY',
+    'billingrails_account_id',
+    'Billingrails property that names the customer',
+  ),
+  defaultLatenessLimitDays: env.int('TALLY_DEFAULT_LATENESS_DAYS', 35, 1, 3650, 'lateness limit of tenants that set none'),
+  defaultRateLimitPerSecond: env.int('TALLY_DEFAULT_RATE_LIMIT', 100_000, 1, 10_000_000, 'events/s per tenant that sets none'),
+  publishTimeoutMs: env.int('GATEWAY_PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000, 'how long to wait for JetStream to ack'),
+  logLevel: infraConfig.logLevel,
+};
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+export const loadGatewayConfig = (source = process.env) => loadConfig('gateway', gatewayConfigSpec, source);

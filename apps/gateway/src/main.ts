@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { natsNames } from '@tally/nats';
+import { NatsIngressStrategy, registerBodyParsers } from '@tally/ingest';
+import { createLogger, createMetricsRegistry } from '@tally/observability';
+import { startHttpApp } from '@tally/nest-kit';
+import { AppModule, connectGatewayDependencies } from './app.module';
+import { loadGatewayConfig } from './gateway.config';
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const logger = createLogger('gateway', config.logLevel);
+  const registry = createMetricsRegistry('gateway');
+  const deps = await connectGatewayDependencies(config);
+  const names = natsNames(config.natsPrefix);
+  await startHttpApp(AppModule.register(config, deps, registry), {
+    port: config.port,
+    host: config.host,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    configure: async (app) => {
+      registerBodyParsers(app.getHttpAdapter().getInstance());
+      // NATS ingress shares the controller, and so the validation and publish path, with HTTP.
+      app.connectMicroservice(
+        { strategy: new NatsIngressStrategy(deps.nc, names.ingestSubjectAll, names.ingestQueueGroup, logger) },
+        { inheritAppConfig: true },
+      );
+      await app.startAllMicroservices();
+    },
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import { env, infraConfig, loadConfig } from '@tally/config';
+
+export const queryConfigSpec = {
+  port: env.port('QUERY_PORT', 3001),
+  host: env.string('QUERY_HOST', '127.0.0.1', 'interface to listen on'),
+  natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
+  natsUrl: infraConfig.natsUrl,
+  clickhouseUrl: infraConfig.clickhouseUrl,
+  clickhouseUser: infraConfig.clickhouseUser,
+  clickhousePassword: infraConfig.clickhousePassword,
+  clickhouseDatabase: infraConfig.clickhouseDatabase,
+  logLevel: infraConfig.logLevel,
+};
+
+export type QueryConfig = ReturnType<typeof loadQueryConfig>;
+export const loadQueryConfig = (source = process.env) => loadConfig('query', queryConfigSpec, source);

@@ -1,0 +1,104 @@
+import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CatalogCache } from '@tally/catalog';
+import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
+import {
+  BatchWriter,
+  CatalogAdmission,
+  ClickHouseEventStore,
+  JetStreamDeadLetterSink,
+  WriterLoop,
+  WriterMetrics,
+  type EventStore,
+} from '@tally/ingest';
+import { connectNats, ensureStreams, natsNames, NatsHealth, type NatsConnection } from '@tally/nats';
+import { HealthModule } from '@tally/nest-kit';
+import type { Logger } from '@tally/observability';
+import type { Registry } from 'prom-client';
+import type { WriterConfig } from './writer.config';
+
+/** Owns the writer's connections and loop, in the order they must start and stop. */
+class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly loop: WriterLoop,
+    private readonly nc: NatsConnection,
+    private readonly clickhouse: ClickHouse,
+    private readonly catalog: CatalogCache,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.loop.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+    await this.catalog.close();
+    await this.nc.drain();
+    await this.clickhouse.close();
+  }
+}
+
+export interface WriterDependencies {
+  nc: NatsConnection;
+  clickhouse: ClickHouse;
+  catalog: CatalogCache;
+}
+
+/** Connects, migrates and creates the streams before Nest starts, so a broken dependency fails boot loudly. */
+export async function connectWriterDependencies(config: WriterConfig, logger: Logger): Promise<WriterDependencies> {
+  const names = natsNames(config.natsPrefix);
+  const nc = await connectNats(config.natsUrl, 'tally-writer');
+  await ensureStreams(nc, names);
+  const clickhouse = createClickHouse({
+    url: config.clickhouseUrl,
+    username: config.clickhouseUser,
+    password: config.clickhousePassword,
+    database: config.clickhouseDatabase,
+    application: 'tally-writer',
+  });
+  await migrate(clickhouse, { logger });
+  const catalog = await CatalogCache.open(nc, names);
+  return { nc, clickhouse, catalog };
+}
+
+@Module({})
+export class AppModule {
+  static register(config: WriterConfig, deps: WriterDependencies, registry: Registry, logger: Logger): DynamicModule {
+    const names = natsNames(config.natsPrefix);
+    const metrics = new WriterMetrics(registry);
+    let store: EventStore = new ClickHouseEventStore(deps.clickhouse);
+    if (config.crashAfterInsert) store = crashAfterInsert(store, logger);
+    const writer = new BatchWriter(store, new JetStreamDeadLetterSink(deps.nc, names), new CatalogAdmission(deps.catalog));
+    const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, undefined, {
+      maxBatchBytes: config.maxBatchBytes,
+      flushIntervalMs: config.flushIntervalMs,
+      ackWaitMs: config.ackWaitMs,
+      retryMinMs: 200,
+      retryMaxMs: 10_000,
+    });
+    return {
+      module: AppModule,
+      imports: [
+        HealthModule.register(registry, () => [new NatsHealth(deps.nc), new ClickHouseHealth(deps.clickhouse)]),
+      ],
+      providers: [
+        {
+          provide: WriterRuntime,
+          useFactory: () => new WriterRuntime(loop, deps.nc, deps.clickhouse, deps.catalog),
+        },
+      ],
+    };
+  }
+}
+
+/** Test-only fault injection (WRITER_TEST_CRASH_AFTER_INSERT): the worst moment to die, stored but not acked. */
+function crashAfterInsert(store: EventStore, logger: Logger): EventStore {
+  return {
+    findExisting: (keys) => store.findExisting(keys),
+    async insert(events) {
+      await store.insert(events);
+      logger.warn({ events: events.length }, 'test fault injection: killing the writer between insert and ack');
+      process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+

@@ -1,0 +1,56 @@
+// Public API of @tally/clickhouse (Node-only: drivers, migrations, repositories).
+export {
+  ClickHouse,
+  ClickHouseHealth,
+  createClickHouse,
+  type ClickHouseConfig,
+  type QueryOptions,
+  type SelectOptions,
+} from './client';
+export {
+  ClickHouseError,
+  isClickHouseError,
+  isTransient,
+  serverCodeOf,
+  toClickHouseError,
+  type ClickHouseErrorCode,
+  type ClickHouseErrorOptions,
+} from './errors';
+export { parseJsonEachRowExact, parseJsonExact } from './exact-json';
+export {
+  MigrationError,
+  migrate,
+  migrationChecksum,
+  migrationId,
+  renderMigrations,
+  type AppliedMigration,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationLogger,
+} from './migrations';
+export {
+  SqlFragment,
+  SqlQuoteError,
+  decimal,
+  identifier,
+  isSqlFragment,
+  isValidIdentifier,
+  join,
+  literal,
+  raw,
+  sql,
+  type SqlValue,
+} from './quote';
+export {
+  EVENT_COLUMNS,
+  EventRowError,
+  FIND_IDS_CHUNK,
+  eventKey,
+  findExistingIds,
+  insertEvents,
+  serializeEventRows,
+  type EventKey,
+  type EventRow,
+} from './repositories/eventStore';
+export { MIGRATIONS, type ClusterOptions, type Migration, type SchemaOptions } from './schema';
+export { createTestDatabase, type TestDatabase } from './testing';

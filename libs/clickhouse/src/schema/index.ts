@@ -1,0 +1,7 @@
+import { migration0001 } from './0001_events';
+import type { Migration } from './ddl';
+
+export * from './ddl';
+
+/** Every migration, in version order. A new one is a new file `NNNN_<name>.ts` appended here. */
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+
+/** One configuration key: the environment variable it is read from and how it is validated. */
+export interface ConfigField<T> {
+  env: string;
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>;
+  description: string;
+}
+
+export type ConfigSpec = Record<string, ConfigField<unknown>>;
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] extends ConfigField<infer T> ? T : never };
+
+export interface ConfigIssue {
+  env: string;
+  value: string | undefined;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly app: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      `${app}: invalid configuration (${issues.length} key${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  - ${i.env}=${JSON.stringify(i.value ?? '')}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads every field of `spec` from `env` and validates all of them before failing, so an operator
+ * sees every bad key at once instead of fixing them one restart at a time.
+ */
+export function loadConfig<S extends ConfigSpec>(
+  app: string,
+  spec: S,
+  env: Record<string, string | undefined> = process.env,
+): ConfigOf<S> {
+  const issues: ConfigIssue[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(spec)) {
+    const raw = env[field.env];
+    const parsed = field.schema.safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) out[key] = parsed.data;
+    else issues.push({ env: field.env, value: raw, message: parsed.error.issues.map((i) => i.message).join('; ') });
+  }
+  if (issues.length) throw new ConfigError(app, issues);
+  return Object.freeze(out) as ConfigOf<S>;
+}
+
+const field = <T>(env: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, description: string): ConfigField<T> => ({
+  env,
+  schema,
+  description,
+});
+
+export const env = {
+  port: (name: string, fallback: number, description = 'TCP port to listen on') =>
+    field(
+      name,
+      z.coerce
+        .number({ invalid_type_error: 'must be a whole number' })
+        .int('must be a whole number')
+        .min(0, 'must be between 0 and 65535')
+        .max(65535, 'must be between 0 and 65535')
+        .default(fallback),
+      description,
+    ),
+  int: (name: string, fallback: number, min: number, max: number, description: string) =>
+    field(
+      name,
+      z.coerce
+        .number({ invalid_type_error: 'must be a whole number' })
+        .int('must be a whole number')
+        .min(min, `must be at least ${min}`)
+        .max(max, `must be at most ${max}`)
+        .default(fallback),
+      description,
+    ),
+  url: (name: string, fallback: string, protocols: string[], description: string) =>
+    field(
+      name,
+      z
+        .string()
+        .default(fallback)
+        .refine((v) => {
+          try {
+            return protocols.includes(new URL(v).protocol.replace(':', ''));
+          } catch {
+            return false;
+          }
+        }, `must be a URL with scheme ${protocols.join(' or ')}`),
+      description,
+    ),
+  string: (name: string, fallback: string, description: string) =>
+    field(name, z.string().default(fallback), description),
+  hostPort: (name: string, fallback: string, description: string) =>
+    field(
+      name,
+      z
+        .string()
+        .default(fallback)
+        .refine((v) => /^[A-Za-z0-9.\-_]+:\d{1,5}$/.test(v), 'must be host:port'),
+      description,
+    ),
+  oneOf: <T extends string>(name: string, values: readonly [T, ...T[]], fallback: T, description: string) =>
+    field(name, z.enum(values).default(fallback as never) as unknown as z.ZodType<T, z.ZodTypeDef, unknown>, description),
+  bool: (name: string, fallback: boolean, description: string) =>
+    field(
+      name,
+      z
+        .enum(['true', 'false', '1', '0'], { errorMap: () => ({ message: 'must be true or false' }) })
+        .optional()
+        .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
+      description,
+    ),
+};
+
+/** Connection settings shared by every service: one definition, so defaults never drift apart. */
+export const infraConfig = {
+  natsUrl: env.url('NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls'], 'NATS server with JetStream'),
+  clickhouseUrl: env.url('CLICKHOUSE_URL', 'http://127.0.0.1:8123', ['http', 'https'], 'ClickHouse HTTP endpoint'),
+  clickhouseUser: env.string('CLICKHOUSE_USER', 'default', 'ClickHouse user'),
+  clickhousePassword: env.string('CLICKHOUSE_PASSWORD', '', 'ClickHouse password'),
+  clickhouseDatabase: field(
+    'CLICKHOUSE_DATABASE',
+    z
+      .string()
+      .default('tally')
+      .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), 'must be a plain identifier'),
+    'ClickHouse database that holds Tally tables',
+  ),
+  temporalAddress: env.hostPort('TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend host:port'),
+  temporalNamespace: env.string('TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
+  logLevel: env.oneOf(
+    'LOG_LEVEL',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    'info',
+    'pino log level',
+  ),
+} satisfies ConfigSpec;

@@ -1,0 +1,15 @@
+export type { EventFormat, NormalizedBatch, NormalizeOptions, UsageEvent } from './types';
+export { EVENT_LIMITS, EventIssueCode, NORMALIZE_DEFAULTS } from './codes';
+export { detectFormat, formatForContentType, normalizeBatch } from './normalize';
+export { eventFingerprint, findDuplicateIdsInBatch } from './fingerprint';
+export {
+  canonicalDecimalNumber,
+  canonicalDecimalString,
+  canonicalQuantity,
+  DECIMAL_IMPRECISE,
+  DECIMAL_INVALID,
+  DECIMAL_OUT_OF_RANGE,
+} from './decimal';
+export type { CanonicalQuantityResult, DecimalError, QuantityErrorCode } from './decimal';
+export { parseRfc3339, parseTimestamp, TS_MAX_EXCLUSIVE_MS, TS_MIN_MS } from './timestamp';
+export { uuidV7 } from './uuid7';

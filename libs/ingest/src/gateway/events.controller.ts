@@ -1,0 +1,31 @@
+import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { IngestService, type IngestResponse } from './ingest.service';
+import { NATS_INGEST_PATTERN, type NatsIngressRequest } from './nats-ingress.strategy';
+
+/** HTTP and NATS drivers: decode the request, hand it to the one ingestion path. */
+@Controller('v1')
+export class EventsController {
+  constructor(@Inject(IngestService) private readonly ingest: IngestService) {}
+
+  @Post('events')
+  @HttpCode(202)
+  events(
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+    @Headers('content-type') contentType: string | undefined,
+  ): Promise<IngestResponse> {
+    return this.ingest.ingest({ authorization, contentType, body, nowMs: Date.now() });
+  }
+
+  @MessagePattern(NATS_INGEST_PATTERN)
+  natsEvents(@Payload() request: NatsIngressRequest): Promise<IngestResponse> {
+    return this.ingest.ingest({
+      authorization: request.authorization,
+      contentType: request.contentType,
+      body: request.body,
+      tenantFromSubject: request.tenant,
+      nowMs: Date.now(),
+    });
+  }
+}

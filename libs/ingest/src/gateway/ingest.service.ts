@@ -1,0 +1,147 @@
+import {
+  findDuplicateIdsInBatch,
+  normalizeBatch,
+  type EventFormat,
+  type UsageEvent,
+} from '@tally/event-schema';
+import {
+  ForbiddenError,
+  RateLimitedError,
+  TallyError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '@tally/errors';
+import type { Registry } from 'prom-client';
+import { IngestMetrics } from './ingest-metrics';
+import type { EventPublisher } from './event-publisher';
+import { TenantRateLimiter } from './rate-limiter';
+
+export type Role = 'ingest' | 'query' | 'admin';
+
+/** Port: API key → tenant and role (hashed keys, cached in memory). */
+export interface ApiKeyResolver {
+  resolve(key: string): { tenant: string; role: Role } | undefined;
+}
+
+export interface TenantLimits {
+  latenessLimitDays: number;
+  rateLimitPerSecond: number;
+}
+
+/** Port: per-tenant ingestion limits, from the catalog. */
+export interface TenantLimitsProvider {
+  limits(tenant: string): TenantLimits | undefined;
+}
+
+export interface IngestRequest {
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: unknown;
+  /** NATS ingress: the tenant named by the subject must be the key's tenant. */
+  tenantFromSubject?: string;
+  nowMs: number;
+}
+
+export interface IngestResponse {
+  accepted: number;
+  duplicates: number;
+  events: { index: number; id: string; duplicate: boolean }[];
+}
+
+export interface IngestServiceOptions {
+  maxBatch: number;
+  maxFutureMs: number;
+  billingrailsCustomerProperty: string;
+  defaultLimits: TenantLimits;
+}
+
+export const JSON_CONTENT_TYPES = [
+  'application/json',
+  'application/cloudevents+json',
+  'application/cloudevents-batch+json',
+] as const;
+
+const ROLES_ALLOWED_TO_INGEST: ReadonlySet<Role> = new Set(['ingest', 'admin']);
+
+/**
+ * The one ingestion path shared by HTTP and NATS: authenticate, rate-limit, validate the whole
+ * batch (atomic: any invalid event rejects all), publish, and answer only once JetStream has it.
+ */
+export class IngestService {
+  private readonly rateLimiter = new TenantRateLimiter();
+  private readonly metrics?: IngestMetrics;
+
+  constructor(
+    private readonly keys: ApiKeyResolver,
+    private readonly tenants: TenantLimitsProvider,
+    private readonly publisher: EventPublisher,
+    private readonly options: IngestServiceOptions,
+    registry?: Registry,
+  ) {
+    this.metrics = registry && new IngestMetrics(registry);
+  }
+
+  authenticate(authorization: string | undefined, allowed: ReadonlySet<Role>): { tenant: string; role: Role } {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    const principal = match ? this.keys.resolve(match[1]) : undefined;
+    if (!principal) throw new UnauthorizedError();
+    if (!allowed.has(principal.role)) throw new ForbiddenError(`A '${principal.role}' key cannot send events`);
+    return principal;
+  }
+
+  async ingest(request: IngestRequest): Promise<IngestResponse> {
+    const { tenant } = this.authenticate(request.authorization, ROLES_ALLOWED_TO_INGEST);
+    try {
+      const response = await this.ingestFor(tenant, request);
+      this.metrics?.accepted.inc({ tenant }, response.accepted);
+      if (response.duplicates) this.metrics?.duplicates.inc({ tenant }, response.duplicates);
+      return response;
+    } catch (error) {
+      if (this.metrics && error instanceof TallyError) {
+        if (error.details.length) for (const d of error.details) this.metrics.rejected.inc({ tenant, code: d.code });
+        else this.metrics.rejected.inc({ tenant, code: error.code });
+      }
+      throw error;
+    }
+  }
+
+  private async ingestFor(tenant: string, request: IngestRequest): Promise<IngestResponse> {
+    if (request.tenantFromSubject !== undefined && request.tenantFromSubject !== tenant) {
+      throw new ForbiddenError(`This key belongs to another tenant than '${request.tenantFromSubject}'`);
+    }
+    const format = formatOf(request.contentType);
+    const limits = this.tenants.limits(tenant) ?? this.options.defaultLimits;
+    const { events } = normalizeBatch(request.body, format, {
+      nowMs: request.nowMs,
+      maxFutureMs: this.options.maxFutureMs,
+      latenessLimitMs: limits.latenessLimitDays * 86_400_000,
+      billingrailsCustomerProperty: this.options.billingrailsCustomerProperty,
+      maxBatch: this.options.maxBatch,
+    });
+    const retryAfter = this.rateLimiter.take(tenant, events.length, limits.rateLimitPerSecond, request.nowMs);
+    if (retryAfter > 0) throw new RateLimitedError(retryAfter);
+
+    const stopTimer = this.metrics?.publishSeconds.startTimer();
+    const ack = await this.publisher.publish({ v: 1, tenant, receivedAt: request.nowMs, events });
+    stopTimer?.();
+    return answer(events, ack.duplicate);
+  }
+}
+
+function answer(events: UsageEvent[], wholeBatchDuplicate: boolean): IngestResponse {
+  const repeatedInBatch = new Set(findDuplicateIdsInBatch(events));
+  const rows = events.map((e, index) => ({
+    index,
+    id: e.id,
+    duplicate: wholeBatchDuplicate || repeatedInBatch.has(index),
+  }));
+  const duplicates = rows.filter((r) => r.duplicate).length;
+  return { accepted: events.length - duplicates, duplicates, events: rows };
+}
+
+function formatOf(contentType: string | undefined): EventFormat | 'auto' {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json' || type === '') return 'auto';
+  if (type === 'application/cloudevents+json' || type === 'application/cloudevents-batch+json') return 'cloudevents';
+  throw new UnsupportedMediaTypeError(contentType, [...JSON_CONTENT_TYPES]);
+}

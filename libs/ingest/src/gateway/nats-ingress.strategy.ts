@@ -1,0 +1,94 @@
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { BadRequestError } from '@tally/errors';
+import { toHttpError } from '@tally/nest-kit';
+import type { Logger } from '@tally/observability';
+import { isObservable, lastValueFrom } from 'rxjs';
+
+/** Pattern of the Nest handler that serves NATS ingress requests. */
+export const NATS_INGEST_PATTERN = 'tally.ingest';
+
+export interface NatsIngressRequest {
+  tenant: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: unknown;
+}
+
+/**
+ * A Nest microservice transport on nats.js v3 (Nest's built-in NATS transport has no JetStream and
+ * uses the older client). Requests on `<prefix>.ingest.<tenant>` go, in a queue group so gateways
+ * share the load, to the `@MessagePattern(NATS_INGEST_PATTERN)` handler; the reply carries the same
+ * JSON body as HTTP plus a `Tally-Status` header with the HTTP status code.
+ */
+export class NatsIngressStrategy extends Server implements CustomTransportStrategy {
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subject: string,
+    private readonly queueGroup: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  listen(callback: () => void): void {
+    const handler = this.getHandlerByPattern(NATS_INGEST_PATTERN);
+    if (!handler) throw new Error(`no @MessagePattern('${NATS_INGEST_PATTERN}') handler is registered`);
+    this.subscription = this.nc.subscribe(this.subject, {
+      queue: this.queueGroup,
+      callback: (err, msg) => {
+        if (err) {
+          this.log.error({ err }, 'NATS ingress subscription failed');
+          return;
+        }
+        void (async () => {
+          let status = 202;
+          let body: unknown;
+          let retryAfterSeconds: number | undefined;
+          try {
+            const text = msg.data.length ? msg.string() : '';
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              throw new BadRequestError('MALFORMED_JSON', 'Request body is not valid JSON');
+            }
+            const request: NatsIngressRequest = {
+              tenant: msg.subject.slice(msg.subject.lastIndexOf('.') + 1),
+              authorization: msg.headers?.get('Authorization') || undefined,
+              contentType: msg.headers?.get('Content-Type') || undefined,
+              body: parsed,
+            };
+            const result: unknown = await handler(request);
+            body = isObservable(result) ? await lastValueFrom(result) : result;
+          } catch (error) {
+            const mapped = toHttpError(error);
+            status = mapped.status;
+            body = mapped.body;
+            retryAfterSeconds = mapped.retryAfterSeconds;
+            if (status >= 500) this.log.error({ err: error }, 'NATS ingress request failed');
+          }
+          const h = natsHeaders();
+          h.set('Tally-Status', String(status));
+          if (retryAfterSeconds !== undefined) h.set('Retry-After', String(Math.ceil(retryAfterSeconds)));
+          msg.respond(JSON.stringify(body), { headers: h });
+        })();
+      },
+    });
+    callback();
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  on(): void {
+    /* no transport events to expose */
+  }
+
+  unwrap<T>(): T {
+    return this.nc as T;
+  }
+}

@@ -1,0 +1,141 @@
+import type { UsageEvent } from '@tally/event-schema';
+import { encodeBatchMessage } from '../batch-message';
+import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
+import { BatchWriter, dedupKey, type EventAdmission, type EventStore, type InboundMessage, type StoredEvent } from './batch-writer';
+
+class MemoryStore implements EventStore {
+  readonly rows = new Map<string, StoredEvent>();
+  failNextInsert = false;
+  async findExisting(keys: { tenant: string; eventId: string }[]) {
+    const found = new Map<string, string>();
+    for (const k of keys) {
+      const row = this.rows.get(dedupKey(k.tenant, k.eventId));
+      if (row) found.set(dedupKey(k.tenant, k.eventId), row.fingerprint);
+    }
+    return found;
+  }
+  async insert(events: StoredEvent[]) {
+    if (this.failNextInsert) {
+      this.failNextInsert = false;
+      throw new Error('connection refused');
+    }
+    for (const e of events) {
+      const key = dedupKey(e.tenant, e.event.id);
+      if (this.rows.has(key)) throw new Error(`test invariant: ${key} inserted twice`);
+      this.rows.set(key, e);
+    }
+  }
+  total(): string {
+    let sum = 0n;
+    for (const r of this.rows.values()) sum += BigInt(r.event.quantity);
+    return sum.toString();
+  }
+}
+
+class MemoryDeadLetters implements DeadLetterSink {
+  readonly letters: DeadLetter[] = [];
+  async publish(letters: DeadLetter[]) {
+    this.letters.push(...letters);
+  }
+}
+
+const acceptAll: EventAdmission = { check: () => undefined };
+
+const event = (id: string, quantity = '1', customer = 'c1'): UsageEvent => ({
+  id,
+  idGenerated: false,
+  ts: 1_700_000_000_123,
+  customer,
+  type: 'api_call',
+  quantity,
+  properties: { region: 'eu' },
+  source: 'test',
+  schemaVersion: '1',
+  requestId: '',
+});
+
+let seq = 0;
+const message = (tenant: string, events: UsageEvent[], deliveryCount = 1): InboundMessage => ({
+  data: encodeBatchMessage({ v: 1, tenant, receivedAt: 1_700_000_000_500, events }),
+  streamSeq: ++seq,
+  deliveryCount,
+  publishedAt: 1_700_000_000_600,
+});
+
+describe('BatchWriter', () => {
+  it('stores each event once across redelivery of the same messages', async () => {
+    const store = new MemoryStore();
+    const writer = new BatchWriter(store, new MemoryDeadLetters(), acceptAll);
+    const batch = [message('acme', [event('a', '2'), event('b', '3')]), message('acme', [event('c', '5')])];
+
+    const first = await writer.write(batch);
+    // A crash between insert and ack: JetStream delivers the same messages again.
+    const again = await writer.write(batch.map((m) => ({ ...m, deliveryCount: 2 })));
+
+    expect(first).toMatchObject({ inserted: 3, duplicates: 0, deadLettered: 0 });
+    expect(again).toMatchObject({ inserted: 0, duplicates: 3, deadLettered: 0 });
+    expect(store.total()).toBe('10');
+  });
+
+  it('drops repeats inside one batch and keeps tenants apart', async () => {
+    const store = new MemoryStore();
+    const writer = new BatchWriter(store, new MemoryDeadLetters(), acceptAll);
+    const outcome = await writer.write([
+      message('acme', [event('a'), event('a')]),
+      message('acme', [event('a')]),
+      message('globex', [event('a')]),
+    ]);
+    expect(outcome).toMatchObject({ inserted: 2, duplicates: 2 });
+    expect([...store.rows.keys()].sort()).toEqual([dedupKey('acme', 'a'), dedupKey('globex', 'a')]);
+  });
+
+  it('dead-letters a reused key with a different payload, in the batch and against the store', async () => {
+    const store = new MemoryStore();
+    const dead = new MemoryDeadLetters();
+    const writer = new BatchWriter(store, dead, acceptAll);
+    await writer.write([message('acme', [event('a', '1')])]);
+    const outcome = await writer.write([message('acme', [event('a', '7'), event('b', '1'), event('b', '9')])]);
+
+    expect(outcome).toMatchObject({ inserted: 1, deadLettered: 2 });
+    expect(dead.letters.map((l) => [l.reason, l.event?.id, l.event?.quantity])).toEqual([
+      ['IDEMPOTENCY_CONFLICT', 'b', '9'],
+      ['IDEMPOTENCY_CONFLICT', 'a', '7'],
+    ]);
+    expect(store.total()).toBe('2');
+  });
+
+  it('dead-letters undecodable messages with their raw payload and what the catalog refuses', async () => {
+    const dead = new MemoryDeadLetters();
+    const admission: EventAdmission = {
+      check: (_tenant, e) => (e.customer === 'ghost' ? { reason: 'UNKNOWN_CUSTOMER', message: 'no such customer' } : undefined),
+    };
+    const writer = new BatchWriter(new MemoryStore(), dead, admission, () => 42);
+    const garbage: InboundMessage = { data: Buffer.from('not json'), streamSeq: 99, deliveryCount: 3, publishedAt: 7 };
+    const outcome = await writer.write([garbage, message('acme', [event('a', '1', 'ghost'), event('b')])]);
+
+    expect(outcome).toMatchObject({ inserted: 1, deadLettered: 2 });
+    expect(dead.letters[0]).toEqual({
+      reason: 'UNDECODABLE',
+      message: 'payload is not JSON',
+      tenant: '_unknown',
+      event: undefined,
+      rawPayload: Buffer.from('not json').toString('base64'),
+      firstSeenAt: 7,
+      deadLetteredAt: 42,
+      deliveryCount: 3,
+      streamSeq: 99,
+    });
+    expect(dead.letters[1]).toMatchObject({ reason: 'UNKNOWN_CUSTOMER', tenant: 'acme', event: { id: 'a' } });
+  });
+
+  it('throws on a failed insert without publishing dead letters, and a retry stores everything once', async () => {
+    const store = new MemoryStore();
+    const dead = new MemoryDeadLetters();
+    const writer = new BatchWriter(store, dead, acceptAll);
+    const batch = [message('acme', [event('a'), event('b')])];
+    store.failNextInsert = true;
+    await expect(writer.write(batch)).rejects.toThrow('connection refused');
+    expect(store.rows.size).toBe(0);
+    expect(await writer.write(batch)).toMatchObject({ inserted: 2, duplicates: 0 });
+  });
+});

@@ -1,0 +1,153 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { NatsNames } from '@tally/nats';
+import type { Logger } from '@tally/observability';
+import type { BatchWriter, InboundMessage, StoredEventObserver, WriteOutcome } from './batch-writer';
+import type { WriterMetrics } from './writer-metrics';
+
+export interface WriterLoopOptions {
+  /** Flush when the pending messages reach this many bytes... */
+  maxBatchBytes: number;
+  /** ...or when the oldest pending message has waited this long. */
+  flushIntervalMs: number;
+  /** Redelivery delay for messages a dead writer did not ack. */
+  ackWaitMs: number;
+  /** Backoff bounds while the event store is failing. */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export const defaultWriterLoopOptions: WriterLoopOptions = {
+  maxBatchBytes: 8 * 1024 * 1024,
+  flushIntervalMs: 1_000,
+  ackWaitMs: 30_000,
+  retryMinMs: 200,
+  retryMaxMs: 10_000,
+};
+
+/**
+ * Pulls from the durable consumer that every writer process shares, and hands batches to the
+ * BatchWriter. It acks only after the batch was stored (and its dead letters published). While
+ * the store fails it stops pulling and retries the batch it holds, so memory stays bounded by one
+ * batch and JetStream keeps the backlog.
+ */
+export class WriterLoop {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: NatsNames,
+    private readonly writer: BatchWriter,
+    private readonly logger: Logger,
+    private readonly metrics?: WriterMetrics,
+    private readonly observer?: StoredEventObserver,
+    private readonly options: WriterLoopOptions = defaultWriterLoopOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const config = {
+      durable_name: this.names.writerConsumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: this.names.eventsSubjectAll,
+      ack_wait: nanos(this.options.ackWaitMs),
+      max_ack_pending: 20_000,
+      max_waiting: 512,
+    };
+    await jsm.consumers.add(this.names.eventsStream, config).catch(async () => {
+      await jsm.consumers.update(this.names.eventsStream, this.names.writerConsumer, {
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+      });
+    });
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in hand (stored and acked, or left unacked for redelivery), then returns. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const consumer = await jetstream(this.nc).consumers.get(this.names.eventsStream, this.names.writerConsumer);
+    while (this.running) {
+      const batch: JsMsg[] = [];
+      let bytes = 0;
+      let deadline = 0;
+      try {
+        while (this.running && bytes < this.options.maxBatchBytes) {
+          const waitMs = deadline ? deadline - Date.now() : this.options.flushIntervalMs;
+          if (waitMs <= 10) break;
+          const fetched = await consumer.fetch({
+            max_messages: 1_000,
+            max_bytes: this.options.maxBatchBytes - bytes,
+            expires: Math.max(waitMs, 50),
+          });
+          for await (const m of fetched) {
+            if (!deadline) deadline = Date.now() + this.options.flushIntervalMs;
+            batch.push(m);
+            bytes += m.data.byteLength;
+          }
+          if (!batch.length) deadline = 0; // idle: keep waiting without a flush deadline
+        }
+      } catch (error) {
+        this.logger.warn({ err: error }, 'fetch from the events stream failed; retrying');
+        await this.sleep(this.options.retryMinMs);
+      }
+      if (batch.length) await this.flush(batch);
+    }
+  }
+
+  private async flush(batch: JsMsg[]): Promise<void> {
+    const inbound: InboundMessage[] = batch.map((m) => ({
+      data: m.data,
+      streamSeq: m.seq,
+      deliveryCount: m.info.deliveryCount,
+      publishedAt: Math.floor(m.info.timestampNanos / 1e6),
+    }));
+    let delay = this.options.retryMinMs;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      let outcome: WriteOutcome;
+      try {
+        outcome = await this.writer.write(inbound);
+      } catch (error) {
+        this.metrics?.storeFailures.inc();
+        this.logger.warn({ err: error, attempt, messages: batch.length }, 'storing a batch failed; holding it and retrying');
+        // Keep the messages ours while we retry, so JetStream does not hand them to another writer.
+        for (const m of batch) m.working();
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, this.options.retryMaxMs);
+        // Even when stopping, the batch stays unacked and JetStream redelivers it later.
+        if (!this.running && attempt >= 3) return;
+        continue;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      await Promise.all(batch.map((m) => m.ackAck().catch(() => false)));
+      this.metrics?.recordBatch(outcome, seconds, batch);
+      if (this.observer && outcome.stored.length) {
+        await this.observer.stored(outcome.stored).catch((error: unknown) =>
+          this.logger.error({ err: error }, 'stored-event observer failed'),
+        );
+      }
+      return;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

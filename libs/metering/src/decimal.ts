@@ -1,0 +1,66 @@
+import { Decimal } from 'decimal.js';
+
+/**
+ * Scale of every numeric value a meter reads: the events table stores `quantity` as Decimal(38, 12),
+ * and numeric property values are converted to the same type, so sums and comparisons are exact.
+ */
+export const VALUE_SCALE = 12;
+
+/**
+ * What counts as a number in a property value: plain decimal notation that fits Decimal(38, 12), at
+ * most 26 integer and 12 fraction digits. The SQL uses the same pattern (RE2 syntax is identical), so
+ * the in-memory reference and ClickHouse agree on which events carry a value. Anything else
+ * ("1e3", "12 kg", a 13th fraction digit, an absent property) has no numeric value.
+ */
+export const NUMERIC_VALUE_SOURCE = '^-?[0-9]{1,26}(\\.[0-9]{1,12})?$';
+export const NUMERIC_VALUE = new RegExp(NUMERIC_VALUE_SOURCE);
+
+/**
+ * This library's Decimal: a private clone with pinned settings, far more precision than any
+ * Decimal(38, 12) sum needs, so `plus` and comparisons are exact.
+ */
+export const D = Decimal.clone({
+  precision: 200,
+  rounding: Decimal.ROUND_DOWN,
+  toExpNeg: -9e15,
+  toExpPos: 9e15,
+});
+export type Dec = InstanceType<typeof D>;
+
+/** Canonical text: no exponent, no trailing fraction zeros, never `-0` (what the SQL's trim produces). */
+export function decimalText(d: Dec): string {
+  return d.isZero() ? '0' : d.toFixed();
+}
+
+/**
+ * The canonical decimal text of a filter value given as a JSON number or a decimal string, or
+ * `undefined` when it is not a plain decimal that fits Decimal(38, 12).
+ */
+export function toDecimalText(value: unknown): string | undefined {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    text = String(value);
+  } else if (typeof value === 'string') {
+    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(value)) return undefined;
+    text = value;
+  } else {
+    return undefined;
+  }
+  let d: Dec;
+  try {
+    d = new D(text);
+  } catch {
+    return undefined;
+  }
+  const canonical = decimalText(d);
+  return NUMERIC_VALUE.test(canonical) ? canonical : undefined;
+}
+
+/**
+ * How a JSON number in a filter value compares with property strings: the canonical decimal text that
+ * ingestion stores for numeric properties (`1.50` → `"1.5"`, `1e21` → `"1000000000000000000000"`).
+ */
+export function numberToPropertyText(value: number): string {
+  return decimalText(new D(String(value)));
+}

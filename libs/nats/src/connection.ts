@@ -1,0 +1,25 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+export type { NatsConnection };
+
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  return connect({
+    servers: url,
+    name,
+    // Keep trying forever: a service that loses NATS must come back by itself when NATS does.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+}
+
+/** Health check: the connection is up and the server answers a round trip. */
+export class NatsHealth {
+  readonly name = 'nats';
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  async check(): Promise<void> {
+    if (this.nc.isClosed()) throw new Error('connection closed');
+    await this.nc.rtt();
+  }
+}

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from '@tally/observability';
+import { TallyExceptionFilter, toHttpError } from './tally-exception.filter';
+
+export interface HttpAppOptions {
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Largest accepted request body; Fastify answers 413 above it. */
+  bodyLimitBytes?: number;
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/** Nest's own log lines go through pino too, so a process writes one log format. */
+export function nestLogger(logger: Logger): LoggerService {
+  return {
+    log: (message: unknown, context?: string) => logger.info({ context }, String(message)),
+    error: (message: unknown, trace?: string, context?: string) => logger.error({ context, trace }, String(message)),
+    warn: (message: unknown, context?: string) => logger.warn({ context }, String(message)),
+    debug: (message: unknown, context?: string) => logger.debug({ context }, String(message)),
+    verbose: (message: unknown, context?: string) => logger.trace({ context }, String(message)),
+  };
+}
+
+/**
+ * Creates a Nest app on Fastify with Tally's error mapping, listens, and closes cleanly on SIGTERM
+ * and SIGINT (Nest's shutdown hooks drain connections and call each module's onModuleDestroy).
+ */
+export async function startHttpApp(rootModule: unknown, options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
+    logger: nestLogger(options.logger),
+    bufferLogs: false,
+  });
+  app.useGlobalFilters(new TallyExceptionFilter(options.logger));
+  // Errors raised before a route handler runs (body parsing, body limit) bypass Nest's filters:
+  // map them with the same function so every error body has one shape.
+  adapter.getInstance().setErrorHandler((error, _request, reply) => {
+    const { status, body, retryAfterSeconds } = toHttpError(error);
+    if (status >= 500) options.logger.error({ err: error }, 'request failed');
+    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
+    void reply.status(status).send(body);
+  });
+  app.enableShutdownHooks();
+  await options.configure?.(app);
+  await app.listen(options.port, options.host ?? '127.0.0.1');
+  options.logger.info({ url: await app.getUrl() }, 'listening');
+  return app;
+}
+
+export type { INestApplication, NestFastifyApplication };

@@ -1,0 +1,57 @@
+/**
+ * `@tally/pricing`: turns a plan and a period's usage into invoice line drafts.
+ *
+ * Pure: no I/O, no clock, no randomness, no Node built-ins, no side effects at import, so it is safe in
+ * Temporal workflow code. No JavaScript floats: every amount and quantity is a decimal string, computed
+ * exactly with decimal.js. See docs/pricing.md for the operator's view.
+ */
+export type {
+  BillingPeriodShare,
+  Charge,
+  ChargeKind,
+  DecimalString,
+  FlatCharge,
+  GraduatedCharge,
+  InvoiceLineDraft,
+  InvoiceLineKind,
+  MeteredCharge,
+  Money,
+  PackageCharge,
+  PerUnitCharge,
+  Plan,
+  PriceResult,
+  PricingInput,
+  Tier,
+  TierBreakdown,
+  VolumeCharge,
+} from './types';
+export { PRICING_ISSUE_CODES, PricingError, isPricingError } from './errors';
+export type { PricingErrorCode, PricingIssue, PricingIssueCode } from './errors';
+export {
+  CHARGE_KINDS,
+  MAXIMUM_ADJUSTMENT_ID,
+  MINIMUM_TRUE_UP_ID,
+  assertValidPlan,
+  assertValidPricingInput,
+  validatePlan,
+  validatePricingInput,
+} from './validate';
+export { PRORATED_AMOUNT_DECIMALS, priceUsage } from './price';
+export {
+  CURRENCY_MINOR_UNITS,
+  DEFAULT_MINOR_UNIT_EXPONENT,
+  formatMinor,
+  isCurrencyCode,
+  minorUnitExponent,
+  toMinorUnits,
+} from './currency';
+export {
+  MAX_FRACTION_DIGITS,
+  MAX_INTEGER_DIGITS,
+  addDecimals,
+  compareDecimals,
+  isDecimalString,
+  multiplyDecimals,
+  normalizeDecimal,
+  sumDecimals,
+} from './decimal';

@@ -1,0 +1,3 @@
+export * from './env';
+export * from './processes';
+export * from './tcp-proxy';

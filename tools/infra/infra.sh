@@ -1,0 +1,660 @@
+#!/usr/bin/env bash
+# Tally local infrastructure: ClickHouse, NATS (JetStream) and a Temporal dev server.
+#
+#   bash tools/infra/infra.sh up       install what is missing, start what is not running, wait until ready
+#   bash tools/infra/infra.sh status   show each component (exit 0 if all are up, 3 otherwise)
+#   bash tools/infra/infra.sh down     stop what `up` started (and nothing else)
+#   bash tools/infra/infra.sh env      print `export ...` lines for the apps
+#
+# State lives under $TALLY_DATA_DIR (default <repo>/.data): logs/ run/ (pid files) clickhouse/ nats/ temporal.db
+# A service that already answers on its port and was not started by this script is reused, never touched.
+# See tools/infra/README.md.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+
+DATA_DIR=${TALLY_DATA_DIR:-$REPO_ROOT/.data}
+case "$DATA_DIR" in /*) ;; *) DATA_DIR="$PWD/$DATA_DIR" ;; esac
+DATA_DIR=${DATA_DIR%/}
+LOG_DIR="$DATA_DIR/logs"
+RUN_DIR="$DATA_DIR/run"
+CH_DIR="$DATA_DIR/clickhouse"
+NATS_DIR="$DATA_DIR/nats"
+TEMPORAL_DB="$DATA_DIR/temporal.db"
+
+HOST=127.0.0.1
+CH_HTTP_PORT=${CLICKHOUSE_HTTP_PORT:-8123}
+CH_TCP_PORT=${CLICKHOUSE_TCP_PORT:-9000}
+NATS_PORT=${NATS_PORT:-4222}
+NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-8222}
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+
+TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal
+TEMPORAL_CLI_VERSION=v1.5.1 # later tags cannot be `go install`ed
+TEMPORAL_SEARCH_ATTRIBUTES=(TallyTenant TallyCustomer TallyPeriod TallyKind) # all Keyword
+
+CH_TIMEOUT=${TALLY_CH_TIMEOUT:-60}
+NATS_TIMEOUT=${TALLY_NATS_TIMEOUT:-30}
+TEMPORAL_TIMEOUT=${TALLY_TEMPORAL_TIMEOUT:-120}
+STOP_TIMEOUT=${TALLY_STOP_TIMEOUT:-30}
+GO_BUILD_TIMEOUT=${TALLY_GO_BUILD_TIMEOUT:-3600}
+
+export PATH="$PATH:/usr/sbin:/sbin:/usr/local/go/bin"
+
+# validate ports (VAR:NAME-USERS-SET)
+for _v in CH_HTTP_PORT:CLICKHOUSE_HTTP_PORT CH_TCP_PORT:CLICKHOUSE_TCP_PORT NATS_PORT:NATS_PORT \
+  NATS_MONITOR_PORT:NATS_MONITOR_PORT TEMPORAL_PORT:TEMPORAL_PORT TEMPORAL_UI_PORT:TEMPORAL_UI_PORT; do
+  _n=${_v%%:*}
+  _p=${!_n}
+  _min=1
+  [ "$_n" = NATS_MONITOR_PORT ] && _min=0 # 0 = no NATS monitoring
+  if ! [[ "$_p" =~ ^[0-9]{1,5}$ ]] || [ "$_p" -lt "$_min" ] || [ "$_p" -gt 65535 ]; then
+    printf '[infra] ERROR: %s=%s is not a valid port number\n' "${_v#*:}" "$_p" >&2
+    exit 2
+  fi
+done
+
+# ---------------------------------------------------------------------------- output
+
+say() { printf '[infra] %s\n' "$*"; }
+warn() { printf '[infra] WARNING: %s\n' "$*" >&2; }
+
+# die COMPONENT MESSAGE [LOGFILE]
+die() {
+  local comp=$1 msg=$2 logfile=${3:-}
+  printf '[infra] ERROR (%s): %s\n' "$comp" "$msg" >&2
+  if [ -n "$logfile" ] && [ -s "$logfile" ]; then
+    printf '[infra] --- last 25 lines of %s ---\n' "$logfile" >&2
+    tail -n 25 "$logfile" | sed 's/^/    /' >&2
+    printf '[infra] ---\n' >&2
+  fi
+  exit 1
+}
+
+# ---------------------------------------------------------------------------- helpers
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" >/dev/null 2>&1; }
+
+pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+
+# pid_alive PID: process exists and is not a zombie
+pid_alive() {
+  local pid=$1 state
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# our_pid NAME MARKER: print the pid recorded for NAME if that process is alive and its
+# command line contains MARKER (a path inside our data dir), so a recycled pid never matches.
+our_pid() {
+  local f pid
+  f=$(pid_file "$1")
+  [ -s "$f" ] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  pid_alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+  printf '%s' "$pid"
+}
+
+# drop_stale_pid NAME MARKER: remove a pid file that no longer points at our process
+drop_stale_pid() {
+  local f
+  f=$(pid_file "$1")
+  if [ -e "$f" ] && ! our_pid "$1" "$2" >/dev/null; then rm -f "$f"; fi
+}
+
+# start_bg NAME LOGFILE CMD...: start CMD in its own session (survives this shell and its
+# process group), append output to LOGFILE, record its pid in run/NAME.pid.
+start_bg() {
+  local name=$1 logfile=$2 f
+  shift 2
+  f=$(pid_file "$name")
+  rm -f "$f"
+  printf '\n===== %s: started by infra.sh at %s =====\n' "$name" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$logfile"
+  # New session (setsid) so the server survives this shell, its terminal and its process
+  # group. The inner bash writes its own pid and then execs the server, so the pid file
+  # holds the server's pid even if setsid had to fork. Every layer execs: no wrapper
+  # process stays behind, and none keeps fd 9 (the lock of this script).
+  (
+    exec 9>&- </dev/null >>"$logfile" 2>&1
+    cd "$DATA_DIR"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$f" "$@"
+  ) &
+  for _ in $(seq 1 50); do
+    [ -s "$f" ] && return 0
+    sleep 0.1
+  done
+  die "$name" "could not start (no pid recorded)" "$logfile"
+}
+
+# stop_pid NAME PID: SIGTERM, wait, SIGKILL as a last resort
+stop_pid() {
+  local name=$1 pid=$2
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((STOP_TIMEOUT * 5))); do
+    pid_alive "$pid" || return 0
+    sleep 0.2
+  done
+  warn "$name (pid $pid) did not exit within ${STOP_TIMEOUT}s, sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 25); do
+    pid_alive "$pid" || return 0
+    sleep 0.2
+  done
+  die "$name" "pid $pid is still alive after SIGKILL"
+}
+
+# wait_ready NAME TIMEOUT LOGFILE MARKER CHECK...: poll CHECK until it succeeds. If our
+# process dies meanwhile, or the timeout passes (then it is stopped), fail with the log tail.
+wait_ready() {
+  local name=$1 timeout_s=$2 logfile=$3 marker=$4 deadline pid
+  shift 4
+  deadline=$((SECONDS + timeout_s))
+  while :; do
+    if "$@"; then return 0; fi
+    if ! pid=$(our_pid "$name" "$marker"); then
+      rm -f "$(pid_file "$name")"
+      die "$name" "the server process exited during startup" "$logfile"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      stop_pid "$name" "$pid"
+      rm -f "$(pid_file "$name")"
+      die "$name" "not ready after ${timeout_s}s (stopped it again)" "$logfile"
+    fi
+    sleep 1
+  done
+}
+
+# require_free_port COMPONENT PORT WHAT
+require_free_port() {
+  if port_open "$2"; then
+    die "$1" "port $HOST:$2 ($3) is already in use by another process; free it or set a different port (see tools/infra/README.md)"
+  fi
+}
+
+# ---------------------------------------------------------------------------- installing
+
+APT_UPDATED=0
+POLICY_RC_CREATED=0
+
+cleanup() {
+  if [ "$POLICY_RC_CREATED" = 1 ]; then
+    as_root rm -f /usr/sbin/policy-rc.d || true
+  fi
+}
+trap cleanup EXIT
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif have sudo; then
+    sudo -n "$@"
+  else
+    return 1
+  fi
+}
+
+# apt_install COMPONENT PACKAGE...
+apt_install() {
+  local comp=$1 aptlog="$LOG_DIR/apt.log"
+  shift
+  have apt-get || die "$comp" "$* is not installed and apt-get is not available; install it by hand"
+  if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+    die "$comp" "$* is not installed; installing needs root (run as root or configure passwordless sudo)"
+  fi
+  # Keep the packages' maintainer scripts from starting system-wide services (they would
+  # take our ports); a policy-rc.d that already exists is left as it is.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d' &&
+      POLICY_RC_CREATED=1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then
+    say "$comp: apt-get update (log: $aptlog)"
+    as_root apt-get update >>"$aptlog" 2>&1 || die "$comp" "apt-get update failed" "$aptlog"
+    APT_UPDATED=1
+  fi
+  say "$comp: apt-get install $* (log: $aptlog)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$aptlog" 2>&1 ||
+    die "$comp" "apt-get install $* failed" "$aptlog"
+  if [ "$POLICY_RC_CREATED" = 1 ]; then
+    as_root rm -f /usr/sbin/policy-rc.d || true
+    POLICY_RC_CREATED=0
+  fi
+}
+
+ensure_prereqs() {
+  have curl || apt_install prerequisites curl
+  have setsid || die prerequisites "setsid (util-linux) is required"
+  have timeout || die prerequisites "timeout (coreutils) is required"
+}
+
+# ---------------------------------------------------------------------------- ClickHouse
+
+CH_MARKER="$CH_DIR/config.xml"
+CH_LOG="$LOG_DIR/clickhouse.log"
+
+ch_ready() {
+  [ "$(curl -sf --max-time 3 "http://$HOST:$CH_HTTP_PORT/?query=SELECT%201" 2>/dev/null)" = 1 ]
+}
+
+ch_server_bin() {
+  if have clickhouse-server; then command -v clickhouse-server; return 0; fi
+  [ -x /usr/sbin/clickhouse-server ] && { echo /usr/sbin/clickhouse-server; return 0; }
+  return 1
+}
+
+sed_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
+
+ch_render_config() {
+  local d l tmpl
+  d=$(sed_escape "$CH_DIR")
+  l=$(sed_escape "$LOG_DIR")
+  mkdir -p "$CH_DIR/tmp" "$CH_DIR/user_files" "$CH_DIR/format_schemas"
+  for tmpl in config users; do
+    sed -e "s|@@DATA_DIR@@|$d|g" -e "s|@@LOG_DIR@@|$l|g" \
+      -e "s|@@HTTP_PORT@@|$CH_HTTP_PORT|g" -e "s|@@TCP_PORT@@|$CH_TCP_PORT|g" \
+      "$SCRIPT_DIR/clickhouse/$tmpl.xml.tmpl" >"$CH_DIR/$tmpl.xml.new"
+    mv -f "$CH_DIR/$tmpl.xml.new" "$CH_DIR/$tmpl.xml"
+  done
+  # include_from target: empty, so nothing from /etc/metrika.xml leaks in
+  [ -e "$CH_DIR/metrika.xml" ] || printf '<?xml version="1.0"?>\n<yandex/>\n' >"$CH_DIR/metrika.xml"
+}
+
+ch_up() {
+  local pid bin
+  drop_stale_pid clickhouse "$CH_MARKER"
+  if pid=$(our_pid clickhouse "$CH_MARKER"); then
+    if ch_ready; then
+      say "clickhouse: already running (ours, pid $pid) at http://$HOST:$CH_HTTP_PORT"
+      return 0
+    fi
+    say "clickhouse: our server (pid $pid) is not answering yet, waiting up to ${CH_TIMEOUT}s"
+    wait_ready clickhouse "$CH_TIMEOUT" "$CH_LOG" "$CH_MARKER" ch_ready
+    say "clickhouse: ready at http://$HOST:$CH_HTTP_PORT"
+    return 0
+  fi
+  if ch_ready; then
+    say "clickhouse: reusing a server that is already running at http://$HOST:$CH_HTTP_PORT (not started by infra.sh)"
+    return 0
+  fi
+  require_free_port clickhouse "$CH_HTTP_PORT" "ClickHouse HTTP; it does not answer SELECT 1"
+  require_free_port clickhouse "$CH_TCP_PORT" "ClickHouse native TCP"
+
+  if ! bin=$(ch_server_bin) || ! have clickhouse-client; then
+    apt_install clickhouse clickhouse-server clickhouse-client
+    bin=$(ch_server_bin) || die clickhouse "clickhouse-server is still missing after apt-get install" "$LOG_DIR/apt.log"
+  fi
+
+  ch_render_config
+  say "clickhouse: starting on http://$HOST:$CH_HTTP_PORT (native $HOST:$CH_TCP_PORT), data $CH_DIR, log $CH_LOG"
+  start_bg clickhouse "$CH_LOG" "$bin" --config-file="$CH_DIR/config.xml"
+  wait_ready clickhouse "$CH_TIMEOUT" "$CH_LOG" "$CH_MARKER" ch_ready
+  say "clickhouse: ready (pid $(our_pid clickhouse "$CH_MARKER"))"
+}
+
+# ---------------------------------------------------------------------------- NATS
+
+NATS_MARKER="$NATS_DIR"
+NATS_LOG="$LOG_DIR/nats.log"
+
+# nats_info: the INFO line a NATS server sends on connect (empty if none)
+nats_info() {
+  timeout 3 bash -c "exec 3<>/dev/tcp/$HOST/$NATS_PORT && IFS= read -r -t 2 line <&3 && printf '%s\n' \"\$line\"" 2>/dev/null || true
+}
+
+nats_is_nats() { nats_info | grep -q '^INFO '; }
+
+# JetStream check through the project's own client when node_modules is there
+# (connect, jetstreamManager(), getAccountInfo()); otherwise the INFO line's "jetstream":true.
+nats_js_ok() {
+  local info
+  info=$(nats_info)
+  case "$info" in INFO*) ;; *) return 1 ;; esac
+  if have node && [ -d "$REPO_ROOT/node_modules/@nats-io/jetstream" ] && [ -d "$REPO_ROOT/node_modules/@nats-io/transport-node" ]; then
+    (cd "$REPO_ROOT" && timeout 15 node -e '
+      const { connect } = require("@nats-io/transport-node");
+      const { jetstreamManager } = require("@nats-io/jetstream");
+      (async () => {
+        const nc = await connect({ servers: process.argv[1], timeout: 3000, reconnect: false });
+        try { await (await jetstreamManager(nc, { timeout: 3000 })).getAccountInfo(); }
+        finally { await nc.close(); }
+      })().catch(() => process.exit(1));
+    ' "nats://$HOST:$NATS_PORT" >/dev/null 2>&1)
+  else
+    printf '%s' "$info" | grep -q '"jetstream":true'
+  fi
+}
+
+nats_server_bin() {
+  if have nats-server; then command -v nats-server; return 0; fi
+  [ -x /usr/sbin/nats-server ] && { echo /usr/sbin/nats-server; return 0; }
+  [ -x /usr/bin/nats-server ] && { echo /usr/bin/nats-server; return 0; }
+  return 1
+}
+
+nats_up() {
+  local pid bin monitor=()
+  drop_stale_pid nats "$NATS_MARKER"
+  if pid=$(our_pid nats "$NATS_MARKER"); then
+    if nats_js_ok; then
+      say "nats: already running (ours, pid $pid) at nats://$HOST:$NATS_PORT"
+      return 0
+    fi
+    say "nats: our server (pid $pid) is not ready yet, waiting up to ${NATS_TIMEOUT}s"
+    wait_ready nats "$NATS_TIMEOUT" "$NATS_LOG" "$NATS_MARKER" nats_js_ok
+    say "nats: ready at nats://$HOST:$NATS_PORT"
+    return 0
+  fi
+  if nats_is_nats; then
+    if nats_js_ok; then
+      say "nats: reusing a server that is already running at nats://$HOST:$NATS_PORT with JetStream (not started by infra.sh)"
+      return 0
+    fi
+    die nats "a NATS server without JetStream (or JetStream not usable) is listening on $HOST:$NATS_PORT and was not started by infra.sh; restart it with -js, or set NATS_PORT to use another port"
+  fi
+  require_free_port nats "$NATS_PORT" "NATS client port; what listens there is not NATS"
+
+  if ! bin=$(nats_server_bin); then
+    apt_install nats nats-server
+    bin=$(nats_server_bin) || die nats "nats-server is still missing after apt-get install" "$LOG_DIR/apt.log"
+  fi
+
+  if [ -n "$NATS_MONITOR_PORT" ] && [ "$NATS_MONITOR_PORT" != 0 ]; then
+    if port_open "$NATS_MONITOR_PORT"; then
+      warn "nats: monitoring port $NATS_MONITOR_PORT is in use; starting without HTTP monitoring"
+    else
+      monitor=(-m "$NATS_MONITOR_PORT")
+    fi
+  fi
+  mkdir -p "$NATS_DIR"
+  say "nats: starting on nats://$HOST:$NATS_PORT with JetStream, store $NATS_DIR, log $NATS_LOG"
+  start_bg nats "$NATS_LOG" "$bin" -a "$HOST" -p "$NATS_PORT" -js -sd "$NATS_DIR" "${monitor[@]}"
+  wait_ready nats "$NATS_TIMEOUT" "$NATS_LOG" "$NATS_MARKER" nats_js_ok
+  say "nats: ready (pid $(our_pid nats "$NATS_MARKER"))"
+}
+
+# ---------------------------------------------------------------------------- Temporal
+
+TEMPORAL_MARKER="$TEMPORAL_DB"
+TEMPORAL_LOG="$LOG_DIR/temporal.log"
+TEMPORAL_BUILD_LOG="$LOG_DIR/temporal-build.log"
+TEMPORAL_BIN=""
+
+go_bin() {
+  if have go; then command -v go; return 0; fi
+  [ -x /usr/local/go/bin/go ] && { echo /usr/local/go/bin/go; return 0; }
+  return 1
+}
+
+# find_temporal: PATH, then ~/go/bin, then wherever this machine's go installs binaries
+find_temporal() {
+  local c go gobin gopath
+  if have temporal; then command -v temporal; return 0; fi
+  c="$HOME/go/bin/temporal"
+  [ -x "$c" ] && { echo "$c"; return 0; }
+  if go=$(go_bin); then
+    gobin=$("$go" env GOBIN 2>/dev/null || true)
+    [ -n "$gobin" ] && [ -x "$gobin/temporal" ] && { echo "$gobin/temporal"; return 0; }
+    gopath=$("$go" env GOPATH 2>/dev/null || true)
+    gopath=${gopath%%:*}
+    [ -n "$gopath" ] && [ -x "$gopath/bin/temporal" ] && { echo "$gopath/bin/temporal"; return 0; }
+  fi
+  return 1
+}
+
+# pids of a `go install` of the Temporal CLI already running on this machine
+go_install_pids() { pgrep -f "go install .*github.com/temporalio/cli" 2>/dev/null || true; }
+
+wait_for_pids() {
+  local what=$1 pids=$2 start=$SECONDS p alive
+  while :; do
+    alive=""
+    for p in $pids; do pid_alive "$p" && alive="$alive $p"; done
+    [ -z "$alive" ] && return 0
+    if [ $((SECONDS - start)) -ge "$GO_BUILD_TIMEOUT" ]; then
+      die temporal "$what still running after ${GO_BUILD_TIMEOUT}s"
+    fi
+    if [ $(((SECONDS - start) % 60)) -eq 0 ] && [ "$SECONDS" -gt "$start" ]; then
+      say "temporal: ... still building ($((SECONDS - start))s)"
+    fi
+    sleep 1
+  done
+}
+
+ensure_temporal_cli() {
+  local go pids bpid
+  if TEMPORAL_BIN=$(find_temporal); then return 0; fi
+
+  pids=$(go_install_pids)
+  if [ -n "$pids" ]; then
+    say "temporal: a 'go install' of the Temporal CLI is already running (pid ${pids//$'\n'/ }); waiting for it instead of starting another"
+    wait_for_pids "the running go install" "$pids"
+    if TEMPORAL_BIN=$(find_temporal); then
+      say "temporal: CLI built: $TEMPORAL_BIN"
+      return 0
+    fi
+    warn "temporal: that go install finished without producing a temporal binary; building it now"
+  fi
+
+  go=$(go_bin) || die temporal "no temporal binary found (PATH, ~/go/bin) and no Go toolchain to build one (expected /usr/local/go/bin/go); install Go, or put the Temporal CLI $TEMPORAL_CLI_VERSION in PATH"
+  say "temporal: building the Temporal CLI $TEMPORAL_CLI_VERSION with $go (go install; this takes several minutes on a small machine; log: $TEMPORAL_BUILD_LOG)"
+  printf '\n===== go install %s@%s at %s =====\n' "$TEMPORAL_CLI_MODULE" "$TEMPORAL_CLI_VERSION" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$TEMPORAL_BUILD_LOG"
+  PATH="$PATH:$(dirname "$go")" GOFLAGS=-mod=mod "$go" install "$TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION" >>"$TEMPORAL_BUILD_LOG" 2>&1 </dev/null 9>&- &
+  bpid=$!
+  wait_for_pids "go install" "$bpid"
+  wait "$bpid" || die temporal "go install $TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION failed" "$TEMPORAL_BUILD_LOG"
+  TEMPORAL_BIN=$(find_temporal) || die temporal "go install succeeded but no temporal binary was found in ~/go/bin, GOBIN or GOPATH/bin" "$TEMPORAL_BUILD_LOG"
+  say "temporal: CLI built: $TEMPORAL_BIN"
+}
+
+# temporal_health: frontend reports SERVING. Uses the CLI when we have it, otherwise a raw
+# gRPC health check over HTTP/2 with curl (grpc.health.v1.Health/Check).
+temporal_health() {
+  if [ -n "$TEMPORAL_BIN" ]; then
+    "$TEMPORAL_BIN" operator cluster health --address "$HOST:$TEMPORAL_PORT" \
+      --command-timeout 5s --color never 2>/dev/null | grep -q SERVING
+  else
+    local svc=temporal.api.workflowservice.v1.WorkflowService
+    printf '\x00\x00\x00\x00\x31\x0a\x2f%s' "$svc" |
+      curl -s --max-time 3 --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' \
+        --data-binary @- "http://$HOST:$TEMPORAL_PORT/grpc.health.v1.Health/Check" 2>/dev/null |
+      od -An -tx1 | tr -d ' \n' | grep -q '00000000020801$'
+  fi
+}
+
+temporal_ui_ok() { curl -sf -o /dev/null --max-time 3 "http://$HOST:$TEMPORAL_UI_PORT/"; }
+
+temporal_ready() { temporal_health && temporal_ui_ok; }
+
+temporal_missing_search_attributes() {
+  local list a
+  list=$("$TEMPORAL_BIN" operator search-attribute list --address "$HOST:$TEMPORAL_PORT" --namespace default \
+    --command-timeout 10s --color never 2>/dev/null) || return 1
+  for a in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do
+    printf '%s\n' "$list" | grep -qw "$a" || printf '%s ' "$a"
+  done
+}
+
+# ensure_search_attributes: make sure the Tally* Keyword attributes exist in namespace default
+ensure_search_attributes() {
+  local missing a args=()
+  if ! missing=$(temporal_missing_search_attributes); then
+    warn "temporal: could not list search attributes; check them with: temporal operator search-attribute list"
+    return 0
+  fi
+  [ -z "$missing" ] && return 0
+  for a in $missing; do args+=(--name "$a"); done
+  say "temporal: creating search attributes: $missing(Keyword)"
+  "$TEMPORAL_BIN" operator search-attribute create --address "$HOST:$TEMPORAL_PORT" --namespace default \
+    --command-timeout 30s --color never "${args[@]}" --type Keyword >>"$TEMPORAL_LOG" 2>&1 ||
+    die temporal "could not create search attributes $missing" "$TEMPORAL_LOG"
+}
+
+temporal_up() {
+  local pid sa_args=() a
+  drop_stale_pid temporal "$TEMPORAL_MARKER"
+  if pid=$(our_pid temporal "$TEMPORAL_MARKER"); then
+    TEMPORAL_BIN=$(find_temporal || true)
+    if temporal_ready; then
+      say "temporal: already running (ours, pid $pid) at $HOST:$TEMPORAL_PORT, UI http://$HOST:$TEMPORAL_UI_PORT"
+    else
+      say "temporal: our server (pid $pid) is not ready yet, waiting up to ${TEMPORAL_TIMEOUT}s"
+      wait_ready temporal "$TEMPORAL_TIMEOUT" "$TEMPORAL_LOG" "$TEMPORAL_MARKER" temporal_ready
+      say "temporal: ready at $HOST:$TEMPORAL_PORT, UI http://$HOST:$TEMPORAL_UI_PORT"
+    fi
+    [ -n "$TEMPORAL_BIN" ] && ensure_search_attributes
+    return 0
+  fi
+  if port_open "$TEMPORAL_PORT"; then
+    TEMPORAL_BIN=$(find_temporal || true)
+    if temporal_health; then
+      say "temporal: reusing a server that is already running at $HOST:$TEMPORAL_PORT (not started by infra.sh)"
+      if [ -n "$TEMPORAL_BIN" ]; then
+        ensure_search_attributes
+      else
+        warn "temporal: no temporal CLI on this machine, cannot check the Tally* search attributes of that server"
+      fi
+      temporal_ui_ok || warn "temporal: nothing answers on the UI port http://$HOST:$TEMPORAL_UI_PORT"
+      return 0
+    fi
+    die temporal "port $HOST:$TEMPORAL_PORT is in use by a process that is not a healthy Temporal frontend (and not started by infra.sh); free it or set TEMPORAL_PORT"
+  fi
+  require_free_port temporal "$TEMPORAL_UI_PORT" "Temporal UI"
+
+  ensure_temporal_cli
+  for a in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do sa_args+=(--search-attribute "$a=Keyword"); done
+  say "temporal: starting dev server on $HOST:$TEMPORAL_PORT (UI http://$HOST:$TEMPORAL_UI_PORT), db $TEMPORAL_DB, log $TEMPORAL_LOG"
+  start_bg temporal "$TEMPORAL_LOG" "$TEMPORAL_BIN" server start-dev \
+    --db-filename "$TEMPORAL_DB" --ip "$HOST" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+    --log-level warn --color never "${sa_args[@]}"
+  wait_ready temporal "$TEMPORAL_TIMEOUT" "$TEMPORAL_LOG" "$TEMPORAL_MARKER" temporal_ready
+  ensure_search_attributes
+  say "temporal: ready (pid $(our_pid temporal "$TEMPORAL_MARKER"))"
+}
+
+# ---------------------------------------------------------------------------- commands
+
+print_env() {
+  printf '%sCLICKHOUSE_URL=http://%s:%s\n' "${1:-}" "$HOST" "$CH_HTTP_PORT"
+  printf '%sNATS_URL=nats://%s:%s\n' "${1:-}" "$HOST" "$NATS_PORT"
+  printf '%sTEMPORAL_ADDRESS=%s:%s\n' "${1:-}" "$HOST" "$TEMPORAL_PORT"
+}
+
+# take_lock: one up/down at a time (a second concurrent `up` waits instead of racing)
+take_lock() {
+  mkdir -p "$RUN_DIR"
+  if have flock; then
+    exec 9>>"$RUN_DIR/infra.sh.lock"
+    if ! flock -n 9; then
+      say "another infra.sh up/down is running; waiting for it"
+      flock -w 3600 9 || die infra "timed out waiting for $RUN_DIR/infra.sh.lock"
+    fi
+  fi
+}
+
+cmd_up() {
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  take_lock
+  ensure_prereqs
+  say "data dir: $DATA_DIR"
+  ch_up
+  nats_up
+  temporal_up
+  say "all components are up. Environment for the apps:"
+  print_env
+}
+
+# stop_component NAME MARKER PORT
+stop_component() {
+  local name=$1 marker=$2 port=$3 pid f
+  f=$(pid_file "$name")
+  if pid=$(our_pid "$name" "$marker"); then
+    say "$name: stopping pid $pid"
+    stop_pid "$name" "$pid"
+    rm -f "$f"
+    say "$name: stopped"
+  else
+    [ -e "$f" ] && rm -f "$f" && say "$name: removed a stale pid file"
+    if port_open "$port"; then
+      say "$name: running on port $port but not started by infra.sh: left alone"
+    else
+      say "$name: not running"
+    fi
+  fi
+}
+
+cmd_down() {
+  [ -d "$RUN_DIR" ] || { say "nothing to stop (no $RUN_DIR)"; return 0; }
+  take_lock
+  # reverse start order
+  stop_component temporal "$TEMPORAL_MARKER" "$TEMPORAL_PORT"
+  stop_component nats "$NATS_MARKER" "$NATS_PORT"
+  stop_component clickhouse "$CH_MARKER" "$CH_HTTP_PORT"
+}
+
+# status_line NAME OK(0/1) PID ADDRESS
+status_line() {
+  local name=$1 ok=$2 pid=$3 addr=$4 state
+  if [ "$ok" = 1 ] && [ -n "$pid" ]; then
+    state="running (ours, pid $pid)"
+  elif [ "$ok" = 1 ]; then
+    state="running (external)"
+  elif [ -n "$pid" ]; then
+    state="NOT READY (ours, pid $pid)"
+  else
+    state="stopped"
+  fi
+  printf '%-11s %-28s %s\n' "$name" "$state" "$addr"
+}
+
+cmd_status() {
+  local pid ok all=0
+  pid=$(our_pid clickhouse "$CH_MARKER" || true)
+  ok=0; ch_ready && ok=1
+  [ "$ok" = 1 ] || all=3
+  status_line clickhouse "$ok" "$pid" "http://$HOST:$CH_HTTP_PORT (native $HOST:$CH_TCP_PORT)"
+
+  pid=$(our_pid nats "$NATS_MARKER" || true)
+  ok=0; nats_js_ok && ok=1
+  [ "$ok" = 1 ] || all=3
+  if [ "$ok" = 0 ] && nats_is_nats; then
+    printf '%-11s %-28s %s\n' nats "running WITHOUT JetStream" "nats://$HOST:$NATS_PORT"
+  else
+    status_line nats "$ok" "$pid" "nats://$HOST:$NATS_PORT"
+  fi
+
+  pid=$(our_pid temporal "$TEMPORAL_MARKER" || true)
+  TEMPORAL_BIN=$(find_temporal || true)
+  ok=0; port_open "$TEMPORAL_PORT" && temporal_health && ok=1
+  [ "$ok" = 1 ] || all=3
+  local ui="UI http://$HOST:$TEMPORAL_UI_PORT"
+  [ "$ok" = 1 ] && ! temporal_ui_ok && ui="$ui (not answering)"
+  status_line temporal "$ok" "$pid" "$HOST:$TEMPORAL_PORT, $ui"
+  return "$all"
+}
+
+usage() {
+  cat <<EOF
+usage: bash tools/infra/infra.sh up|down|status|env
+  up      install missing components, start what is not running, wait until ready
+  down    stop what 'up' started (pid files in $RUN_DIR), nothing else
+  status  show each component (exit 0 if all are running, 3 otherwise)
+  env     print 'export ...' lines: eval "\$(bash tools/infra/infra.sh env)"
+EOF
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) print_env 'export ' ;;
+  -h | --help | help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac

@@ -1,0 +1,65 @@
+// Writes project.json, jest configs and tsconfig.json for every project in projects.json,
+// so that all projects share one definition of their test/integration/lint/typecheck targets.
+// Run: node tools/nx/generate-projects.js
+const fs = require('node:fs');
+const path = require('node:path');
+
+const workspace = path.resolve(__dirname, '../..');
+const projects = require('./projects.json');
+
+function write(file, content) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+for (const [name, spec] of Object.entries(projects)) {
+  const dir = path.join(workspace, spec.root);
+  const up = path.relative(dir, workspace);
+  const jestRun = (kind, config) =>
+    `jest -c ${spec.root}/${config} --passWithNoTests --json --outputFile=.reports/jest/${name}-${kind}.json`;
+  const project = {
+    name,
+    $schema: `${up}/node_modules/nx/schemas/project-schema.json`,
+    projectType: spec.type,
+    sourceRoot: spec.root === 'tools' ? 'tools' : `${spec.root}/src`,
+    tags: spec.tags,
+    targets: {
+      test: { executor: 'nx:run-commands', options: { command: jestRun('unit', 'jest.config.js') } },
+      integration: {
+        executor: 'nx:run-commands',
+        options: { command: `${jestRun('integration', 'jest.integration.config.js')} --runInBand` },
+      },
+      lint: { executor: 'nx:run-commands', options: { command: `eslint ${spec.root}` } },
+      typecheck: { executor: 'nx:run-commands', options: { command: `tsc -p ${spec.root}/tsconfig.json --noEmit` } },
+    },
+  };
+  if (spec.type === 'application' && name !== 'tools') {
+    project.targets.serve = {
+      executor: 'nx:run-commands',
+      options: { command: `node -r @swc-node/register ${spec.root}/src/main.ts` },
+    };
+  }
+  write(path.join(dir, 'project.json'), JSON.stringify(project, null, 2) + '\n');
+  write(
+    path.join(dir, 'jest.config.js'),
+    `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, 'unit');\n`,
+  );
+  write(
+    path.join(dir, 'jest.integration.config.js'),
+    `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, 'integration');\n`,
+  );
+  write(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        extends: `${up}/tsconfig.base.json`,
+        compilerOptions: { noEmit: true },
+        include: ['**/*.ts'],
+        exclude: ['node_modules'],
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
+console.log(`generated ${Object.keys(projects).length} projects`);

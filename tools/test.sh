@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# npm test: install what is missing, bring the infrastructure up, then lint, typecheck and run every
+# unit and integration test. Jest writes one JSON report per project and kind to .reports/jest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
+export SWC_NODE_PROJECT="$PWD/tsconfig.base.json"
+
+bash tools/setup.sh || exit 1
+bash tools/infra/infra.sh up || { echo "[test] infrastructure did not come up" >&2; exit 1; }
+
+rm -rf .reports/jest && mkdir -p .reports/jest
+status=0
+step() { echo; echo "=== $1"; shift; "$@" || { echo "[test] FAILED: $*" >&2; status=1; }; }
+
+step "typecheck" npx tsc -p tsconfig.json --noEmit
+step "lint" npx eslint .
+step "unit tests" npx nx run-many -t test --skipNxCache --outputStyle=stream --parallel=2
+step "integration tests" npx nx run-many -t integration --skipNxCache --outputStyle=stream --parallel=1
+echo
+node tools/ci/jest-summary.js .reports/jest
+exit $status
