@@ -43,7 +43,7 @@ GO_BUILD_TIMEOUT=${TALLY_GO_BUILD_TIMEOUT:-3600}
 
 export PATH="$PATH:/usr/sbin:/sbin:/usr/local/go/bin"
 
-# validate ports (VAR:NAME-USERS-SET)
+# validate ports (internal name:environment variable)
 for _v in CH_HTTP_PORT:CLICKHOUSE_HTTP_PORT CH_TCP_PORT:CLICKHOUSE_TCP_PORT NATS_PORT:NATS_PORT \
   NATS_MONITOR_PORT:NATS_MONITOR_PORT TEMPORAL_PORT:TEMPORAL_PORT TEMPORAL_UI_PORT:TEMPORAL_UI_PORT; do
   _n=${_v%%:*}

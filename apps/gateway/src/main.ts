@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { natsNames } from '@tally/nats';
-import { NatsIngressStrategy, registerBodyParsers } from '@tally/ingest';
+import { NatsIngressStrategy } from '@tally/ingest';
 import { createLogger, createMetricsRegistry } from '@tally/observability';
 import { startHttpApp } from '@tally/nest-kit';
 import { AppModule, connectGatewayDependencies } from './app.module';
@@ -18,7 +18,6 @@ async function main(): Promise<void> {
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     configure: async (app) => {
-      registerBodyParsers(app.getHttpAdapter().getInstance());
       // NATS ingress shares the controller, and so the validation and publish path, with HTTP.
       app.connectMicroservice(
         { strategy: new NatsIngressStrategy(deps.nc, names.ingestSubjectAll, names.ingestQueueGroup, logger) },

@@ -72,7 +72,7 @@ describe('ingestion end to end (gateway + writer on real NATS and ClickHouse)', 
     ]);
     const song = rows.find((r) => r.event_id === 'unique_event_id_12345')!;
     expect(Object.fromEntries(song.props)).toEqual({ song_id: '12345', artist: 'The Beatles', duration: '240' });
-    expect(rows[3].ts * 1000 + rows[3].ts_ms).toBe(t);
+    expect(Number(rows[3].ts) * 1000 + Number(rows[3].ts_ms)).toBe(t);
   });
 
   it('rejects a batch atomically with every bad event named, and stores none of it', async () => {

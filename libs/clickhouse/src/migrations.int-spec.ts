@@ -16,20 +16,24 @@ afterAll(async () => {
 });
 
 describe('migrate on the real server', () => {
-  it('creates the tables of 0001 and records it', async () => {
+  it('creates the tables of 0001 and 0002 and records them', async () => {
     const tables = await db.client.query<{ name: string; engine: string }>(
       sql`SELECT name, engine FROM system.tables WHERE database = ${db.database} ORDER BY name`,
     );
     expect(tables).toEqual([
+      { name: 'datapoints', engine: 'ReplacingMergeTree' },
       { name: 'event_ids', engine: 'ReplacingMergeTree' },
       { name: 'event_ids_mv', engine: 'MaterializedView' },
       { name: 'events', engine: 'MergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
     ]);
     const recorded = await db.client.query<{ version: number; name: string; applied: number }>(
-      sql`SELECT version, name, toUInt32(applied_at) > 0 AS applied FROM ${db.client.table('schema_migrations')}`,
+      sql`SELECT version, name, toUInt32(applied_at) > 0 AS applied FROM ${db.client.table('schema_migrations')} ORDER BY version`,
     );
-    expect(recorded).toEqual([{ version: 1, name: 'events', applied: 1 }]);
+    expect(recorded).toEqual([
+      { version: 1, name: 'events', applied: 1 },
+      { version: 2, name: 'datapoints', applied: 1 },
+    ]);
   });
 
   it('is a no-op the second (and third) time', async () => {

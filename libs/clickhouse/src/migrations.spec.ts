@@ -26,6 +26,15 @@ const EVENT_IDS_COLUMNS = `(
     ts DateTime('UTC')
 )`;
 
+const DATAPOINTS_COLUMNS = `(
+    tenant String,
+    dataset String,
+    timestamp DateTime('UTC'),
+    point_id String,
+    index1 String,
+${Array.from({ length: 20 }, (_, i) => `    blob${i + 1} String,\n`).join('')}${Array.from({ length: 20 }, (_, i) => `    double${i + 1} Float64,\n`).join('')}    _sample_interval UInt32
+)`;
+
 const SCHEMA_MIGRATIONS_COLUMNS = `(
     version UInt32,
     name String,
@@ -36,6 +45,9 @@ const SCHEMA_MIGRATIONS_COLUMNS = `(
 // Pinned on purpose: a change here means every deployed database reports a changed migration.
 // Edit an applied migration (or the DDL rendering) only if you really mean it; add a migration instead.
 const CHECKSUM_0001 = 'c093a4d8c71372c44c35c7a15ff28661ca929a034da42e57536aa2ea4998b14e';
+const CHECKSUM_0002 = '8127347e648b31110fe51273cc0ac865c364d1758c88f9b32f20cf1f8078dfc7';
+const DESCRIPTION_0002 =
+  'Analytics Engine data points (index1, blob1..20, double1..20, _sample_interval) per tenant and dataset';
 
 describe('renderMigrations', () => {
   it('renders the local schema exactly', () => {
@@ -68,6 +80,15 @@ TO \`tally\`.\`event_ids\`
 AS SELECT tenant, event_id, payload_hash, ts FROM \`tally\`.\`events\`;
 
 INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (1, 'events', '${CHECKSUM_0001}');
+
+-- 0002_datapoints: ${DESCRIPTION_0002}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`datapoints\`
+${DATAPOINTS_COLUMNS}
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (tenant, dataset, index1, timestamp, point_id);
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (2, 'datapoints', '${CHECKSUM_0002}');
 `,
     );
   });
@@ -110,6 +131,19 @@ TO \`billing\`.\`event_ids_local\`
 AS SELECT tenant, event_id, payload_hash, ts FROM \`billing\`.\`events_local\`;
 
 INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (1, 'events', '${CHECKSUM_0001}');
+
+-- 0002_datapoints: ${DESCRIPTION_0002}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`datapoints_local\` ON CLUSTER \`prod\`
+${DATAPOINTS_COLUMNS}
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/billing/datapoints_local', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (tenant, dataset, index1, timestamp, point_id);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`datapoints\` ON CLUSTER \`prod\`
+AS \`billing\`.\`datapoints_local\`
+ENGINE = Distributed('prod', 'billing', 'datapoints_local', cityHash64(tenant, point_id));
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (2, 'datapoints', '${CHECKSUM_0002}');
 `,
     );
   });
@@ -129,6 +163,9 @@ INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (
     );
     expect(text).toContain(
       "ENGINE = Distributed('c1', 'tally', 'event_ids_local', cityHash64(tenant, event_id));",
+    );
+    expect(text).toContain(
+      "ENGINE = Distributed('c1', 'tally', 'datapoints_local', cityHash64(tenant, point_id));",
     );
   });
 
@@ -158,10 +195,12 @@ describe('migrations', () => {
   it('are numbered 1, 2, 3, ... with the file-name id', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     expect(migrationId(MIGRATIONS[0])).toBe('0001_events');
+    expect(migrationId(MIGRATIONS[1])).toBe('0002_datapoints');
   });
 
   it('have pinned checksums that do not depend on the database or cluster', () => {
     expect(migrationChecksum(MIGRATIONS[0])).toBe(CHECKSUM_0001);
+    expect(migrationChecksum(MIGRATIONS[1])).toBe(CHECKSUM_0002);
   });
 
   it('use IF NOT EXISTS in every statement, locally and on a cluster', () => {

@@ -1,7 +1,6 @@
 export * from './batch-message';
 export * from './dead-letters/dead-letter';
 export * from './dead-letters/jetstream-dead-letters';
-export * from './gateway/body-parser';
 export * from './gateway/event-publisher';
 export * from './gateway/events.controller';
 export * from './gateway/ingest.service';

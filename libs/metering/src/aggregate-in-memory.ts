@@ -4,7 +4,15 @@
  * mirrors one in sql-parts.ts (which events carry a value, how filters treat absent properties, how
  * `latest` breaks ties, how `avg` truncates, how empty aggregates read).
  */
-import { D, type Dec, decimalText, NUMERIC_VALUE, numberToPropertyText, toDecimalText, VALUE_SCALE } from './decimal';
+import {
+  D,
+  type Dec,
+  decimalText,
+  NUMERIC_VALUE,
+  numberToPropertyText,
+  toDecimalText,
+  VALUE_SCALE,
+} from './decimal';
 import {
   type Filter,
   type FilterScalar,
@@ -42,7 +50,8 @@ function propertyText(v: FilterScalar): string {
 
 function filterDecimal(v: FilterScalar): Dec {
   const text = toDecimalText(v);
-  if (text === undefined) throw new Error(`filter value '${String(v)}' is not a decimal; validate meters first`);
+  if (text === undefined)
+    throw new Error(`filter value '${String(v)}' is not a decimal; validate meters first`);
   return new D(text);
 }
 
@@ -114,8 +123,8 @@ export function compareBytes(a: string, b: string): number {
     const x = ia.next();
     const y = ib.next();
     if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const cx = x.value.codePointAt(0)!;
-    const cy = y.value.codePointAt(0)!;
+    const cx = x.value.codePointAt(0) ?? 0;
+    const cy = y.value.codePointAt(0) ?? 0;
     if (cx !== cy) return cx < cy ? -1 : 1;
   }
 }
@@ -123,11 +132,17 @@ export function compareBytes(a: string, b: string): number {
 function hasValue(series: Series, event: MeterEvent): boolean {
   const v = series.valueProperty;
   if (series.aggregation === 'count' || v === undefined || v === QUANTITY) return true;
-  return series.aggregation === 'unique_count' ? property(event, v) !== undefined : numericValue(event, v) !== undefined;
+  return series.aggregation === 'unique_count'
+    ? property(event, v) !== undefined
+    : numericValue(event, v) !== undefined;
 }
 
 /** The events a series aggregates (event type, filters, value present); no time or customer scope. */
-function seriesEvents(series: Series, events: Iterable<MeterEvent>, extraFilters: readonly Filter[] = []): MeterEvent[] {
+function seriesEvents(
+  series: Series,
+  events: Iterable<MeterEvent>,
+  extraFilters: readonly Filter[] = [],
+): MeterEvent[] {
   const types = new Set(series.eventTypes);
   const filters = [...series.filters, ...extraFilters];
   const out: MeterEvent[] = [];
@@ -146,7 +161,9 @@ function aggregate(series: Series, events: readonly MeterEvent[]): string {
       return String(events.length);
     case 'unique_count': {
       const distinct = new Set(
-        events.map((e) => (property === QUANTITY ? decimalText(new D(e.quantity)) : propertyOrEmpty(e, property))),
+        events.map((e) =>
+          property === QUANTITY ? decimalText(new D(e.quantity)) : propertyOrEmpty(e, property),
+        ),
       );
       return String(distinct.size);
     }
@@ -210,7 +227,10 @@ export function aggregateInMemory(
  * The rows `meterQuery(params)` returns, computed from `events` (all of `params.tenant`): same
  * columns, same order, same LIMIT.
  */
-export function meterRowsInMemory(params: Omit<MeterQueryParams, 'database'>, events: Iterable<MeterEvent>): MeterRow[] {
+export function meterRowsInMemory(
+  params: Omit<MeterQueryParams, 'database'>,
+  events: Iterable<MeterEvent>,
+): MeterRow[] {
   validateMeterQueryParams(params);
   const series = resolveSeries(params.meter, params.profile);
   const from = params.from.getTime();
@@ -223,7 +243,10 @@ export function meterRowsInMemory(params: Omit<MeterQueryParams, 'database'>, ev
   const grouped = params.window !== 'none' || params.groupByCustomer || groupBy.length > 0;
   if (!grouped) return [{ value: aggregate(series, scoped) }].slice(0, params.limit);
 
-  const groups = new Map<string, { row: Omit<MeterRow, 'value'>; sortKey: Array<number | string>; events: MeterEvent[] }>();
+  const groups = new Map<
+    string,
+    { row: Omit<MeterRow, 'value'>; sortKey: Array<number | string>; events: MeterEvent[] }
+  >();
   for (const e of scoped) {
     const row: Record<string, string | number> = {};
     const sortKey: Array<number | string> = [];
@@ -256,5 +279,7 @@ export function meterRowsInMemory(params: Omit<MeterQueryParams, 'database'>, ev
     }
     return 0;
   });
-  return sorted.slice(0, params.limit).map((g) => ({ ...g.row, value: aggregate(series, g.events) }) as MeterRow);
+  return sorted
+    .slice(0, params.limit)
+    .map((g) => ({ ...g.row, value: aggregate(series, g.events) }) as MeterRow);
 }

@@ -70,10 +70,15 @@ export function validateMeterQueryParams(params: Omit<MeterQueryParams, 'databas
         `meter '${params.meter.key}' cannot be grouped by '${g}'; it allows: ${params.meter.groupBy.join(', ') || '(none)'}`,
       );
     }
-    if ((params.groupBy ?? []).indexOf(g) !== i) issues.add(`groupBy[${i}]`, 'DUPLICATE', `'${g}' appears twice`);
+    if ((params.groupBy ?? []).indexOf(g) !== i)
+      issues.add(`groupBy[${i}]`, 'DUPLICATE', `'${g}' appears twice`);
   });
   if (params.profile !== undefined && !params.meter.profiles.some((p) => p.key === params.profile)) {
-    issues.add('profile', 'UNKNOWN_PROFILE', `meter '${params.meter.key}' has no profile '${params.profile}'`);
+    issues.add(
+      'profile',
+      'UNKNOWN_PROFILE',
+      `meter '${params.meter.key}' has no profile '${params.profile}'`,
+    );
   }
   issues.throwIfAny();
 }

@@ -72,13 +72,15 @@ export const filterSchema = z
       case 'lt':
       case 'lte': {
         if (f.value === undefined) return issue('REQUIRED', `'${f.operator}' needs a value`);
-        if (Array.isArray(f.value)) return issue('VALUE_MUST_BE_SCALAR', `'${f.operator}' compares with one value`);
+        if (Array.isArray(f.value))
+          return issue('VALUE_MUST_BE_SCALAR', `'${f.operator}' compares with one value`);
         if (onQuantity || !(f.operator === 'eq' || f.operator === 'ne')) checkDecimal(f.value, 'the value');
         return;
       }
       case 'in':
       case 'not_in': {
-        if (f.value === undefined) return issue('REQUIRED', `'${f.operator}' needs a value or a list of values`);
+        if (f.value === undefined)
+          return issue('REQUIRED', `'${f.operator}' needs a value or a list of values`);
         const values = Array.isArray(f.value) ? f.value : [f.value];
         if (values.length === 0) return issue('TOO_SHORT', `'${f.operator}' needs at least one value`);
         if (values.length > MAX_IN_VALUES) return issue('TOO_LONG', `at most ${MAX_IN_VALUES} values`);
@@ -156,7 +158,13 @@ export const meterDefinitionShape = {
 
 /** Cross-field rules of a meter; exported so that the catalog's extended schema applies them too. */
 export function refineMeterDefinition(
-  m: { aggregation: Aggregation; valueProperty?: string; eventTypes: string[]; groupBy: string[]; profiles: MeterProfile[] },
+  m: {
+    aggregation: Aggregation;
+    valueProperty?: string;
+    eventTypes: string[];
+    groupBy: string[];
+    profiles: MeterProfile[];
+  },
   ctx: z.RefinementCtx,
 ): void {
   checkValueProperty(m, ctx, []);
@@ -189,7 +197,10 @@ export function refineMeterDefinition(
   });
 }
 
-export const meterDefinitionSchema = z.object(meterDefinitionShape).strict().superRefine(refineMeterDefinition);
+export const meterDefinitionSchema = z
+  .object(meterDefinitionShape)
+  .strict()
+  .superRefine(refineMeterDefinition);
 
 export type MeterDefinition = z.infer<typeof meterDefinitionSchema>;
 export type MeterDefinitionInput = z.input<typeof meterDefinitionSchema>;
@@ -232,7 +243,11 @@ export function resolveSeries(meter: MeterDefinition, profile?: string): Series 
   const p = meter.profiles.find((x) => x.key === profile);
   if (!p) {
     throw new ValidationFailedError([
-      { field: 'profile', code: 'UNKNOWN_PROFILE', message: `meter '${meter.key}' has no profile '${profile}'` },
+      {
+        field: 'profile',
+        code: 'UNKNOWN_PROFILE',
+        message: `meter '${meter.key}' has no profile '${profile}'`,
+      },
     ]);
   }
   return {

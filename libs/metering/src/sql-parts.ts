@@ -29,9 +29,11 @@ export const MAX_LIMIT = 1_000_000;
 /** Most customers one query may name in `customers`. */
 export const MAX_CUSTOMERS = 10_000;
 
-// Trailing fraction zeros (and a then-bare point) of a Decimal printed with scale 12:
-// '1.500000000000' -> '1.5', '100.000000000000' -> '100'. Only ever applied to Decimal text.
-const TRAILING_ZEROS = '\\.?0+$';
+// Trailing zeros of a Decimal's fraction, and the point if nothing is left: '1.500000000000' -> '1.5',
+// '100.000000000000' -> '100'. Only zeros after a point are touched, because modern ClickHouse may print
+// Decimals without trailing zeros already (output_format_decimal_trailing_zeros) and '100' must stay '100'.
+const TRAILING_ZEROS = '\\.0*$|(\\.[0-9]*[1-9])0+$';
+const KEEP_SIGNIFICANT = '\\1';
 
 /** `properties.value[indexOf(properties.key, '<name>')]`: the property's value, '' when absent. */
 export function propertyValue<F extends SqlText>(q: Quoter<F>, name: string): F {
@@ -65,7 +67,11 @@ function decimalValue<F extends SqlText>(q: Quoter<F>, v: FilterScalar): F {
 }
 
 function invalidDecimal(v: unknown): FieldIssue {
-  return { field: 'filters', code: 'INVALID_DECIMAL', message: `'${String(v)}' is not a decimal fitting Decimal(38, 12)` };
+  return {
+    field: 'filters',
+    code: 'INVALID_DECIMAL',
+    message: `'${String(v)}' is not a decimal fitting Decimal(38, 12)`,
+  };
 }
 
 /** How string operators see a filter value: strings as given, numbers as ingestion stores them. */
@@ -91,14 +97,19 @@ export function filterCondition<F extends SqlText>(q: Quoter<F>, filter: Filter)
     case 'eq':
     case 'in': {
       const texts = values.map(propertyText);
-      const test = texts.length === 1 && filter.operator === 'eq' ? q.sql`${p} = ${texts[0]}` : q.sql`${p} IN (${q.join(texts)})`;
+      const test =
+        texts.length === 1 && filter.operator === 'eq'
+          ? q.sql`${p} = ${texts[0]}`
+          : q.sql`${p} IN (${q.join(texts)})`;
       return texts.includes('') ? q.sql`(${hasProperty(q, name)} AND ${test})` : test;
     }
     case 'ne':
     case 'not_in': {
       const texts = values.map(propertyText);
       const test =
-        texts.length === 1 && filter.operator === 'ne' ? q.sql`${p} != ${texts[0]}` : q.sql`${p} NOT IN (${q.join(texts)})`;
+        texts.length === 1 && filter.operator === 'ne'
+          ? q.sql`${p} != ${texts[0]}`
+          : q.sql`${p} NOT IN (${q.join(texts)})`;
       return texts.includes('') ? q.sql`(NOT ${hasProperty(q, name)} OR ${test})` : test;
     }
     case 'gt':
@@ -109,7 +120,12 @@ export function filterCondition<F extends SqlText>(q: Quoter<F>, filter: Filter)
   }
 }
 
-function compare<F extends SqlText>(q: Quoter<F>, left: F, op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne', right: F): F {
+function compare<F extends SqlText>(
+  q: Quoter<F>,
+  left: F,
+  op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne',
+  right: F,
+): F {
   switch (op) {
     case 'gt':
       return q.sql`${left} > ${right}`;
@@ -127,7 +143,11 @@ function compare<F extends SqlText>(q: Quoter<F>, left: F, op: 'gt' | 'gte' | 'l
 }
 
 /** Filters on "quantity" compare the Decimal column numerically, whatever the operator. */
-function quantityCondition<F extends SqlText>(q: Quoter<F>, operator: Filter['operator'], values: FilterScalar[]): F {
+function quantityCondition<F extends SqlText>(
+  q: Quoter<F>,
+  operator: Filter['operator'],
+  values: FilterScalar[],
+): F {
   const column = q.sql`quantity`;
   switch (operator) {
     case 'exists':
@@ -158,7 +178,9 @@ export function aggregateExpression<F extends SqlText>(q: Quoter<F>, series: Ser
     case 'count':
       return q.sql`count()`;
     case 'unique_count':
-      return property === QUANTITY ? q.sql`uniqExact(quantity)` : q.sql`uniqExact(${propertyValue(q, property)})`;
+      return property === QUANTITY
+        ? q.sql`uniqExact(quantity)`
+        : q.sql`uniqExact(${propertyValue(q, property)})`;
     case 'sum':
       return q.sql`sum(${numericValue(q, property)})`;
     case 'max':
@@ -181,14 +203,23 @@ export function aggregateExpression<F extends SqlText>(q: Quoter<F>, series: Ser
 export function aggregateText<F extends SqlText>(q: Quoter<F>, series: Series): F {
   const agg = aggregateExpression(q, series);
   if (series.aggregation === 'count' || series.aggregation === 'unique_count') return q.sql`toString(${agg})`;
-  return q.sql`replaceRegexpOne(toString(${agg}), ${TRAILING_ZEROS}, '')`;
+  return trimDecimalText(q, q.sql`toString(${agg})`);
+}
+
+/** Decimal text without trailing fraction zeros (see TRAILING_ZEROS). */
+export function trimDecimalText<F extends SqlText>(q: Quoter<F>, text: F): F {
+  return q.sql`replaceRegexpOne(${text}, ${TRAILING_ZEROS}, ${KEEP_SIGNIFICANT})`;
 }
 
 /**
  * Start of the event's window as epoch seconds (UInt32), computed in `timeZone`. Months start on the
  * first local day (`toStartOfMonth` yields a Date, turned back into that day's first instant).
  */
-export function windowStart<F extends SqlText>(q: Quoter<F>, window: Exclude<WindowSize, 'none'>, timeZone: string): F {
+export function windowStart<F extends SqlText>(
+  q: Quoter<F>,
+  window: Exclude<WindowSize, 'none'>,
+  timeZone: string,
+): F {
   switch (window) {
     case 'minute':
       return q.sql`toUInt32(toStartOfMinute(ts))`;
@@ -248,7 +279,11 @@ export class ParamIssues {
         return false;
       }
       if (d.getTime() % 1000 !== 0) {
-        this.add(field, 'TIME_NOT_WHOLE_SECOND', `${field} must be a whole second (events are stored per second plus ms)`);
+        this.add(
+          field,
+          'TIME_NOT_WHOLE_SECOND',
+          `${field} must be a whole second (events are stored per second plus ms)`,
+        );
         return false;
       }
       return true;
@@ -263,7 +298,8 @@ export class ParamIssues {
   }
 
   tenant(tenant: string): void {
-    if (typeof tenant !== 'string' || tenant.length === 0) this.add('tenant', 'REQUIRED', 'tenant is required');
+    if (typeof tenant !== 'string' || tenant.length === 0)
+      this.add('tenant', 'REQUIRED', 'tenant is required');
   }
 
   limit(limit: number): void {
@@ -274,8 +310,10 @@ export class ParamIssues {
 
   customers(customers: readonly string[] | undefined): void {
     if (customers === undefined) return;
-    if (customers.length === 0) this.add('customers', 'TOO_SHORT', 'customers, when given, must name at least one customer');
-    if (customers.length > MAX_CUSTOMERS) this.add('customers', 'TOO_LONG', `at most ${MAX_CUSTOMERS} customers`);
+    if (customers.length === 0)
+      this.add('customers', 'TOO_SHORT', 'customers, when given, must name at least one customer');
+    if (customers.length > MAX_CUSTOMERS)
+      this.add('customers', 'TOO_LONG', `at most ${MAX_CUSTOMERS} customers`);
     customers.forEach((c, i) => {
       if (typeof c !== 'string') this.add(`customers[${i}]`, 'INVALID_TYPE', 'customer ids are strings');
     });

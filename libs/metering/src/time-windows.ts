@@ -84,7 +84,11 @@ export function startOfLocalDate(year: number, month: number, day: number, timeZ
 }
 
 /** Start of the window containing `epochSeconds`, in epoch seconds (what the SQL's `window_start` holds). */
-export function windowStartOf(window: Exclude<WindowSize, 'none'>, epochSeconds: number, timeZone: string): number {
+export function windowStartOf(
+  window: Exclude<WindowSize, 'none'>,
+  epochSeconds: number,
+  timeZone: string,
+): number {
   switch (window) {
     case 'minute':
       return Math.floor(epochSeconds / 60) * 60;

@@ -31,7 +31,11 @@ export function topCustomers<F extends SqlText>(q: Quoter<F>, params: TopCustome
   issues.limit(params.limit);
   issues.filters(params.extraFilters);
   if (params.profile !== undefined && !params.meter.profiles.some((p) => p.key === params.profile)) {
-    issues.add('profile', 'UNKNOWN_PROFILE', `meter '${params.meter.key}' has no profile '${params.profile}'`);
+    issues.add(
+      'profile',
+      'UNKNOWN_PROFILE',
+      `meter '${params.meter.key}' has no profile '${params.profile}'`,
+    );
   }
   issues.throwIfAny();
 

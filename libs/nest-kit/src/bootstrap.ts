@@ -3,7 +3,8 @@ import { type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from '@tally/observability';
-import { TallyExceptionFilter, toHttpError } from './tally-exception.filter';
+import { registerBodyParsers } from './body-parser';
+import { TallyExceptionFilter } from './tally-exception.filter';
 
 export interface HttpAppOptions {
   port: number;
@@ -34,16 +35,11 @@ export async function startHttpApp(rootModule: unknown, options: HttpAppOptions)
   const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
     logger: nestLogger(options.logger),
     bufferLogs: false,
+    // Tally's own parser (below) replaces Nest's, so every body error has Tally's error shape.
+    bodyParser: false,
   });
+  registerBodyParsers(adapter.getInstance());
   app.useGlobalFilters(new TallyExceptionFilter(options.logger));
-  // Errors raised before a route handler runs (body parsing, body limit) bypass Nest's filters:
-  // map them with the same function so every error body has one shape.
-  adapter.getInstance().setErrorHandler((error, _request, reply) => {
-    const { status, body, retryAfterSeconds } = toHttpError(error);
-    if (status >= 500) options.logger.error({ err: error }, 'request failed');
-    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
-    void reply.status(status).send(body);
-  });
   app.enableShutdownHooks();
   await options.configure?.(app);
   await app.listen(options.port, options.host ?? '127.0.0.1');

@@ -1,3 +1,4 @@
 export * from './bootstrap';
 export * from './health';
 export * from './tally-exception.filter';
+export * from './body-parser';

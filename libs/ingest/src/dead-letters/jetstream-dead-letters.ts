@@ -53,7 +53,7 @@ export async function listDeadLetters(
   if (!info || pending === 0 || (options.fromSeq ?? 1) > info.state.last_seq) return { letters: [], nextSeq: undefined };
 
   const consumer = await jetstream(nc).consumers.get(names.deadLetterStream, {
-    filter_subjects: [subject],
+    filter_subjects: subject,
     ...(options.fromSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.fromSeq } : {}),
   });
   const letters: StoredDeadLetter[] = [];

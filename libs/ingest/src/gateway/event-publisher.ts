@@ -31,7 +31,7 @@ export class JetStreamEventPublisher implements EventPublisher {
   private readonly js: JetStreamClient;
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly names: NatsNames,
     private readonly timeoutMs = 5_000,
   ) {
@@ -40,11 +40,21 @@ export class JetStreamEventPublisher implements EventPublisher {
 
   async publish(batch: IngestBatchMessage): Promise<PublishAck> {
     try {
-      const ack = await this.js.publish(this.names.eventsSubject(batch.tenant), encodeBatchMessage(batch), {
-        msgID: batchMessageId(batch),
-        timeout: this.timeoutMs,
-      });
-      return { duplicate: ack.duplicate, seq: ack.seq };
+      const parts = splitToFit(batch, this.nc.info?.max_payload ?? 1024 * 1024);
+      const id = batchMessageId(batch);
+      // Parts go out one after the other with deterministic ids: if one fails the client retries
+      // the request, and JetStream drops the parts it already has.
+      let duplicate = true;
+      let seq = 0;
+      for (const [i, part] of parts.entries()) {
+        const ack = await this.js.publish(this.names.eventsSubject(batch.tenant), part, {
+          msgID: parts.length === 1 ? id : `${id}:${i}`,
+          timeout: this.timeoutMs,
+        });
+        duplicate &&= ack.duplicate;
+        seq = ack.seq;
+      }
+      return { duplicate, seq };
     } catch (error) {
       // Whatever the cause (no responders, timeout, stream full, disconnected), the batch is not
       // durable: the client must retry, and nothing was acknowledged.
@@ -57,4 +67,16 @@ export class JetStreamEventPublisher implements EventPublisher {
       );
     }
   }
+}
+
+/** Encodes a batch as one message, or several when it exceeds the server's max_payload. */
+export function splitToFit(batch: IngestBatchMessage, maxPayload: number): Uint8Array[] {
+  const encoded = encodeBatchMessage(batch);
+  // Headers and the msg id ride along; keep a margin below the limit.
+  if (encoded.byteLength <= maxPayload - 4096 || batch.events.length <= 1) return [encoded];
+  const middle = Math.ceil(batch.events.length / 2);
+  return [
+    ...splitToFit({ ...batch, events: batch.events.slice(0, middle) }, maxPayload),
+    ...splitToFit({ ...batch, events: batch.events.slice(middle) }, maxPayload),
+  ];
 }

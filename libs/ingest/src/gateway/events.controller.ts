@@ -1,7 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IngestService, type IngestResponse } from './ingest.service';
-import { NATS_INGEST_PATTERN, type NatsIngressRequest } from './nats-ingress.strategy';
+import { toHttpError } from '@tally/nest-kit';
+import { NATS_INGEST_PATTERN, type NatsIngressReply, type NatsIngressRequest } from './nats-ingress.strategy';
 
 /** HTTP and NATS drivers: decode the request, hand it to the one ingestion path. */
 @Controller('v1')
@@ -18,14 +19,20 @@ export class EventsController {
     return this.ingest.ingest({ authorization, contentType, body, nowMs: Date.now() });
   }
 
+  /** Answers with an envelope: Nest's RPC layer would replace a thrown TallyError by a generic error. */
   @MessagePattern(NATS_INGEST_PATTERN)
-  natsEvents(@Payload() request: NatsIngressRequest): Promise<IngestResponse> {
-    return this.ingest.ingest({
-      authorization: request.authorization,
-      contentType: request.contentType,
-      body: request.body,
-      tenantFromSubject: request.tenant,
-      nowMs: Date.now(),
-    });
+  async natsEvents(@Payload() request: NatsIngressRequest): Promise<NatsIngressReply> {
+    try {
+      const body = await this.ingest.ingest({
+        authorization: request.authorization,
+        contentType: request.contentType,
+        body: request.body,
+        tenantFromSubject: request.tenant,
+        nowMs: Date.now(),
+      });
+      return { status: 202, body };
+    } catch (error) {
+      return toHttpError(error);
+    }
   }
 }

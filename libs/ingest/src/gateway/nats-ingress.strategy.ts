@@ -15,6 +15,13 @@ export interface NatsIngressRequest {
   body: unknown;
 }
 
+/** What the handler returns: the HTTP status and body the request would have had over HTTP. */
+export interface NatsIngressReply {
+  status: number;
+  body: unknown;
+  retryAfterSeconds?: number;
+}
+
 /**
  * A Nest microservice transport on nats.js v3 (Nest's built-in NATS transport has no JetStream and
  * uses the older client). Requests on `<prefix>.ingest.<tenant>` go, in a queue group so gateways
@@ -62,7 +69,10 @@ export class NatsIngressStrategy extends Server implements CustomTransportStrate
               body: parsed,
             };
             const result: unknown = await handler(request);
-            body = isObservable(result) ? await lastValueFrom(result) : result;
+            const reply = (isObservable(result) ? await lastValueFrom(result) : result) as NatsIngressReply;
+            status = reply.status;
+            body = reply.body;
+            retryAfterSeconds = reply.retryAfterSeconds;
           } catch (error) {
             const mapped = toHttpError(error);
             status = mapped.status;

@@ -18,6 +18,10 @@ export interface WriterLoopOptions {
   retryMaxMs: number;
 }
 
+/** How often an idle loop wakes up to notice stop(). */
+const IDLE_POLL_MS = 250;
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
 export const defaultWriterLoopOptions: WriterLoopOptions = {
   maxBatchBytes: 8 * 1024 * 1024,
   flushIntervalMs: 1_000,
@@ -77,31 +81,37 @@ export class WriterLoop {
 
   private async run(): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(this.names.eventsStream, this.names.writerConsumer);
-    while (this.running) {
-      const batch: JsMsg[] = [];
-      let bytes = 0;
-      let deadline = 0;
-      try {
-        while (this.running && bytes < this.options.maxBatchBytes) {
-          const waitMs = deadline ? deadline - Date.now() : this.options.flushIntervalMs;
-          if (waitMs <= 10) break;
-          const fetched = await consumer.fetch({
-            max_messages: 1_000,
-            max_bytes: this.options.maxBatchBytes - bytes,
-            expires: Math.max(waitMs, 50),
-          });
-          for await (const m of fetched) {
-            if (!deadline) deadline = Date.now() + this.options.flushIntervalMs;
-            batch.push(m);
-            bytes += m.data.byteLength;
-          }
-          if (!batch.length) deadline = 0; // idle: keep waiting without a flush deadline
+    // consume() keeps a bounded buffer of pulled messages (max_bytes); while a flush is in progress
+    // (or retrying) the buffer fills and pulling stops, so memory stays bounded.
+    const messages = await consumer.consume({ max_bytes: this.options.maxBatchBytes * 2 });
+    const iterator = messages[Symbol.asyncIterator]();
+    let pending: Promise<IteratorResult<JsMsg>> | undefined;
+    let batch: JsMsg[] = [];
+    let bytes = 0;
+    let deadline = 0;
+    try {
+      while (this.running) {
+        pending ??= iterator.next();
+        const waitMs = batch.length ? Math.max(0, deadline - Date.now()) : IDLE_POLL_MS;
+        const timer = this.timer(waitMs);
+        const next = await Promise.race([pending, timer.elapsed.then((): typeof TIMED_OUT => TIMED_OUT)]);
+        timer.cancel();
+        if (next !== TIMED_OUT) {
+          pending = undefined;
+          if (next.done) break;
+          if (!batch.length) deadline = Date.now() + this.options.flushIntervalMs;
+          batch.push(next.value);
+          bytes += next.value.data.byteLength;
         }
-      } catch (error) {
-        this.logger.warn({ err: error }, 'fetch from the events stream failed; retrying');
-        await this.sleep(this.options.retryMinMs);
+        const due = batch.length > 0 && (bytes >= this.options.maxBatchBytes || Date.now() >= deadline);
+        if (due || (!this.running && batch.length)) {
+          await this.flush(batch);
+          batch = [];
+          bytes = 0;
+        }
       }
-      if (batch.length) await this.flush(batch);
+    } finally {
+      await messages.close().catch(() => undefined);
     }
   }
 
@@ -139,6 +149,20 @@ export class WriterLoop {
       }
       return;
     }
+  }
+
+  /** A wait that stop() can cut short and that the caller cancels when something else won the race. */
+  private timer(ms: number): { elapsed: Promise<void>; cancel: () => void } {
+    let cancel = () => {};
+    const elapsed = new Promise<void>((resolve) => {
+      const handle = setTimeout(resolve, ms);
+      cancel = () => clearTimeout(handle);
+      this.wake = () => {
+        clearTimeout(handle);
+        resolve();
+      };
+    });
+    return { elapsed, cancel };
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,0 +1,37 @@
+# One image for every Tally service; the build arg APP (or the env var APP at run time)
+# chooses which app starts:
+#
+#   docker build --build-arg APP=gateway -t tally-gateway .
+#   docker run --rm -e APP=query -e QUERY_HOST=0.0.0.0 -p 3001:3001 tally-gateway   # same image, other app
+#
+# APP is one of: gateway, query, writer, billing-worker (see apps/).
+# Used by docker-compose.yml; local development and the tests use tools/infra/infra.sh instead.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+ENV NX_DAEMON=false \
+    NX_NO_CLOUD=true \
+    npm_config_update_notifier=false
+
+# Dependencies first, so the layer is reused while only sources change.
+# devDependencies are needed at run time: the apps run from TypeScript through @swc-node/register.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+
+# The repository (see .dockerignore: no node_modules, .data, .git, build output).
+COPY . .
+
+ARG APP=gateway
+ENV APP=${APP} \
+    NODE_ENV=production \
+    SWC_NODE_PROJECT=/app/tsconfig.base.json
+
+# gateway 3000, query 3001, writer 3002, billing-worker 3003 (health endpoint)
+EXPOSE 3000 3001 3002 3003
+
+# GET /health on the app's port: <APP>_PORT (e.g. BILLING_WORKER_PORT), else the app's default
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
+  CMD node -e "const a=process.env.APP,d={gateway:3000,query:3001,writer:3002,'billing-worker':3003}[a],p=process.env[a.toUpperCase().replace(/-/g,'_')+'_PORT']||d;fetch('http://127.0.0.1:'+p+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+
+USER node
+CMD ["sh", "-c", "exec node -r @swc-node/register \"apps/${APP}/src/main.ts\""]

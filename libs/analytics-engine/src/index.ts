@@ -1,0 +1,52 @@
+// Public API of @tally/analytics-engine: Cloudflare Workers Analytics Engine compatibility (data
+// points, equitable sampling, the SQL API dialect). Pure: no I/O, no clock, no driver; the SQL is
+// quoted by the injected quoter (pass @tally/clickhouse's `literal` and `identifier`).
+export { DATAPOINT_DEFAULTS, DATAPOINT_LIMITS, DataPointIssueCode } from './codes';
+export {
+  BLOB_COLUMNS,
+  DATAPOINT_COLUMNS,
+  DOUBLE_COLUMNS,
+  assertDatasetName,
+  formatDateTimeUtc,
+  isValidDatasetName,
+  normalizeDataPoints,
+  toStorageRows,
+  type BlobColumn,
+  type DataPointInput,
+  type DataPointRow,
+  type DataPointStorageRow,
+  type DoubleColumn,
+  type NormalizeDataPointsOptions,
+} from './datapoints';
+export { EquitableSampler, seededRandom, type EquitableSamplerOptions, type SampledPoint } from './sampler';
+export type {
+  BinaryOperator,
+  Expr,
+  IntervalUnit,
+  OrderItem,
+  OutputFormat,
+  SelectItem,
+  SelectStatement,
+  ShowTablesStatement,
+  Statement,
+  TableRef,
+} from './sql/ast';
+export {
+  AnalyticsSqlError,
+  AnalyticsSqlErrorCode,
+  isAnalyticsSqlError,
+  type SourcePosition,
+} from './sql/errors';
+export { EMITTED_FUNCTION_NAMES, FUNCTIONS, type FunctionSpec } from './sql/functions';
+export { parseAnalyticsSql, type ParseOptions } from './sql/parser';
+export {
+  ANALYTICS_SQL_DEFAULTS,
+  DATASET_COLUMNS,
+  compileAnalyticsSql,
+  rewriteAnalyticsSql,
+  type AnalyticsQuerySettings,
+  type AnalyticsSqlPlan,
+  type RewriteOptions,
+  type SqlQuoter,
+} from './sql/rewrite';
+export { tokenize, type Token, type TokenType } from './sql/tokenizer';

@@ -1,0 +1,157 @@
+import type { KvWatchEntry } from '@nats-io/kv';
+import type { NatsConnection, NatsNames } from '@tally/nats';
+import type { Customer, Meter, Tenant } from './entities';
+import { parseCatalogKey } from './keys';
+import { openBucket } from './kv';
+import { KvWatcher, type KvWatcherOptions } from './kv-watcher';
+
+/** One change seen by the cache. `value` is undefined when the entity was deleted. */
+export type CatalogChange =
+  | { kind: 'tenant'; tenant: string; id: string; value?: Tenant; revision: number }
+  | { kind: 'customer'; tenant: string; id: string; value?: Customer; revision: number }
+  | { kind: 'meter'; tenant: string; id: string; value?: Meter; revision: number };
+
+export type CatalogCacheOptions = Pick<KvWatcherOptions, 'onError'>;
+
+/**
+ * An in-memory copy of the catalog's tenants, customers and meters, kept current by a watch on the
+ * bucket, so that hot paths (the gateway's rate limits, the writer's known-customer check, the query
+ * service's meter lookups) read synchronously and pick up changes without a restart. Changes made
+ * anywhere show up here typically within milliseconds. Plans, subscriptions and alert rules are read
+ * from `CatalogStore` when needed.
+ */
+export class CatalogCache {
+  private readonly tenants = new Map<string, Tenant>();
+  private readonly customers = new Map<string, Map<string, Customer>>();
+  private readonly meters = new Map<string, Map<string, Meter>>();
+  private readonly listeners = new Set<(change: CatalogChange) => void>();
+  private watcher!: KvWatcher;
+
+  private constructor(private readonly options: CatalogCacheOptions) {}
+
+  /**
+   * Starts following the catalog and resolves once its current contents are in memory, so that the
+   * first lookups after start-up already see every tenant, customer and meter.
+   */
+  static async open(
+    nc: NatsConnection,
+    names: NatsNames,
+    options: CatalogCacheOptions = {},
+  ): Promise<CatalogCache> {
+    const kv = await openBucket(nc, names.catalogBucket);
+    const cache = new CatalogCache(options);
+    cache.watcher = KvWatcher.start(kv, (entry) => cache.apply(entry), {
+      onError: options.onError,
+      connectionClosed: () => nc.isClosed(),
+    });
+    await cache.untilReady();
+    return cache;
+  }
+
+  private async untilReady(): Promise<void> {
+    try {
+      await this.watcher.ready();
+    } catch (error) {
+      await this.watcher.stop();
+      throw error;
+    }
+  }
+
+  /** Resolves once the snapshot is loaded (already the case when `open` has resolved). */
+  ready(): Promise<void> {
+    return this.watcher.ready();
+  }
+
+  /** Calls `listener` for every change after the call; returns a function that unsubscribes. */
+  onChange(listener: (change: CatalogChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  getTenant(id: string): Tenant | undefined {
+    return this.tenants.get(id);
+  }
+
+  listTenants(): Tenant[] {
+    return [...this.tenants.values()];
+  }
+
+  getCustomer(tenant: string, id: string): Customer | undefined {
+    return this.customers.get(tenant)?.get(id);
+  }
+
+  hasCustomer(tenant: string, id: string): boolean {
+    return this.customers.get(tenant)?.has(id) ?? false;
+  }
+
+  listCustomers(tenant: string): Customer[] {
+    return [...(this.customers.get(tenant)?.values() ?? [])];
+  }
+
+  getMeter(tenant: string, key: string): Meter | undefined {
+    return this.meters.get(tenant)?.get(key);
+  }
+
+  listMeters(tenant: string): Meter[] {
+    return [...(this.meters.get(tenant)?.values() ?? [])];
+  }
+
+  /** The last catalog revision applied (0 before the first). */
+  get revision(): number {
+    return this.watcher.revision;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.watcher.stop();
+  }
+
+  private apply(entry: KvWatchEntry): void {
+    const key = parseCatalogKey(entry.key);
+    if (!key || (key.kind !== 'tenant' && key.kind !== 'customer' && key.kind !== 'meter')) return;
+    const live = entry.operation === 'PUT';
+    let change: CatalogChange;
+    switch (key.kind) {
+      case 'tenant': {
+        const value = live ? entry.json<Tenant>() : undefined;
+        if (value) this.tenants.set(key.tenant, value);
+        else this.tenants.delete(key.tenant);
+        change = { kind: 'tenant', tenant: key.tenant, id: key.tenant, value, revision: entry.revision };
+        break;
+      }
+      case 'customer': {
+        const value = live ? entry.json<Customer>() : undefined;
+        setIn(this.customers, key.tenant, key.id, value);
+        change = { kind: 'customer', tenant: key.tenant, id: key.id, value, revision: entry.revision };
+        break;
+      }
+      case 'meter': {
+        const value = live ? entry.json<Meter>() : undefined;
+        setIn(this.meters, key.tenant, key.key, value);
+        change = { kind: 'meter', tenant: key.tenant, id: key.key, value, revision: entry.revision };
+        break;
+      }
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+  }
+}
+
+function setIn<T>(maps: Map<string, Map<string, T>>, tenant: string, id: string, value: T | undefined): void {
+  let m = maps.get(tenant);
+  if (value === undefined) {
+    m?.delete(id);
+    if (m && m.size === 0) maps.delete(tenant);
+    return;
+  }
+  if (!m) {
+    m = new Map();
+    maps.set(tenant, m);
+  }
+  m.set(id, value);
+}

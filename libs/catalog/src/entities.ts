@@ -1,0 +1,285 @@
+/**
+ * The catalog's entities: zod schemas (the one definition of what is valid) and their TypeScript types.
+ * Stored as JSON in the catalog KV bucket, API keys in their own bucket (see keys.ts for the layout).
+ */
+import { type FieldIssue, ValidationFailedError } from '@tally/errors';
+import {
+  fieldIssuesFromZod,
+  isValidTimeZone,
+  METER_KEY_PATTERN,
+  meterDefinitionShape,
+  refineMeterDefinition,
+} from '@tally/metering';
+import { TENANT_ID_PATTERN } from '@tally/nats';
+import { CURRENCY_MINOR_UNITS, validatePlan } from '@tally/pricing';
+import { z, type ZodTypeAny } from 'zod';
+
+/** Ids Tally assigns or operators choose for plans, subscriptions and alert rules (URL- and KV-safe). */
+export const ENTITY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** Customer external ids: whatever the customer's system uses, as events carry it (docs/events.md). */
+export const CUSTOMER_ID_MAX_LENGTH = 256;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const custom = (code: string, message: string) => ({ message, params: { code } });
+
+const tenantId = z.string().regex(TENANT_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,62}$');
+const entityId = z.string().regex(ENTITY_ID_PATTERN, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$');
+const name = z.string().min(1).max(256);
+const timeZone = z
+  .string()
+  .refine(
+    isValidTimeZone,
+    custom('INVALID_TIMEZONE', "must be an IANA time-zone name such as 'America/New_York'"),
+  );
+
+const knownCurrencies = new Set<string>([
+  ...(typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('currency') : []),
+  ...Object.keys(CURRENCY_MINOR_UNITS),
+]);
+const currency = z
+  .string()
+  .refine(
+    (c) => /^[A-Z]{3}$/.test(c) && knownCurrencies.has(c),
+    custom('UNKNOWN_CURRENCY', 'must be an ISO 4217 code such as USD'),
+  );
+
+/** Non-negative decimal text that fits Decimal(38, 12), like a quantity. */
+const decimalText = z
+  .string()
+  .regex(/^\d{1,26}(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "1000" or "12.5"');
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    custom('INVALID_DATE', 'is not a calendar date'),
+  );
+
+const timestamp = z.string().datetime({ offset: false, message: 'must be an ISO 8601 UTC timestamp' });
+
+const customerId = z
+  .string()
+  .min(1)
+  .max(CUSTOMER_ID_MAX_LENGTH)
+  .refine(
+    (s) => !LONE_SURROGATE.test(s) && !s.includes('\u0000'),
+    custom('INVALID_STRING', 'contains a NUL or a lone UTF-16 surrogate'),
+  );
+
+// ---------------------------------------------------------------------------------------------- Tenant
+
+export const tenantSchema = z
+  .object({
+    id: tenantId,
+    name,
+    /** Default zone of the tenant's customers: billing periods and daily usage are local to it. */
+    timezone: timeZone,
+    currency,
+    /** Events older than this are dead-lettered (docs/events.md). */
+    latenessLimitDays: z.number().int().min(0).max(3650).default(35),
+    /** Events per second the gateway accepts for the tenant. */
+    rateLimitPerSecond: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** When true, the writer dead-letters events whose customer is not in the catalog. */
+    requireKnownCustomers: z.boolean().default(false),
+  })
+  .strict();
+export type Tenant = z.infer<typeof tenantSchema>;
+export type TenantInput = z.input<typeof tenantSchema>;
+
+// -------------------------------------------------------------------------------------------- Customer
+
+export const customerSchema = z
+  .object({
+    tenant: tenantId,
+    /** The external id events carry in `customer`. */
+    id: customerId,
+    name: name.optional(),
+    /** Zone of the customer's billing periods; the tenant's when absent (see `customerTimeZone`). */
+    timezone: timeZone.optional(),
+    metadata: z
+      .record(z.string().min(1).max(128), z.string().max(1024))
+      .refine((m) => Object.keys(m).length <= 50, custom('TOO_LONG', 'at most 50 metadata keys'))
+      .default({}),
+    /** Set by the store when the customer is first written. */
+    createdAt: timestamp,
+  })
+  .strict();
+export type Customer = z.infer<typeof customerSchema>;
+/** What callers pass to `putCustomer`: `createdAt` is filled (or kept) by the store. */
+export type CustomerInput = Omit<z.input<typeof customerSchema>, 'createdAt'> & { createdAt?: string };
+
+/** The zone a customer's periods are computed in: its own, else its tenant's. */
+export function customerTimeZone(
+  customer: Pick<Customer, 'timezone'>,
+  tenant: Pick<Tenant, 'timezone'>,
+): string {
+  return customer.timezone ?? tenant.timezone;
+}
+
+// ----------------------------------------------------------------------------------------------- Meter
+
+const meterShape = { tenant: tenantId, ...meterDefinitionShape };
+
+/**
+ * A meter as stored: its definition (see `@tally/metering`) plus the tenant and a version that the
+ * store increments on every change. Old versions stay readable (`getMeterVersion`) so that an invoice
+ * can be re-derived with the definition it was computed with.
+ */
+export const meterSchema = z
+  .object({ ...meterShape, version: z.number().int().min(1) })
+  .strict()
+  .superRefine(refineMeterDefinition);
+export type Meter = z.infer<typeof meterSchema>;
+
+/** What callers pass to `putMeter`; any `version` given is ignored (the store assigns it). */
+export const meterInputSchema = z
+  .object({ ...meterShape, version: z.number().optional() })
+  .strict()
+  .superRefine(refineMeterDefinition);
+export type MeterInput = z.input<typeof meterInputSchema>;
+
+// ------------------------------------------------------------------------------------------------ Plan
+
+export const planSchema = z
+  .object({
+    tenant: tenantId,
+    id: entityId,
+    name,
+    currency,
+    /** Priced by `@tally/pricing`; checked with its `validatePlan` (paths `charges[i]...`). */
+    charges: z.array(z.record(z.unknown())),
+    minimumCommitment: z.string().optional(),
+    maximum: z.string().optional(),
+  })
+  .strict()
+  .superRefine((plan, ctx) => {
+    const pricingPlan = {
+      id: plan.id,
+      name: plan.name,
+      currency: plan.currency,
+      charges: plan.charges,
+      minimumCommitment: plan.minimumCommitment,
+      maximum: plan.maximum,
+    };
+    for (const issue of validatePlan(withoutUndefined(pricingPlan))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: pathOf(issue.field),
+        message: issue.message,
+        params: { code: issue.code },
+      });
+    }
+  });
+export type Plan = z.infer<typeof planSchema>;
+export type PlanInput = z.input<typeof planSchema>;
+
+// -------------------------------------------------------------------------------------- Subscription
+
+export const subscriptionSchema = z
+  .object({
+    tenant: tenantId,
+    id: entityId,
+    /** Customer external id. */
+    customer: customerId,
+    /** Plan id. */
+    plan: entityId,
+    /** First day billed, in the customer's zone. */
+    start: isoDate,
+    /** First day no longer billed (exclusive); open-ended when absent. */
+    end: isoDate.optional(),
+    /** Day of month periods start on; the start date's day when absent. Short months clamp to their last day. */
+    billingAnchorDay: z.number().int().min(1).max(31).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.end !== undefined && s.end <= s.start) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['end'],
+        ...custom('END_NOT_AFTER_START', 'end must be after start'),
+      });
+    }
+  });
+export type Subscription = z.infer<typeof subscriptionSchema>;
+export type SubscriptionInput = z.input<typeof subscriptionSchema>;
+
+// ---------------------------------------------------------------------------------------- Alert rule
+
+export const alertThresholdSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('absolute'), value: decimalText }).strict(),
+  z
+    .object({
+      kind: z.literal('percent_of_allowance'),
+      /** E.g. 80 = alert at 80 % of the allowance. */
+      percent: z.number().gt(0).max(10_000),
+      allowance: decimalText,
+    })
+    .strict(),
+]);
+export type AlertThreshold = z.infer<typeof alertThresholdSchema>;
+
+export const alertRuleSchema = z
+  .object({
+    tenant: tenantId,
+    id: entityId,
+    meter: z.string().regex(METER_KEY_PATTERN),
+    profile: z.string().regex(METER_KEY_PATTERN).optional(),
+    /** One customer; every customer of the tenant when absent. */
+    customer: customerId.optional(),
+    threshold: alertThresholdSchema,
+    webhookUrl: z
+      .string()
+      .url()
+      .max(2048)
+      .refine((u) => /^https?:\/\//i.test(u), custom('INVALID_URL', 'must be an http(s) URL'))
+      .optional(),
+    /** Signs webhook bodies (HMAC); stored as given because the sender needs it. */
+    webhookSecret: z.string().min(16).max(256).optional(),
+  })
+  .strict();
+export type AlertRule = z.infer<typeof alertRuleSchema>;
+export type AlertRuleInput = z.input<typeof alertRuleSchema>;
+
+// -------------------------------------------------------------------------------------------- API key
+
+export const API_KEY_ROLES = ['ingest', 'query', 'admin'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+export const apiKeyRecordSchema = z
+  .object({
+    tenant: tenantId,
+    role: z.enum(API_KEY_ROLES),
+    name: z.string().min(1).max(128),
+    createdAt: timestamp,
+    revoked: z.boolean().optional(),
+  })
+  .strict();
+export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+// ------------------------------------------------------------------------------------------- helpers
+
+/** Parses with `schema`, or throws `ValidationFailedError` listing every issue with its field path. */
+export function parseEntity<S extends ZodTypeAny>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationFailedError(fieldIssuesFromZod(result.error), `Invalid ${what}`);
+  return result.data;
+}
+
+export function validationError(issues: FieldIssue[], what: string): ValidationFailedError {
+  return new ValidationFailedError(issues, `Invalid ${what}`);
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** `charges[1].tiers[0].upTo` → `['charges', 1, 'tiers', 0, 'upTo']` (pricing's paths as zod paths). */
+function pathOf(field: string): Array<string | number> {
+  if (field === '') return [];
+  const out: Array<string | number> = [];
+  for (const m of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  return out;
+}

@@ -1,0 +1,49 @@
+/**
+ * `@tally/catalog`: tenants, customers, meters, plans, subscriptions, alert rules and API keys, stored
+ * in NATS JetStream KV (Node-only data access). Writes go through `CatalogStore` / `ApiKeyStore` with
+ * optimistic concurrency; hot paths read `CatalogCache` / `ApiKeyStore.resolve`, in memory and kept
+ * current by KV watches.
+ */
+export {
+  API_KEY_ROLES,
+  CUSTOMER_ID_MAX_LENGTH,
+  ENTITY_ID_PATTERN,
+  alertRuleSchema,
+  alertThresholdSchema,
+  apiKeyRecordSchema,
+  customerSchema,
+  customerTimeZone,
+  meterInputSchema,
+  meterSchema,
+  parseEntity,
+  planSchema,
+  subscriptionSchema,
+  tenantSchema,
+  type AlertRule,
+  type AlertRuleInput,
+  type AlertThreshold,
+  type ApiKeyRecord,
+  type ApiKeyRole,
+  type Customer,
+  type CustomerInput,
+  type Meter,
+  type MeterInput,
+  type Plan,
+  type PlanInput,
+  type Subscription,
+  type SubscriptionInput,
+  type Tenant,
+  type TenantInput,
+} from './entities';
+export { catalogKeys, decodeCustomerId, encodeCustomerId, parseCatalogKey, type ParsedKey } from './keys';
+export { CATALOG_HISTORY, deleteCatalogBuckets, type Versioned, type WriteOptions } from './kv';
+export { CatalogStore, type CatalogStoreOptions } from './catalog-store';
+export { CatalogCache, type CatalogCacheOptions, type CatalogChange } from './catalog-cache';
+export {
+  API_KEY_PATTERN,
+  ApiKeyStore,
+  apiKeyId,
+  generateApiKey,
+  type ApiKeyPrincipal,
+  type ApiKeyStoreOptions,
+} from './api-key-store';
