@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { CatalogCache } from '@tally/catalog';
 import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import {
@@ -65,6 +66,10 @@ export class AppModule {
   static register(config: WriterConfig, deps: WriterDependencies, registry: Registry, logger: Logger): DynamicModule {
     const names = natsNames(config.natsPrefix);
     const metrics = new WriterMetrics(registry);
+    metrics.watchConsumer(async () => {
+      const info = await (await jetstreamManager(deps.nc)).consumers.info(names.eventsStream, names.writerConsumer);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+    }, registry);
     let store: EventStore = new ClickHouseEventStore(deps.clickhouse);
     if (config.crashAfterInsert) store = crashAfterInsert(store, logger);
     const writer = new BatchWriter(store, new JetStreamDeadLetterSink(deps.nc, names), new CatalogAdmission(deps.catalog));

@@ -12,6 +12,8 @@ export interface HttpAppOptions {
   logger: Logger;
   /** Largest accepted request body; Fastify answers 413 above it. */
   bodyLimitBytes?: number;
+  /** Longest decoded path parameter (Fastify's default is 100; customer ids may have 256 characters). */
+  maxParamLength?: number;
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
@@ -31,7 +33,11 @@ export function nestLogger(logger: Logger): LoggerService {
  * and SIGINT (Nest's shutdown hooks drain connections and call each module's onModuleDestroy).
  */
 export async function startHttpApp(rootModule: unknown, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    routerOptions: { maxParamLength: options.maxParamLength ?? 100 },
+    trustProxy: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
     logger: nestLogger(options.logger),
     bufferLogs: false,

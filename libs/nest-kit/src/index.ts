@@ -2,3 +2,4 @@ export * from './bootstrap';
 export * from './health';
 export * from './tally-exception.filter';
 export * from './body-parser';
+export * from './auth';

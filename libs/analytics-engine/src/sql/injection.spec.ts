@@ -15,8 +15,8 @@ const OPTIONS: RewriteOptions = {
   database: 'tally',
   quoter: { literal, identifier },
 };
-const SOURCE =
-  "(SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'api_calls') AS `api_calls`";
+const SCOPE = "SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'api_calls'";
+const SOURCE = `(${SCOPE}) AS \`api_calls\``;
 
 function codeOf(query: string, options: Partial<RewriteOptions> = {}): string {
   try {
@@ -32,6 +32,51 @@ function sqlOf(query: string, options: Partial<RewriteOptions> = {}): string {
   const plan = compileAnalyticsSql(query, { ...OPTIONS, ...options });
   if (plan.kind !== 'query') throw new Error('not a query');
   return plan.sql;
+}
+
+const SCOPE_TOKENS = tokenize(SCOPE).slice(0, -1);
+
+/**
+ * Checks the shape of rewritten SQL: one SELECT whose FROM is the scoped subquery, which starts with
+ * the tenant and dataset filter and may only add AND-ed conditions to it (no top-level OR that could
+ * widen it), and no other FROM, SELECT, statement separator or qualified name anywhere.
+ */
+function assertScoped(sql: string): void {
+  const tokens = tokenize(sql);
+  const isWord = (i: number, ...words: string[]) =>
+    tokens[i].type === 'word' && words.includes(tokens[i].value.toUpperCase());
+  const isSymbol = (i: number, symbol: string) => tokens[i].type === 'symbol' && tokens[i].value === symbol;
+  expect(isWord(0, 'SELECT')).toBe(true);
+  let depth = 0;
+  let from = 1;
+  for (; !(depth === 0 && isWord(from, 'FROM')); from++) {
+    expect(tokens[from].type).not.toBe('eof');
+    expect(isWord(from, 'SELECT')).toBe(false);
+    if (isSymbol(from, '(')) depth++;
+    if (isSymbol(from, ')')) depth--;
+  }
+  expect(isSymbol(from + 1, '(')).toBe(true);
+  SCOPE_TOKENS.forEach((t, k) =>
+    expect([tokens[from + 2 + k].type, tokens[from + 2 + k].value]).toEqual([t.type, t.value]),
+  );
+  let i = from + 2 + SCOPE_TOKENS.length;
+  depth = 1;
+  if (!isSymbol(i, ')')) expect(isWord(i, 'AND')).toBe(true);
+  for (; depth > 0; i++) {
+    expect(tokens[i].type).not.toBe('eof');
+    if (isSymbol(i, '(')) depth++;
+    else if (isSymbol(i, ')')) depth--;
+    else if (depth === 1) expect(isWord(i, 'OR')).toBe(false);
+    expect(isWord(i, 'SELECT', 'FROM')).toBe(false);
+  }
+  expect(isWord(i, 'AS') && tokens[i + 1].type === 'quoted' && tokens[i + 1].value === 'api_calls').toBe(
+    true,
+  );
+  for (const t of tokens.slice(i + 2)) {
+    if (t.type === 'word')
+      expect(['SELECT', 'FROM', 'SETTINGS', 'INTO', 'UNION', 'JOIN']).not.toContain(t.value.toUpperCase());
+    if (t.type === 'symbol') expect(['.', ';']).not.toContain(t.value);
+  }
 }
 
 /** The string literals of a SQL text, decoded (quote.ts's escapes are a subset of the tokenizer's). */
@@ -155,15 +200,18 @@ describe('leaving a literal', () => {
     ['a backquote and a double quote', "'`\"'", '`"'],
   ])('%s is re-quoted as one literal', (_what, source, value) => {
     const sql = sqlOf(`SELECT blob1 FROM api_calls WHERE blob1 = ${source}`);
-    expect(sql.startsWith(`SELECT blob1 FROM ${SOURCE} WHERE blob1 = `)).toBe(true);
-    expect(sql.endsWith(' LIMIT 10000')).toBe(true);
-    expect(literalsOf(sql)).toEqual(['acme', 'api_calls', value]);
-    expect(sql).toBe(`SELECT blob1 FROM ${SOURCE} WHERE blob1 = ${literal(value).text} LIMIT 10000`);
+    assertScoped(sql);
+    expect(literalsOf(sql)).toEqual(['acme', 'api_calls', value, value]);
+    const quoted = literal(value).text;
+    expect(sql).toBe(
+      `SELECT blob1 FROM (${SCOPE} AND blob1 = ${quoted}) AS \`api_calls\` WHERE blob1 = ${quoted} LIMIT 10000`,
+    );
   });
 
   it('quotes a hostile tenant through the quoter', () => {
     const sql = sqlOf('SELECT blob1 FROM api_calls', { tenant: "acme' OR '1' = '1" });
     expect(literalsOf(sql)).toEqual(["acme' OR '1' = '1", 'api_calls']);
+    expect(sql).toContain("WHERE tenant = 'acme\\' OR \\'1\\' = \\'1' AND dataset = 'api_calls'");
   });
 
   it('round-trips random strings through the tokenizer, the rewriter and back', () => {
@@ -199,8 +247,9 @@ describe('leaving a literal', () => {
       const source = literal(value).text; // a correctly quoted literal in the query...
       const sql = sqlOf(`SELECT blob1 FROM api_calls WHERE blob1 = ${source} OR blob2 = ${source}`);
       // ...comes out as exactly two literals holding exactly the same value, and the scope is intact.
-      expect(literalsOf(sql)).toEqual(['acme', 'api_calls', value, value]);
-      expect(sql.startsWith(`SELECT blob1 FROM ${SOURCE} WHERE `)).toBe(true);
+      // (the condition is repeated inside the scoped subquery, hence each value twice)
+      expect(literalsOf(sql)).toEqual(['acme', 'api_calls', value, value, value, value]);
+      assertScoped(sql);
     }
   });
 });
@@ -312,14 +361,7 @@ describe('fuzz: random token soup', () => {
       if (!(error instanceof AnalyticsSqlError)) throw new Error(`${query}: ${String(error)}`);
       return false;
     }
-    const tokens = tokenize(sql);
-    const words_ = tokens.filter((t) => t.type === 'word').map((t) => t.value.toUpperCase());
-    expect(sql.split(SOURCE)).toHaveLength(2);
-    expect(words_.filter((w) => w === 'FROM')).toHaveLength(2);
-    for (const banned of ['SETTINGS', 'INTO', 'UNION', 'JOIN']) expect(words_).not.toContain(banned);
-    // The only qualified name is `tally`.`datapoints` of the scoped subquery; no statement separator.
-    expect(tokens.filter((t) => t.type === 'symbol' && t.value === '.')).toHaveLength(1);
-    expect(tokens.some((t) => t.type === 'symbol' && t.value === ';')).toBe(false);
+    assertScoped(sql);
     return true;
   }
 

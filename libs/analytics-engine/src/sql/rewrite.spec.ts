@@ -10,8 +10,11 @@ const OPTIONS: RewriteOptions = {
   database: 'tally',
   quoter: { literal, identifier },
 };
-const SOURCE =
-  "(SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'usage_indexed_by_customer_id') AS `usage_indexed_by_customer_id`";
+const SCOPE =
+  "SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'usage_indexed_by_customer_id'";
+const SOURCE = `(${SCOPE}) AS \`usage_indexed_by_customer_id\``;
+const MARCH =
+  "timestamp >= toDateTime('2023-03-01 00:00:00', 'UTC') AND timestamp < toDateTime('2023-04-01 00:00:00', 'UTC')";
 
 function sqlOf(query: string, options: Partial<RewriteOptions> = {}): string {
   const plan = compileAnalyticsSql(query, { ...OPTIONS, ...options });
@@ -65,15 +68,17 @@ describe('rewriteAnalyticsSql: the seeds, exactly', () => {
     [
       '001 monthly bill for one customer',
       SEED_001_QUERIES.monthlyBillForCustomer,
-      `SELECT index1 AS \`customer_id\`, blob1 AS \`request_endpoint\`, sum(_sample_interval) AS \`usage_count\` FROM ${SOURCE} ` +
-        "WHERE `customer_id` = 'substitute_customer_id_here' AND timestamp >= toDateTime('2023-03-01 00:00:00', 'UTC') AND timestamp < toDateTime('2023-04-01 00:00:00', 'UTC') " +
+      'SELECT index1 AS `customer_id`, blob1 AS `request_endpoint`, sum(_sample_interval) AS `usage_count` ' +
+        `FROM (${SCOPE} AND index1 = 'substitute_customer_id_here' AND ${MARCH}) AS \`usage_indexed_by_customer_id\` ` +
+        `WHERE \`customer_id\` = 'substitute_customer_id_here' AND ${MARCH} ` +
         'GROUP BY `customer_id`, `request_endpoint` LIMIT 10000',
     ],
     [
       '001 daily bill for one customer',
       SEED_001_QUERIES.dailyBillForCustomer,
-      `SELECT index1 AS \`customer_id\`, toStartOfDay(timestamp) AS \`date\`, blob1 AS \`request_endpoint\`, sum(_sample_interval) AS \`request_count\` FROM ${SOURCE} ` +
-        "WHERE `customer_id` = 'x' AND timestamp >= toDateTime('2023-03-01 00:00:00', 'UTC') AND timestamp < toDateTime('2023-04-01 00:00:00', 'UTC') " +
+      'SELECT index1 AS `customer_id`, toStartOfDay(timestamp) AS `date`, blob1 AS `request_endpoint`, sum(_sample_interval) AS `request_count` ' +
+        `FROM (${SCOPE} AND index1 = 'x' AND ${MARCH}) AS \`usage_indexed_by_customer_id\` ` +
+        `WHERE \`customer_id\` = 'x' AND ${MARCH} ` +
         'GROUP BY `customer_id`, `date`, `request_endpoint` LIMIT 10000',
     ],
   ])('%s', (_name, query, expected) => {
@@ -217,7 +222,7 @@ describe('rewriteAnalyticsSql: expressions', () => {
       ),
     ).toBe(
       'SELECT toStartOfHour(timestamp) AS `timestamp`, sum(_sample_interval) AS `n`, `n` * 2 AS `twice` ' +
-        "FROM (SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'api_calls') AS `api_calls` " +
+        "FROM (SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'api_calls' AND toStartOfHour(timestamp) > now() - INTERVAL 1 DAY) AS `api_calls` " +
         'WHERE `timestamp` > now() - INTERVAL 1 DAY GROUP BY `timestamp` HAVING `n` > 10 ORDER BY `timestamp` DESC, `twice` ASC LIMIT 10000',
     );
   });
@@ -270,8 +275,41 @@ describe('rewriteAnalyticsSql: expressions', () => {
       identifier: (...parts: string[]) => parts.map((p) => `[${p}]`).join('.'),
     };
     expect(sqlOf("SELECT blob1 AS b FROM api_calls WHERE index1 = 'x'", { quoter })).toBe(
-      'SELECT blob1 AS [b] FROM (SELECT * FROM [tally].[datapoints] WHERE tenant = <acme> AND dataset = <api_calls>) AS [api_calls] WHERE index1 = <x> LIMIT 10000',
+      'SELECT blob1 AS [b] FROM (SELECT * FROM [tally].[datapoints] WHERE tenant = <acme> AND dataset = <api_calls> AND index1 = <x>) AS [api_calls] WHERE index1 = <x> LIMIT 10000',
     );
+  });
+});
+
+describe('rewriteAnalyticsSql: WHERE repeated inside the scoped subquery', () => {
+  const inner = (query: string): string => {
+    const match =
+      /^SELECT .* FROM \(SELECT \* FROM `tally`\.`datapoints` WHERE tenant = 'acme' AND dataset = 'api_calls'(.*?)\) AS `api_calls`/.exec(
+        sqlOf(query),
+      );
+    if (!match) throw new Error(sqlOf(query));
+    return match[1];
+  };
+
+  it.each([
+    ["SELECT blob1 FROM api_calls WHERE index1 = 'c'", " AND index1 = 'c'"],
+    ["SELECT index1 AS c FROM api_calls WHERE c = 'c'", " AND index1 = 'c'"],
+    ["SELECT lower(blob1) AS p, p AS q FROM api_calls WHERE q LIKE '/a%'", " AND lower(blob1) LIKE '/a%'"],
+    ["SELECT blob1 FROM api_calls WHERE index1 = 'a' OR index1 = 'b'", " AND (index1 = 'a' OR index1 = 'b')"],
+    [
+      "SELECT blob1 FROM api_calls WHERE NOT (index1 = 'a' OR index1 = 'b') AND double1 > 1",
+      " AND NOT (index1 = 'a' OR index1 = 'b') AND double1 > 1",
+    ],
+    ['SELECT double1 + double2 AS d FROM api_calls WHERE d * 2 > 3', ' AND (double1 + double2) * 2 > 3'],
+    [
+      'SELECT toStartOfHour(timestamp) AS timestamp FROM api_calls WHERE timestamp > now()',
+      ' AND toStartOfHour(timestamp) > now()',
+    ],
+    // aggregates only make sense after grouping: never pushed (ClickHouse refuses them in WHERE anyway)
+    ['SELECT sum(double1) AS s FROM api_calls WHERE s > 1 AND double2 > 0', ' AND double2 > 0'],
+    ['SELECT blob1 FROM api_calls WHERE count() > 1', ''],
+    ['SELECT blob1 FROM api_calls', ''],
+  ])('%s', (query, pushed) => {
+    expect(inner(query)).toBe(pushed);
   });
 });
 

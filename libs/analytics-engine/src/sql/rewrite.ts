@@ -136,6 +136,8 @@ class Rewriter {
   private readonly maxRows: number;
   /** The alias whose own definition is being checked: there, its name means the column. */
   private defining?: string;
+  /** Emitting an inlined expression (see `pushdown`): every name is a column. */
+  private columnsOnly = false;
 
   constructor(
     private readonly statement: SelectStatement,
@@ -158,12 +160,17 @@ class Rewriter {
       return item.alias ? `${expr} AS ${this.quoteName(item.alias.name)}` : expr;
     });
     const q = this.options.quoter;
+    const where = s.where ? this.expr(s.where).text : undefined;
+    const scope = [
+      `tenant = ${text(q.literal(this.options.tenant))}`,
+      `dataset = ${text(q.literal(dataset))}`,
+      ...(s.where ? this.pushdown(s.where) : []),
+    ];
     const source =
-      `(SELECT * FROM ${text(q.identifier(this.options.database, DATAPOINTS_TABLE))}` +
-      ` WHERE tenant = ${text(q.literal(this.options.tenant))} AND dataset = ${text(q.literal(dataset))})` +
+      `(SELECT * FROM ${text(q.identifier(this.options.database, DATAPOINTS_TABLE))} WHERE ${scope.join(' AND ')})` +
       ` AS ${text(q.identifier(dataset))}`;
     const parts = [`SELECT ${s.distinct ? 'DISTINCT ' : ''}${items.join(', ')}`, `FROM ${source}`];
-    if (s.where) parts.push(`WHERE ${this.expr(s.where).text}`);
+    if (where) parts.push(`WHERE ${where}`);
     if (s.groupBy.length) {
       parts.push(
         `GROUP BY ${s.groupBy.map((e) => this.expr(this.notPositional(e, 'GROUP BY')).text).join(', ')}`,
@@ -250,6 +257,93 @@ class Rewriter {
     visit(this.aliases.get(alias) as Expr, alias);
   }
 
+  /**
+   * The conjuncts of WHERE that only look at the row (no aggregate), with aliases replaced by what
+   * they stand for, repeated inside the scoped subquery. The result is the same (the outer WHERE
+   * still applies), but ClickHouse 18.16 does not push predicates into a subquery by itself, and
+   * without this a query for one customer and one month would read the whole dataset instead of
+   * using the primary key (tenant, dataset, index1, timestamp) and the monthly partitions.
+   */
+  private pushdown(where: Expr): string[] {
+    const conjuncts: Expr[] = [];
+    const split = (e: Expr): void => {
+      if (e.kind === 'binary' && e.op === 'AND') {
+        split(e.left);
+        split(e.right);
+      } else conjuncts.push(e);
+    };
+    split(where);
+    const pushed: string[] = [];
+    this.columnsOnly = true;
+    try {
+      for (const conjunct of conjuncts) {
+        const inlined = this.inline(conjunct);
+        if (inlined) pushed.push(this.wrap(this.expr(inlined), P.NOT));
+      }
+    } finally {
+      this.columnsOnly = false;
+    }
+    return pushed;
+  }
+
+  /**
+   * `expr` with every alias replaced by its definition (ClickHouse's own semantics: inside the
+   * definition of alias `a`, the name `a` is the column), or undefined when it uses an aggregate.
+   */
+  private inline(expr: Expr, owner?: string): Expr | undefined {
+    const all = (items: Expr[]): Expr[] | undefined => {
+      const out: Expr[] = [];
+      for (const item of items) {
+        const inlined = this.inline(item, owner);
+        if (!inlined) return undefined;
+        out.push(inlined);
+      }
+      return out;
+    };
+    switch (expr.kind) {
+      case 'identifier': {
+        const definition = expr.name !== owner ? this.aliases.get(expr.name) : undefined;
+        if (definition) return this.inline(definition, expr.name);
+        return COLUMN_SET.has(expr.name) ? expr : undefined;
+      }
+      case 'string':
+      case 'number':
+      case 'null':
+      case 'interval':
+        return expr;
+      case 'unary': {
+        const operand = this.inline(expr.operand, owner);
+        return operand && { ...expr, operand };
+      }
+      case 'binary': {
+        const [left, right] = all([expr.left, expr.right]) ?? [];
+        return left && right && { ...expr, left, right };
+      }
+      case 'in': {
+        const [inner, ...list] = all([expr.expr, ...expr.list]) ?? [];
+        return inner && { ...expr, expr: inner, list };
+      }
+      case 'between': {
+        const [inner, low, high] = all([expr.expr, expr.low, expr.high]) ?? [];
+        return inner && low && high && { ...expr, expr: inner, low, high };
+      }
+      case 'like': {
+        const [inner, pattern] = all([expr.expr, expr.pattern]) ?? [];
+        return inner && pattern && { ...expr, expr: inner, pattern };
+      }
+      case 'is_null': {
+        const inner = this.inline(expr.expr, owner);
+        return inner && { ...expr, expr: inner };
+      }
+      case 'call': {
+        const spec = FUNCTIONS.get(expr.name.toLowerCase());
+        if (!spec || spec.aggregate) return undefined;
+        const args = all(expr.args);
+        return args && { ...expr, args };
+      }
+    }
+  }
+
   private notPositional(expr: Expr, clause: string): Expr {
     const constant = expr.kind === 'unary' && expr.op === '-' ? expr.operand : expr;
     if (constant.kind === 'number') {
@@ -332,7 +426,7 @@ class Rewriter {
   }
 
   private identifier(name: string, pos: SourcePosition): string {
-    if (this.aliases.has(name) && name !== this.defining) return this.quoteName(name);
+    if (!this.columnsOnly && this.aliases.has(name) && name !== this.defining) return this.quoteName(name);
     if (COLUMN_SET.has(name)) return name; // emitted from the allow-list, not from the query
     const hint = COLUMN_SET.has(name.toLowerCase()) ? ` (did you mean ${name.toLowerCase()}?)` : '';
     throw new AnalyticsSqlError(

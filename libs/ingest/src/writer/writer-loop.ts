@@ -153,7 +153,7 @@ export class WriterLoop {
 
   /** A wait that stop() can cut short and that the caller cancels when something else won the race. */
   private timer(ms: number): { elapsed: Promise<void>; cancel: () => void } {
-    let cancel = () => {};
+    let cancel: () => void = () => undefined;
     const elapsed = new Promise<void>((resolve) => {
       const handle = setTimeout(resolve, ms);
       cancel = () => clearTimeout(handle);

@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { WriteOutcome } from './batch-writer';
 
 export class WriterMetrics {
@@ -35,6 +35,29 @@ export class WriterMetrics {
       help: 'From gateway receipt to ClickHouse insert',
       buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 5, 10, 30],
       registers: [registry],
+    });
+  }
+
+  /** Consumer lag, read from JetStream at scrape time (the stream is the source of truth). */
+  watchConsumer(read: () => Promise<{ pending: number; ackPending: number; redelivered: number }>, registry: Registry): void {
+    const pending = new Gauge({ name: 'tally_writer_consumer_pending', help: 'Messages not yet delivered to any writer', registers: [registry] });
+    const ackPending = new Gauge({ name: 'tally_writer_consumer_ack_pending', help: 'Messages delivered, not yet acked', registers: [registry] });
+    const redelivered = new Gauge({ name: 'tally_writer_consumer_redelivered', help: 'Messages being redelivered', registers: [registry] });
+    new Gauge({
+      name: 'tally_writer_consumer_scrape_ok',
+      help: '1 when the consumer state could be read at the last scrape',
+      registers: [registry],
+      async collect() {
+        try {
+          const state = await read();
+          pending.set(state.pending);
+          ackPending.set(state.ackPending);
+          redelivered.set(state.redelivered);
+          this.set(1);
+        } catch {
+          this.set(0);
+        }
+      },
     });
   }
 

@@ -1,0 +1,56 @@
+import type { Versioned, WriteOptions } from '@tally/catalog';
+import { NotFoundError } from '@tally/errors';
+import { paginate, type Page, type PageRequest } from './list-query';
+import type { WriteConditions } from './preconditions';
+import type { DecodedWrite } from './write-body';
+
+/** How one kind of tenant-owned entity is stored (a slice of `CatalogStore`). */
+export interface EntityAdapter<T, F = object> {
+  /** For messages: `Customer`, `Meter`, ... */
+  what: string;
+  /** The field that names the entity: `id`, or `key` for meters. */
+  idField: string;
+  idOf(value: T): string;
+  get(tenant: string, id: string): Promise<Versioned<T> | undefined>;
+  list(tenant: string, filter: F): Promise<Array<Versioned<T>>>;
+  put(input: Record<string, unknown>, options: WriteOptions): Promise<Versioned<T>>;
+  delete(tenant: string, id: string, options: WriteOptions): Promise<void>;
+}
+
+/**
+ * Read, list, write and delete for one entity kind, always inside one tenant: the tenant is a
+ * parameter of every method (the API key's), never part of what the client sends.
+ */
+export class EntityResource<T, F = object> {
+  constructor(readonly adapter: EntityAdapter<T, F>) {}
+
+  get idField(): string {
+    return this.adapter.idField;
+  }
+
+  async get(tenant: string, id: string): Promise<Versioned<T>> {
+    const found = await this.adapter.get(tenant, id);
+    if (!found) throw new NotFoundError(this.adapter.what, id);
+    return found;
+  }
+
+  async list(tenant: string, page: PageRequest, filter: F): Promise<Page<Versioned<T>>> {
+    const all = await this.adapter.list(tenant, filter);
+    return paginate(all, (v) => this.adapter.idOf(v.value), page);
+  }
+
+  async put(tenant: string, write: DecodedWrite): Promise<Versioned<T>> {
+    const id = String(write.input[this.adapter.idField]);
+    return this.adapter.put(write.input, await this.writeOptions(tenant, id, write.conditions));
+  }
+
+  async delete(tenant: string, id: string, conditions: WriteConditions): Promise<void> {
+    await this.adapter.delete(tenant, id, await this.writeOptions(tenant, id, conditions));
+  }
+
+  /** `If-Match: *` becomes "whatever revision it has now", so a concurrent delete still conflicts. */
+  private async writeOptions(tenant: string, id: string, conditions: WriteConditions): Promise<WriteOptions> {
+    if (!conditions.mustExist) return { expectedRevision: conditions.expectedRevision };
+    return { expectedRevision: (await this.get(tenant, id)).revision };
+  }
+}
