@@ -16,7 +16,7 @@ ENV NX_DAEMON=false \
 # Dependencies first, so the layer is reused while only sources change.
 # devDependencies are needed at run time: the apps run from TypeScript through @swc-node/register.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+RUN npm install --no-audit --no-fund && npm cache clean --force
 
 # The repository (see .dockerignore: no node_modules, .data, .git, build output).
 COPY . .

@@ -18,7 +18,9 @@ bash tools/infra/infra.sh status >/dev/null 2>&1 && infra_was_up=true
 bash tools/infra/infra.sh up
 
 pids=()
+stopping=false
 cleanup() {
+  stopping=true
   trap - INT TERM EXIT
   echo
   echo "[start] stopping services"
@@ -72,4 +74,4 @@ Tally is running.
 Press Ctrl-C to stop everything this command started.
 MSG
 wait -n "${pids[@]}" || true
-echo "[start] a service exited; see $LOGS" >&2
+if [ "$stopping" = false ]; then echo "[start] a service exited; see $LOGS" >&2; fi

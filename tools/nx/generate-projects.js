@@ -31,6 +31,7 @@ for (const [name, spec] of Object.entries(projects)) {
       },
       lint: { executor: 'nx:run-commands', options: { command: `eslint ${spec.root}` } },
       typecheck: { executor: 'nx:run-commands', options: { command: `tsc -p ${spec.root}/tsconfig.json --noEmit` } },
+      format: { executor: 'nx:run-commands', options: { command: `prettier --check ${spec.root}` } },
     },
   };
   if (spec.type === 'application' && name !== 'tools') {

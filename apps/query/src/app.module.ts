@@ -1,15 +1,88 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { HealthModule } from '@tally/nest-kit';
+import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
+import { CatalogApiModule } from '@tally/catalog-api';
+import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
+import { connectNats, natsNames, NatsHealth, type NatsConnection, type NatsNames } from '@tally/nats';
+import { HealthModule, PRINCIPAL_RESOLVER } from '@tally/nest-kit';
+import type { Logger } from '@tally/observability';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from './query.config';
 
+/** Everything the query service talks to, connected before Nest starts so a broken dependency fails boot loudly. */
+export interface QueryDependencies {
+  config: QueryConfig;
+  names: NatsNames;
+  nc: NatsConnection;
+  clickhouse: ClickHouse;
+  /** Catalog writes and consistent reads (with revisions). */
+  store: CatalogStore;
+  /** In-memory catalog kept current by a KV watch: for hot paths such as usage queries. */
+  cache: CatalogCache;
+  keys: ApiKeyStore;
+}
+
+export async function connectQueryDependencies(config: QueryConfig, logger: Logger): Promise<QueryDependencies> {
+  const names = natsNames(config.natsPrefix);
+  const nc = await connectNats(config.natsUrl, 'tally-query');
+  const clickhouse = createClickHouse({
+    url: config.clickhouseUrl,
+    username: config.clickhouseUser,
+    password: config.clickhousePassword,
+    database: config.clickhouseDatabase,
+    application: 'tally-query',
+  });
+  const onError = (error: unknown) => logger.warn({ err: error }, 'catalog watch problem (retrying)');
+  try {
+    await migrate(clickhouse, { logger });
+    const [store, cache, keys] = await Promise.all([
+      CatalogStore.open(nc, names),
+      CatalogCache.open(nc, names, { onError }),
+      ApiKeyStore.open(nc, names, { onError }),
+    ]);
+    return { config, names, nc, clickhouse, store, cache, keys };
+  } catch (error) {
+    await nc.close().catch(() => undefined);
+    await clickhouse.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Closes the connections after Nest has stopped serving requests. */
+class QueryRuntime implements OnApplicationShutdown {
+  constructor(private readonly deps: QueryDependencies) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.deps.keys.close();
+    await this.deps.cache.close();
+    await this.deps.nc.drain();
+    await this.deps.clickhouse.close();
+  }
+}
+
+/** Every module's controllers can use nest-kit's `ApiKeyGuard`: keys resolve through the watched key store. */
+@Global()
+@Module({})
+class QueryAuthModule {
+  static register(deps: QueryDependencies): DynamicModule {
+    return {
+      module: QueryAuthModule,
+      providers: [{ provide: PRINCIPAL_RESOLVER, useValue: deps.keys }],
+      exports: [PRINCIPAL_RESOLVER],
+    };
+  }
+}
+
 @Module({})
 export class AppModule {
-  static register(config: QueryConfig, registry: Registry): DynamicModule {
+  static register(deps: QueryDependencies, registry: Registry): DynamicModule {
     return {
       module: AppModule,
-      imports: [HealthModule.register(registry)],
-      providers: [{ provide: 'CONFIG', useValue: config }],
+      imports: [
+        HealthModule.register(registry, () => [new NatsHealth(deps.nc), new ClickHouseHealth(deps.clickhouse)]),
+        QueryAuthModule.register(deps),
+        CatalogApiModule.register(deps),
+      ],
+      providers: [{ provide: QueryRuntime, useFactory: () => new QueryRuntime(deps) }],
     };
   }
 }

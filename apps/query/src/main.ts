@@ -1,14 +1,28 @@
 import 'reflect-metadata';
 import { createLogger, createMetricsRegistry } from '@tally/observability';
 import { startHttpApp } from '@tally/nest-kit';
-import { AppModule } from './app.module';
+import { AppModule, connectQueryDependencies } from './app.module';
+import { setUpOpenApi } from './openapi';
 import { loadQueryConfig } from './query.config';
+
+/** Fastify limits decoded path parameters (100 by default); customer ids may have 256 characters. */
+const MAX_PARAM_LENGTH = 1024;
 
 async function main(): Promise<void> {
   const config = loadQueryConfig();
   const logger = createLogger('query', config.logLevel);
   const registry = createMetricsRegistry('query');
-  await startHttpApp(AppModule.register(config, registry), { port: config.port, host: config.host, logger });
+  const deps = await connectQueryDependencies(config, logger);
+  await startHttpApp(AppModule.register(deps, registry), {
+    port: config.port,
+    host: config.host,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    maxParamLength: MAX_PARAM_LENGTH,
+    configure: (app) => {
+      if (config.docs) setUpOpenApi(app);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,21 +1,28 @@
-import type {
-  AlertRule,
-  AlertRuleInput,
-  Customer,
-  CustomerInput,
-  Meter,
-  MeterInput,
-  Plan,
-  PlanInput,
-  Subscription,
-  SubscriptionInput,
-  Tenant,
-  TenantInput,
-  Versioned,
+import {
+  alertRuleSchema,
+  meterInputSchema,
+  planSchema,
+  subscriptionSchema,
+  tenantSchema,
+  type AlertRule,
+  type AlertRuleInput,
+  type Customer,
+  type CustomerInput,
+  type Meter,
+  type MeterInput,
+  type Plan,
+  type PlanInput,
+  type Subscription,
+  type SubscriptionInput,
+  type Tenant,
+  type TenantInput,
+  type Versioned,
 } from '@tally/catalog';
-import { NotFoundError, ValidationFailedError } from '@tally/errors';
+import { type FieldIssue, NotFoundError, ValidationFailedError } from '@tally/errors';
+import { fieldIssuesFromZod } from '@tally/metering';
 import { EntityResource } from './entity-resource';
 import type { CatalogCachePort, CatalogPort } from './ports';
+import { customerInputSchema } from './schemas';
 import type { DecodedWrite } from './write-body';
 
 /** What this instance's in-memory catalog holds for a tenant: what hot paths (usage queries) see. */
@@ -47,6 +54,7 @@ export class CatalogService {
       what: 'Customer',
       idField: 'id',
       idOf: (c) => c.id,
+      schema: customerInputSchema,
       get: (tenant, id) => store.getCustomer(tenant, id),
       list: (tenant) => store.listCustomers(tenant),
       put: (input, options) => store.putCustomer(input as CustomerInput, options),
@@ -56,6 +64,7 @@ export class CatalogService {
       what: 'Meter',
       idField: 'key',
       idOf: (m) => m.key,
+      schema: meterInputSchema,
       get: (tenant, key) => store.getMeter(tenant, key),
       list: (tenant) => store.listMeters(tenant),
       put: (input, options) => store.putMeter(input as MeterInput, options),
@@ -65,6 +74,7 @@ export class CatalogService {
       what: 'Plan',
       idField: 'id',
       idOf: (p) => p.id,
+      schema: planSchema,
       get: (tenant, id) => store.getPlan(tenant, id),
       list: (tenant) => store.listPlans(tenant),
       put: (input, options) => store.putPlan(input as PlanInput, options),
@@ -74,6 +84,7 @@ export class CatalogService {
       what: 'Subscription',
       idField: 'id',
       idOf: (s) => s.id,
+      schema: subscriptionSchema,
       get: (tenant, id) => store.getSubscription(tenant, id),
       list: (tenant, filter) => store.listSubscriptions(tenant, filter),
       put: (input, options) => store.putSubscription(input as SubscriptionInput, options),
@@ -83,6 +94,7 @@ export class CatalogService {
       what: 'Alert rule',
       idField: 'id',
       idOf: (r) => r.id,
+      schema: alertRuleSchema,
       get: (tenant, id) => store.getAlertRule(tenant, id),
       list: (tenant) => store.listAlertRules(tenant),
       put: (input, options) => store.putAlertRule(input as AlertRuleInput, options),
@@ -94,6 +106,11 @@ export class CatalogService {
     const found = await this.store.getTenant(tenant);
     if (!found) throw new NotFoundError('Tenant', tenant);
     return found;
+  }
+
+  validateTenant(input: Record<string, unknown>): FieldIssue[] {
+    const parsed = tenantSchema.safeParse(input);
+    return parsed.success ? [] : fieldIssuesFromZod(parsed.error);
   }
 
   /** Creates or changes the caller's own tenant (its id is the key's tenant). */

@@ -1,5 +1,7 @@
 import type { Versioned, WriteOptions } from '@tally/catalog';
-import { NotFoundError } from '@tally/errors';
+import { type FieldIssue, NotFoundError } from '@tally/errors';
+import { fieldIssuesFromZod } from '@tally/metering';
+import type { ZodTypeAny } from 'zod';
 import { paginate, type Page, type PageRequest } from './list-query';
 import type { WriteConditions } from './preconditions';
 import type { DecodedWrite } from './write-body';
@@ -11,6 +13,8 @@ export interface EntityAdapter<T, F = object> {
   /** The field that names the entity: `id`, or `key` for meters. */
   idField: string;
   idOf(value: T): string;
+  /** The input schema the store validates writes with. */
+  schema: ZodTypeAny;
   get(tenant: string, id: string): Promise<Versioned<T> | undefined>;
   list(tenant: string, filter: F): Promise<Array<Versioned<T>>>;
   put(input: Record<string, unknown>, options: WriteOptions): Promise<Versioned<T>>;
@@ -26,6 +30,12 @@ export class EntityResource<T, F = object> {
 
   get idField(): string {
     return this.adapter.idField;
+  }
+
+  /** Every schema issue of an input, without writing it. */
+  validate(input: Record<string, unknown>): FieldIssue[] {
+    const parsed = this.adapter.schema.safeParse(input);
+    return parsed.success ? [] : fieldIssuesFromZod(parsed.error);
   }
 
   async get(tenant: string, id: string): Promise<Versioned<T>> {

@@ -15,6 +15,8 @@ export interface WriteScope {
   /** The body field that names the entity (`id`, or `key` for meters) and its value from the path. */
   idField: string;
   id: string;
+  /** Schema issues of the input, reported together with a tenant or id mismatch. */
+  validate?: (input: Record<string, unknown>) => FieldIssue[];
 }
 
 /**
@@ -60,7 +62,11 @@ export function decodeWrite(
       message: `differs from the ${scope.idField} in the URL; leave it out or make them equal`,
     });
   }
-  if (issues.length) throw new ValidationFailedError(issues);
   input[scope.idField] = scope.id;
+  if (issues.length) {
+    // Report every problem at once; the store validates (again) only inputs without a mismatch.
+    const schemaIssues = scope.validate?.(input) ?? [];
+    throw new ValidationFailedError([...issues, ...schemaIssues.filter((i) => !issues.some((m) => m.field === i.field))]);
+  }
   return { input, conditions };
 }

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('migrate on the real server', () => {
-  it('creates the tables of 0001 and 0002 and records them', async () => {
+  it('creates the tables of every migration and records them', async () => {
     const tables = await db.client.query<{ name: string; engine: string }>(
       sql`SELECT name, engine FROM system.tables WHERE database = ${db.database} ORDER BY name`,
     );
@@ -26,6 +26,8 @@ describe('migrate on the real server', () => {
       { name: 'event_ids_mv', engine: 'MaterializedView' },
       { name: 'events', engine: 'MergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
+      { name: 'usage_hourly', engine: 'AggregatingMergeTree' },
+      { name: 'usage_hourly_mv', engine: 'MaterializedView' },
     ]);
     const recorded = await db.client.query<{ version: number; name: string; applied: number }>(
       sql`SELECT version, name, toUInt32(applied_at) > 0 AS applied FROM ${db.client.table('schema_migrations')} ORDER BY version`,
@@ -33,6 +35,7 @@ describe('migrate on the real server', () => {
     expect(recorded).toEqual([
       { version: 1, name: 'events', applied: 1 },
       { version: 2, name: 'datapoints', applied: 1 },
+      { version: 3, name: 'usage_rollups', applied: 1 },
     ]);
   });
 

@@ -35,6 +35,20 @@ const DATAPOINTS_COLUMNS = `(
 ${Array.from({ length: 20 }, (_, i) => `    blob${i + 1} String,\n`).join('')}${Array.from({ length: 20 }, (_, i) => `    double${i + 1} Float64,\n`).join('')}    _sample_interval UInt32
 )`;
 
+const USAGE_HOURLY_COLUMNS = `(
+    tenant String,
+    event_type String,
+    customer String,
+    hour DateTime('UTC'),
+    events AggregateFunction(count),
+    quantity_sum AggregateFunction(sum, Decimal(38, 12)),
+    quantity_min AggregateFunction(min, Decimal(38, 12)),
+    quantity_max AggregateFunction(max, Decimal(38, 12))
+)`;
+
+const USAGE_HOURLY_SELECT =
+  'SELECT tenant, event_type, customer, toStartOfHour(ts) AS hour, countState() AS events, sumState(quantity) AS quantity_sum, minState(quantity) AS quantity_min, maxState(quantity) AS quantity_max';
+
 const SCHEMA_MIGRATIONS_COLUMNS = `(
     version UInt32,
     name String,
@@ -46,6 +60,9 @@ const SCHEMA_MIGRATIONS_COLUMNS = `(
 // Edit an applied migration (or the DDL rendering) only if you really mean it; add a migration instead.
 const CHECKSUM_0001 = 'c093a4d8c71372c44c35c7a15ff28661ca929a034da42e57536aa2ea4998b14e';
 const CHECKSUM_0002 = '8127347e648b31110fe51273cc0ac865c364d1758c88f9b32f20cf1f8078dfc7';
+const CHECKSUM_0003 = '7608af48ea455a768d0a543255d5f27764a7c2ff8cdd8ff44fbac177a0bf4d88';
+const DESCRIPTION_0003 =
+  'hourly count/sum/min/max of quantity per tenant, event type and customer, filled by a materialized view';
 const DESCRIPTION_0002 =
   'Analytics Engine data points (index1, blob1..20, double1..20, _sample_interval) per tenant and dataset';
 
@@ -89,6 +106,19 @@ PARTITION BY toYYYYMM(timestamp)
 ORDER BY (tenant, dataset, index1, timestamp, point_id);
 
 INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (2, 'datapoints', '${CHECKSUM_0002}');
+
+-- 0003_usage_rollups: ${DESCRIPTION_0003}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`usage_hourly\`
+${USAGE_HOURLY_COLUMNS}
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (tenant, event_type, customer, hour);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`tally\`.\`usage_hourly_mv\`
+TO \`tally\`.\`usage_hourly\`
+AS ${USAGE_HOURLY_SELECT} FROM \`tally\`.\`events\` GROUP BY tenant, event_type, customer, hour;
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (3, 'usage_rollups', '${CHECKSUM_0003}');
 `,
     );
   });
@@ -144,6 +174,23 @@ AS \`billing\`.\`datapoints_local\`
 ENGINE = Distributed('prod', 'billing', 'datapoints_local', cityHash64(tenant, point_id));
 
 INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (2, 'datapoints', '${CHECKSUM_0002}');
+
+-- 0003_usage_rollups: ${DESCRIPTION_0003}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_hourly_local\` ON CLUSTER \`prod\`
+${USAGE_HOURLY_COLUMNS}
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/billing/usage_hourly_local', '{replica}')
+PARTITION BY toYYYYMM(hour)
+ORDER BY (tenant, event_type, customer, hour);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_hourly\` ON CLUSTER \`prod\`
+AS \`billing\`.\`usage_hourly_local\`
+ENGINE = Distributed('prod', 'billing', 'usage_hourly_local', cityHash64(tenant, customer));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`billing\`.\`usage_hourly_mv\` ON CLUSTER \`prod\`
+TO \`billing\`.\`usage_hourly_local\`
+AS ${USAGE_HOURLY_SELECT} FROM \`billing\`.\`events_local\` GROUP BY tenant, event_type, customer, hour;
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (3, 'usage_rollups', '${CHECKSUM_0003}');
 `,
     );
   });
@@ -196,11 +243,13 @@ describe('migrations', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     expect(migrationId(MIGRATIONS[0])).toBe('0001_events');
     expect(migrationId(MIGRATIONS[1])).toBe('0002_datapoints');
+    expect(migrationId(MIGRATIONS[2])).toBe('0003_usage_rollups');
   });
 
   it('have pinned checksums that do not depend on the database or cluster', () => {
     expect(migrationChecksum(MIGRATIONS[0])).toBe(CHECKSUM_0001);
     expect(migrationChecksum(MIGRATIONS[1])).toBe(CHECKSUM_0002);
+    expect(migrationChecksum(MIGRATIONS[2])).toBe(CHECKSUM_0003);
   });
 
   it('use IF NOT EXISTS in every statement, locally and on a cluster', () => {

@@ -30,7 +30,7 @@ export {
   type Series,
 } from './meter';
 export type { Quoter, SqlText, SqlValue } from './quoter';
-export { MAX_CUSTOMERS, MAX_LIMIT, WINDOW_SIZES, type WindowSize } from './sql-parts';
+export { MAX_CUSTOMERS, MAX_LIMIT, WINDOW_SIZES, trimDecimalText, type WindowSize } from './sql-parts';
 export { meterQuery, validateMeterQueryParams, type MeterQueryParams, type MeterRow } from './meter-query';
 export {
   MAX_PERIOD_SERIES,

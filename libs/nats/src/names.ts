@@ -16,6 +16,8 @@ export interface NatsNames {
   ingestQueueGroup: string;
   alertsSubject(tenant: string): string;
   invoicesSubject(tenant: string): string;
+  /** Which usage alerts already fired (one key per rule, customer, period and threshold). */
+  alertStateBucket: string;
   catalogBucket: string;
   apiKeysBucket: string;
 }
@@ -39,6 +41,7 @@ export function natsNames(prefix = 'tally'): NatsNames {
     ingestQueueGroup: `${prefix}_gateway`,
     alertsSubject: (tenant) => `${prefix}.alerts.${tenant}`,
     invoicesSubject: (tenant) => `${prefix}.invoices.${tenant}`,
+    alertStateBucket: `${prefix}_alert_state`,
     catalogBucket: `${prefix}_catalog`,
     apiKeysBucket: `${prefix}_api_keys`,
   };

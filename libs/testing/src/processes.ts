@@ -24,6 +24,12 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+const running = new Set<ChildProcess>();
+// A test runner that exits (or is killed by a timeout) must not leave services behind.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts one of Tally's apps (`apps/<name>/src/main.ts`) as a real child process. */
 export function startService(app: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
@@ -34,8 +40,12 @@ export function startService(app: string, env: Record<string, string>): ServiceP
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  running.add(child);
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? -1);
+    }),
   );
   return {
     child,

@@ -1,8 +1,9 @@
 import { migration0001 } from './0001_events';
 import { migration0002 } from './0002_datapoints';
+import { migration0003 } from './0003_usage_rollups';
 import type { Migration } from './ddl';
 
 export * from './ddl';
 
 /** Every migration, in version order. A new one is a new file `NNNN_<name>.ts` appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];

@@ -1,0 +1,51 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ApiKeysService } from './api-keys.service';
+import {
+  AlertRulesController,
+  ApiKeysController,
+  CatalogCacheController,
+  CustomersController,
+  MeterVersionsController,
+  MetersController,
+  PlansController,
+  SubscriptionsController,
+  TenantController,
+} from './catalog.controllers';
+import { CatalogService } from './catalog.service';
+import type { ApiKeyPort, CatalogCachePort, CatalogPort } from './ports';
+
+export interface CatalogApiDependencies {
+  store: CatalogPort;
+  keys: ApiKeyPort;
+  cache: CatalogCachePort;
+}
+
+/**
+ * The catalog REST API (`/v1/tenant`, `/v1/customers`, `/v1/meters`, `/v1/plans`, `/v1/subscriptions`,
+ * `/v1/alert-rules`, `/v1/api-keys`, `/v1/catalog/cache`). Its controllers use nest-kit's `ApiKeyGuard`,
+ * so the host app must provide `PRINCIPAL_RESOLVER` globally.
+ */
+@Module({})
+export class CatalogApiModule {
+  static register(deps: CatalogApiDependencies): DynamicModule {
+    return {
+      module: CatalogApiModule,
+      controllers: [
+        TenantController,
+        CustomersController,
+        MeterVersionsController,
+        MetersController,
+        PlansController,
+        SubscriptionsController,
+        AlertRulesController,
+        ApiKeysController,
+        CatalogCacheController,
+      ],
+      providers: [
+        { provide: CatalogService, useValue: new CatalogService(deps.store, deps.cache) },
+        { provide: ApiKeysService, useValue: new ApiKeysService(deps.keys) },
+      ],
+      exports: [CatalogService],
+    };
+  }
+}

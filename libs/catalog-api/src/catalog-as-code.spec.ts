@@ -1,0 +1,211 @@
+import { BadRequestError, ConflictError, ValidationFailedError } from '@tally/errors';
+import {
+  applyCatalogPlan,
+  exportCatalog,
+  parseCatalogDocument,
+  planCatalogApply,
+  renderCatalogYaml,
+} from './catalog-as-code';
+import { InMemoryCatalog } from './testing/in-memory-catalog';
+
+const YAML_DOC = `
+tenant: acme
+customers:
+  - id: acct_1
+    name: Globex
+    metadata: { crm: "0042" }
+  - id: "globex/eu west"
+meters:
+  - key: plays
+    name: Plays
+    eventTypes: [play]
+    aggregation: count
+plans:
+  - id: growth
+    name: Growth
+    currency: USD
+    charges:
+      - { id: plays, name: Plays, kind: per_unit, meter: plays, unitPrice: "0.001" }
+subscriptions:
+  - { id: sub_1, customer: acct_1, plan: growth, start: "2026-02-01" }
+alertRules:
+  - id: plays-high
+    meter: plays
+    threshold: { kind: absolute, value: "5000" }
+`;
+
+async function seeded(): Promise<InMemoryCatalog> {
+  const store = new InMemoryCatalog();
+  await store.putTenant({ id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' });
+  return store;
+}
+
+function issuesOf(fn: () => unknown): Promise<Array<[string, string]>> {
+  return Promise.resolve()
+    .then(fn)
+    .then(
+      () => {
+        throw new Error('expected a rejection');
+      },
+      (e: unknown) => {
+        expect(e).toBeInstanceOf(ValidationFailedError);
+        return (e as ValidationFailedError).details.map((d) => [d.field, d.code] as [string, string]);
+      },
+    );
+}
+
+describe('parseCatalogDocument', () => {
+  it('reads the tenant from the document or the override', () => {
+    expect(parseCatalogDocument('tenant: acme').tenant).toBe('acme');
+    expect(parseCatalogDocument('customers: []', 'acme')).toMatchObject({ tenant: 'acme', customers: [], meters: [] });
+  });
+
+  it('refuses a missing, invalid or contradicting tenant', async () => {
+    expect(await issuesOf(() => parseCatalogDocument('customers: []'))).toEqual([['tenant', 'REQUIRED']]);
+    expect(await issuesOf(() => parseCatalogDocument('tenant: acme', 'globex'))).toEqual([['tenant', 'TENANT_MISMATCH']]);
+    expect(await issuesOf(() => parseCatalogDocument('tenant: Not Valid'))).toEqual([['tenant', 'INVALID_FORMAT']]);
+  });
+
+  it('names unknown sections and sections of the wrong shape', async () => {
+    expect(await issuesOf(() => parseCatalogDocument('tenant: acme\ncustomer: []\nmeters: {}\n'))).toEqual([
+      ['meters', 'INVALID_TYPE'],
+      ['customer', 'UNKNOWN_FIELD'],
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(() => parseCatalogDocument('tenant: acme\ncustomers: [\n  - id: x')).toThrow(BadRequestError);
+    try {
+      parseCatalogDocument('tenant: acme\ntenant: globex');
+    } catch (e) {
+      expect((e as BadRequestError).code).toBe('INVALID_YAML');
+      expect((e as Error).message).toMatch(/line 2/);
+    }
+  });
+});
+
+describe('catalog apply', () => {
+  it('creates everything in dependency order, then changes nothing the second time', async () => {
+    const store = await seeded();
+    const doc = parseCatalogDocument(YAML_DOC);
+    const first = await applyCatalogPlan(store, await planCatalogApply(store, doc));
+    expect(first.map((c) => `${c.action} ${c.kind} ${c.id}`)).toEqual([
+      'create customer acct_1',
+      'create customer globex/eu west',
+      'create meter plays',
+      'create plan growth',
+      'create subscription sub_1',
+      'create alert rule plays-high',
+    ]);
+    expect(first[2].version).toBe(1);
+    const revision = store.lastRevision;
+
+    const second = await planCatalogApply(store, parseCatalogDocument(YAML_DOC));
+    expect(second.changes.every((c) => c.action === 'unchanged')).toBe(true);
+    await applyCatalogPlan(store, second);
+    expect(store.lastRevision).toBe(revision);
+  });
+
+  it('updates only what differs and names the changed fields', async () => {
+    const store = await seeded();
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
+    const changed = YAML_DOC.replace('aggregation: count', 'aggregation: sum\n    valueProperty: seconds').replace(
+      'name: Globex',
+      'name: Globex Corp',
+    );
+    const plan = await planCatalogApply(store, parseCatalogDocument(changed));
+    expect(plan.changes.filter((c) => c.action !== 'unchanged').map((c) => [c.kind, c.id, c.fields])).toEqual([
+      ['customer', 'acct_1', ['name']],
+      ['meter', 'plays', ['aggregation', 'valueProperty']],
+    ]);
+    const applied = await applyCatalogPlan(store, plan);
+    expect(applied.find((c) => c.kind === 'meter')?.version).toBe(2);
+    // createdAt is the store's and survives updates that do not declare it.
+    expect((await store.getCustomer('acme', 'acct_1'))?.value.createdAt).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('does not see a difference in field order', async () => {
+    const store = await seeded();
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
+    const reordered = YAML_DOC.replace(
+      '{ id: plays, name: Plays, kind: per_unit, meter: plays, unitPrice: "0.001" }',
+      '{ unitPrice: "0.001", meter: plays, kind: per_unit, name: Plays, id: plays }',
+    );
+    const plan = await planCatalogApply(store, parseCatalogDocument(reordered));
+    expect(plan.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+  });
+
+  it('validates the whole document before writing anything, with document paths', async () => {
+    const store = await seeded();
+    const bad = `
+tenant: acme
+customers:
+  - { id: c1, timezone: mars/olympus }
+  - { id: c1 }
+meters:
+  - { key: plays, name: Plays, eventTypes: [play], aggregation: countt }
+plans:
+  - id: p
+    name: P
+    currency: USD
+    charges:
+      - { id: x, name: X, kind: per_unit, meter: nope, unitPrice: 0.001 }
+      - { id: y, name: Y, kind: flat, amount: "1" }
+subscriptions:
+  - { id: s, customer: ghost, plan: p, start: "2026-02-30" }
+alertRules:
+  - { id: r, tenant: globex, meter: plays, threshold: { kind: absolute, value: "1" } }
+`;
+    expect(await issuesOf(() => planCatalogApply(store, parseCatalogDocument(bad)))).toEqual([
+      ['customers[0].timezone', 'INVALID_TIMEZONE'],
+      ['customers[1].id', 'DUPLICATE_ID'],
+      ['meters[0].aggregation', 'INVALID_VALUE'],
+      ['plans[0].charges[0].unitPrice', 'INVALID_DECIMAL'],
+      ['subscriptions[0].start', 'INVALID_DATE'],
+      ['alertRules[0].tenant', 'TENANT_MISMATCH'],
+      ['plans[0].charges[0].meter', 'UNKNOWN_METER'],
+      ['subscriptions[0].customer', 'UNKNOWN_CUSTOMER'],
+    ]);
+    expect(store.lastRevision).toBe(1);
+  });
+
+  it('resolves references to entities that are stored but not declared', async () => {
+    const store = await seeded();
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
+    const onlySubs = 'tenant: acme\nsubscriptions:\n  - { id: sub_2, customer: "globex/eu west", plan: growth, start: "2026-03-01" }';
+    const plan = await planCatalogApply(store, parseCatalogDocument(onlySubs));
+    expect(plan.changes.map((c) => [c.action, c.id])).toEqual([['create', 'sub_2']]);
+  });
+
+  it('needs the tenant to exist or be declared with its settings', async () => {
+    const store = new InMemoryCatalog();
+    expect(await issuesOf(async () => planCatalogApply(store, parseCatalogDocument('tenant: acme')))).toEqual([
+      ['settings', 'UNKNOWN_TENANT'],
+    ]);
+    const withSettings = 'tenant: acme\nsettings: { name: Acme, timezone: UTC, currency: USD }\n';
+    const applied = await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(withSettings)));
+    expect(applied.map((c) => [c.action, c.kind])).toEqual([['create', 'tenant']]);
+    const again = await planCatalogApply(store, parseCatalogDocument(withSettings));
+    expect(again.changes.map((c) => c.action)).toEqual(['unchanged']);
+  });
+
+  it('fails instead of overwriting a change made between planning and applying', async () => {
+    const store = await seeded();
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
+    const plan = await planCatalogApply(store, parseCatalogDocument(YAML_DOC.replace('name: Globex', 'name: G')));
+    await store.putCustomer({ tenant: 'acme', id: 'acct_1', name: 'changed by someone else' });
+    await expect(applyCatalogPlan(store, plan)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('exports a document that applies with no changes', async () => {
+    const store = await seeded();
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
+    const yaml = renderCatalogYaml(await exportCatalog(store, 'acme'));
+    expect(yaml).toContain('unitPrice: "0.001"');
+    expect(yaml).not.toContain('createdAt');
+    expect(yaml).not.toContain('version');
+    const plan = await planCatalogApply(store, parseCatalogDocument(yaml));
+    expect(plan.changes).toHaveLength(7);
+    expect(plan.changes.every((c) => c.action === 'unchanged')).toBe(true);
+  });
+});

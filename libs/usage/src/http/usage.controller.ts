@@ -1,0 +1,133 @@
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { ValidationFailedError } from '@tally/errors';
+import { WINDOW_SIZES } from '@tally/metering';
+import { ApiKeyGuard, CurrentPrincipal, type Principal, Roles } from '@tally/nest-kit';
+import { calendarMonth } from '../periods';
+import {
+  type CurrentUsageResult,
+  type CustomerUsageResult,
+  type EntitlementResult,
+  type MeterQueryResult,
+  type TopCustomersResult,
+  UsageService,
+} from '../usage.service';
+import { customerIdProblem, QueryParams, type QueryString } from './query-params';
+
+const METER_QUERY_PARAMS = ['from', 'to', 'window', 'timezone', 'customer', 'perCustomer', 'groupBy', 'filter', 'profile', 'limit'];
+const TOP_CUSTOMERS_PARAMS = ['from', 'to', 'limit', 'profile', 'filter'];
+const CUSTOMER_USAGE_PARAMS = ['period', 'from', 'to', 'meter'];
+const DEFAULT_TOP_CUSTOMERS = 10;
+
+/**
+ * HTTP driver of the usage API: decodes path and query string, hands over to `UsageService` with the
+ * tenant of the caller's key (never one from the request), and returns its JSON. Errors are typed
+ * `TallyError`s, mapped to HTTP by the app's one exception filter.
+ */
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+@Roles('query')
+export class UsageController {
+  constructor(@Inject(UsageService) private readonly usage: UsageService) {}
+
+  @Get('meters/:key/query')
+  meterQuery(
+    @CurrentPrincipal() principal: Principal,
+    @Param('key') key: string,
+    @Query() query: QueryString,
+  ): Promise<MeterQueryResult> {
+    const p = new QueryParams(query, METER_QUERY_PARAMS);
+    const customers = p.has('customer') ? p.customers('customer') : undefined;
+    const explicitZone = p.has('timezone') ? p.timeZone('timezone', 'UTC') : undefined;
+    // Dates without a time (from=2026-03-01) start at midnight of the zone the windows use.
+    const zone =
+      explicitZone ??
+      (customers?.length === 1 ? this.usage.customerZone(principal.tenant, customers[0]) : this.usage.tenantZone(principal.tenant));
+    const request = {
+      meter: key,
+      from: p.time('from', zone),
+      to: p.time('to', zone),
+      window: p.oneOf('window', WINDOW_SIZES, 'none'),
+      timezone: explicitZone,
+      customers,
+      perCustomer: p.bool('perCustomer', false),
+      groupBy: p.many('groupBy'),
+      filters: p.filters('filter'),
+      profile: p.one('profile'),
+      limit: p.int('limit', this.usage.limits.maxResultRows, 1, this.usage.limits.maxResultRows),
+    };
+    p.throwIfAny();
+    return this.usage.meterQuery(principal.tenant, { ...request, from: request.from as Date, to: request.to as Date });
+  }
+
+  @Get('meters/:key/top-customers')
+  topCustomers(
+    @CurrentPrincipal() principal: Principal,
+    @Param('key') key: string,
+    @Query() query: QueryString,
+  ): Promise<TopCustomersResult> {
+    const p = new QueryParams(query, TOP_CUSTOMERS_PARAMS);
+    const zone = this.usage.tenantZone(principal.tenant);
+    const from = p.time('from', zone);
+    const to = p.time('to', zone);
+    const limit = p.int('limit', DEFAULT_TOP_CUSTOMERS, 1, Math.min(1000, this.usage.limits.maxResultRows));
+    const profile = p.one('profile');
+    const filters = p.filters('filter');
+    p.throwIfAny();
+    return this.usage.topCustomers(principal.tenant, { meter: key, profile, from: from as Date, to: to as Date, limit, filters });
+  }
+
+  @Get('customers/:id/usage')
+  customerUsage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: QueryString,
+  ): Promise<CustomerUsageResult> {
+    checkCustomerId(id);
+    const p = new QueryParams(query, CUSTOMER_USAGE_PARAMS);
+    const timezone = this.usage.customerZone(principal.tenant, id);
+    let range: { from?: Date; to?: Date } = {};
+    if (p.has('period')) {
+      if (p.has('from') || p.has('to')) p.add('period', 'CONFLICTING_PARAMETERS', 'give either period or from and to');
+      const month = p.month('period');
+      if (month) range = calendarMonth(month.year, month.month, timezone);
+    } else {
+      range = { from: p.time('from', timezone), to: p.time('to', timezone) };
+    }
+    const meters = p.many('meter');
+    p.throwIfAny();
+    return this.usage.customerUsage(
+      principal.tenant,
+      id,
+      { from: range.from as Date, to: range.to as Date, timezone },
+      meters,
+    );
+  }
+
+  @Get('customers/:id/current-usage')
+  currentUsage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: QueryString,
+  ): Promise<CurrentUsageResult> {
+    checkCustomerId(id);
+    new QueryParams(query, []).throwIfAny();
+    return this.usage.currentUsage(principal.tenant, id);
+  }
+
+  @Get('customers/:id/entitlements/:meter')
+  entitlement(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Param('meter') meter: string,
+    @Query() query: QueryString,
+  ): Promise<EntitlementResult> {
+    checkCustomerId(id);
+    new QueryParams(query, []).throwIfAny();
+    return this.usage.entitlement(principal.tenant, id, meter);
+  }
+}
+
+function checkCustomerId(id: string): void {
+  const problem = customerIdProblem(id);
+  if (problem) throw new ValidationFailedError([{ field: 'id', ...problem }], 'Invalid customer id');
+}

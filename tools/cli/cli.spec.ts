@@ -1,0 +1,166 @@
+import { InMemoryApiKeys, InMemoryCatalog } from '@tally/catalog-api';
+import { parseArgs, UsageError } from './args';
+import { runTally, type CliDeps } from './cli';
+
+const CATALOG = `
+tenant: acme
+customers:
+  - { id: acct_1, name: Globex }
+meters:
+  - { key: plays, name: Plays, eventTypes: [play], aggregation: count }
+plans:
+  - id: growth
+    name: Growth
+    currency: USD
+    charges:
+      - { id: plays, name: Plays, kind: per_unit, meter: plays, unitPrice: "0.001" }
+`;
+
+function fakeDeps(files: Record<string, string> = {}) {
+  const catalog = new InMemoryCatalog();
+  const keys = new InMemoryApiKeys();
+  const connects: Array<{ natsUrl: string; natsPrefix: string }> = [];
+  let open = 0;
+  const deps: CliDeps = {
+    env: { TALLY_NATS_PREFIX: 'test' },
+    readFile: async (path) => {
+      if (!(path in files)) throw new Error(`ENOENT: no such file '${path}'`);
+      return files[path];
+    },
+    connect: async (settings) => {
+      connects.push(settings);
+      open++;
+      return { catalog, keys, close: async () => void open-- };
+    },
+  };
+  return { deps, catalog, keys, connects, openConnections: () => open };
+}
+
+describe('parseArgs', () => {
+  const spec = { values: ['file', 'tenant'], flags: ['dry-run'], aliases: { f: 'file' } };
+
+  it('reads positionals, --name value, --name=value, short aliases and flags', () => {
+    const args = parseArgs(['apply', '-f', 'c.yaml', '--tenant=acme', '--dry-run'], spec);
+    expect(args.positionals).toEqual(['apply']);
+    expect(Object.fromEntries(args.options)).toEqual({ file: 'c.yaml', tenant: 'acme', 'dry-run': true });
+  });
+
+  it('refuses unknown options and missing values', () => {
+    expect(() => parseArgs(['--force'], spec)).toThrow(UsageError);
+    expect(() => parseArgs(['--tenant'], spec)).toThrow('--tenant needs a value');
+    expect(() => parseArgs(['--dry-run=yes'], spec)).toThrow('takes no value');
+  });
+});
+
+describe('tally CLI', () => {
+  it('prints usage for help (0) and for no or an unknown command (2)', async () => {
+    const { deps } = fakeDeps();
+    expect((await runTally(['help'], deps)).code).toBe(0);
+    expect((await runTally([], deps)).stdout).toContain('Usage: tally');
+    const unknown = await runTally(['tenant', 'delete', 'x'], deps);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'tenant delete'");
+  });
+
+  it('creates a tenant once, connecting with the configured prefix', async () => {
+    const { deps, catalog, connects, openConnections } = fakeDeps();
+    const argv = ['tenant', 'create', 'acme', '--timezone', 'America/New_York', '--currency', 'USD'];
+    expect(await runTally(argv, deps)).toEqual({ code: 0, stdout: 'tenant acme created (revision 1)\n', stderr: '' });
+    expect((await catalog.getTenant('acme'))?.value).toMatchObject({ name: 'acme', timezone: 'America/New_York' });
+    expect(connects[0]).toEqual({ natsUrl: 'nats://127.0.0.1:4222', natsPrefix: 'test' });
+    expect((await runTally(argv, deps)).stdout).toContain('already exists (unchanged');
+    const other = await runTally([...argv.slice(0, 3), '--timezone', 'UTC', '--currency', 'USD'], deps);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('already exists with other settings');
+    expect(openConnections()).toBe(0);
+  });
+
+  it('reports invalid tenant settings field by field', async () => {
+    const { deps } = fakeDeps();
+    const result = await runTally(['tenant', 'create', 'acme', '--timezone', 'Mars/Base', '--currency', 'XXY'], deps);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('VALIDATION_FAILED');
+    expect(result.stderr).toContain('timezone: INVALID_TIMEZONE');
+    expect(result.stderr).toContain('currency: UNKNOWN_CURRENCY');
+  });
+
+  it('prints a new key alone on stdout, once, and lists and revokes it', async () => {
+    const { deps } = fakeDeps();
+    await runTally(['tenant', 'create', 'acme', '--timezone', 'UTC', '--currency', 'USD'], deps);
+    const created = await runTally(['key', 'create', 'acme', '--role', 'admin', '--name', 'ops'], deps);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^tally_admin_[0-9A-Za-z]{32}\n$/);
+    expect(created.stderr).toContain("created admin key 'ops' for tenant acme");
+    const list = await runTally(['key', 'list', 'acme'], deps);
+    expect(list.stdout).not.toContain('tally_admin_');
+    const id = list.stdout.split(' ')[0];
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect((await runTally(['key', 'revoke', 'acme', id], deps)).stdout).toBe(`revoked key ${id}\n`);
+    expect((await runTally(['key', 'list', 'acme'], deps)).stdout).toContain('revoked');
+    expect((await runTally(['key', 'revoke', 'globex', id], deps)).code).toBe(1);
+  });
+
+  it('refuses a key for an unknown tenant or role', async () => {
+    const { deps } = fakeDeps();
+    expect((await runTally(['key', 'create', 'ghost', '--role', 'admin'], deps)).stderr).toContain('does not exist');
+    expect((await runTally(['key', 'create', 'ghost', '--role', 'root'], deps)).code).toBe(2);
+  });
+
+  it('applies a catalog file, and a second apply changes nothing', async () => {
+    const { deps, catalog } = fakeDeps({ 'catalog.yaml': CATALOG });
+    await runTally(['tenant', 'create', 'acme', '--timezone', 'UTC', '--currency', 'USD'], deps);
+    const dry = await runTally(['catalog', 'apply', '-f', 'catalog.yaml', '--dry-run'], deps);
+    expect(dry.stdout).toContain('would create    meter plays');
+    expect(dry.stdout).toContain('nothing written');
+    expect(await catalog.listMeters('acme')).toEqual([]);
+
+    const first = await runTally(['catalog', 'apply', '-f', 'catalog.yaml'], deps);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toBe(
+      [
+        'tenant acme (catalog.yaml)',
+        '  created    customer acct_1',
+        '  created    meter plays (version 1)',
+        '  created    plan growth',
+        '3 created, 0 updated, 0 unchanged',
+        '',
+      ].join('\n'),
+    );
+    const second = await runTally(['catalog', 'apply', '-f', 'catalog.yaml'], deps);
+    expect(second.stdout).toContain('no changes (3 unchanged)');
+  });
+
+  it('exports YAML that applies without changes', async () => {
+    const { deps } = fakeDeps({ 'catalog.yaml': CATALOG });
+    await runTally(['tenant', 'create', 'acme', '--timezone', 'UTC', '--currency', 'USD'], deps);
+    await runTally(['catalog', 'apply', '-f', 'catalog.yaml'], deps);
+    const exported = await runTally(['catalog', 'export', '--tenant', 'acme'], deps);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('unitPrice: "0.001"');
+    const { deps: again } = fakeDeps({ 'export.yaml': exported.stdout });
+    // A fresh store: the export declares the tenant's settings, so it bootstraps the whole tenant.
+    expect((await runTally(['catalog', 'apply', '-f', 'export.yaml'], again)).stdout).toContain('4 created');
+    expect((await runTally(['catalog', 'export', '--tenant', 'ghost'], deps)).code).toBe(1);
+  });
+
+  it('shows every problem of a bad catalog file with its path, and hints at quoting amounts', async () => {
+    const bad = CATALOG.replace('unitPrice: "0.001"', 'unitPrice: 0.001').replace('aggregation: count', 'aggregation: total');
+    const { deps } = fakeDeps({ 'bad.yaml': bad });
+    await runTally(['tenant', 'create', 'acme', '--timezone', 'UTC', '--currency', 'USD'], deps);
+    const result = await runTally(['catalog', 'apply', '-f', 'bad.yaml'], deps);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('meters[0].aggregation: INVALID_VALUE');
+    expect(result.stderr).toContain('plans[0].charges[0].unitPrice: INVALID_DECIMAL');
+    expect(result.stderr).toContain('(quote amounts in YAML: "0.001")');
+  });
+
+  it('reports a missing file, a bad NATS_URL and missing options', async () => {
+    const { deps } = fakeDeps();
+    expect((await runTally(['catalog', 'apply', '-f', 'nope.yaml'], deps)).stderr).toContain('ENOENT');
+    expect((await runTally(['catalog', 'apply'], deps)).stderr).toContain('--file is required');
+    const badEnv = { ...deps, env: { NATS_URL: 'http://x' } };
+    const result = await runTally(['key', 'list', 'acme'], badEnv);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('NATS_URL="http://x"');
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The `tally` operator CLI as a function: argv and dependencies in, exit code and output out, so it is
+ * tested without a process. `tally.ts` wires it to the real NATS and the terminal.
+ */
+import { API_KEY_ROLES, type ApiKeyRole, type TenantInput } from '@tally/catalog';
+import {
+  applyCatalogPlan,
+  defaultKeyName,
+  exportCatalog,
+  parseCatalogDocument,
+  planCatalogApply,
+  renderCatalogYaml,
+  type AppliedChange,
+  type ApiKeyPort,
+  type CatalogPort,
+  type PlannedChange,
+} from '@tally/catalog-api';
+import { env, infraConfig, loadConfig, ConfigError } from '@tally/config';
+import { isTallyError } from '@tally/errors';
+import { parseArgs, requireOption, optionValue, UsageError, type ArgSpec } from './args';
+
+/** What the CLI talks to: the catalog and API-key stores of one NATS prefix. */
+export interface CliConnection {
+  catalog: CatalogPort;
+  keys: ApiKeyPort;
+  close(): Promise<void>;
+}
+
+export interface CliDeps {
+  env: Record<string, string | undefined>;
+  /** Reads a file (`-` = standard input). */
+  readFile(path: string): Promise<string>;
+  connect(settings: { natsUrl: string; natsPrefix: string }): Promise<CliConnection>;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const USAGE = `Usage: tally <command>
+
+  tenant create <id> --timezone <IANA zone> --currency <ISO 4217> [--name <name>]
+  key create <tenant> --role admin|query|ingest [--name <name>]    prints the key (only this once)
+  key list <tenant>
+  key revoke <tenant> <key id>
+  catalog apply -f <file.yaml|-> [--tenant <id>] [--dry-run]      declare customers, meters, plans, ...
+  catalog export --tenant <id>                                    the stored catalog as YAML
+
+Connects to NATS_URL (default nats://127.0.0.1:4222) with prefix TALLY_NATS_PREFIX (default tally).
+`;
+
+const cliConfigSpec = {
+  natsUrl: infraConfig.natsUrl,
+  natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
+};
+
+class Output {
+  private out = '';
+  private err = '';
+  line(text = ''): void {
+    this.out += `${text}\n`;
+  }
+  write(text: string): void {
+    this.out += text;
+  }
+  note(text: string): void {
+    this.err += `${text}\n`;
+  }
+  result(code: number): CliResult {
+    return { code, stdout: this.out, stderr: this.err };
+  }
+}
+
+type Command = (args: string[], io: Output, deps: CliDeps) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  'tenant create': tenantCreate,
+  'key create': keyCreate,
+  'key list': keyList,
+  'key revoke': keyRevoke,
+  'catalog apply': catalogApply,
+  'catalog export': catalogExport,
+};
+
+/** Runs one `tally` command. Exit codes: 0 done, 1 refused or failed, 2 bad command line. */
+export async function runTally(argv: readonly string[], deps: CliDeps): Promise<CliResult> {
+  const io = new Output();
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
+    io.write(USAGE);
+    return io.result(argv.length === 0 ? 2 : 0);
+  }
+  const name = `${argv[0]} ${argv[1] ?? ''}`;
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command '${argv.slice(0, 2).join(' ')}'`);
+    return io.result(await command(argv.slice(2), io, deps));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.note(`tally: ${error.message}\n`);
+      io.note(USAGE);
+      return io.result(2);
+    }
+    io.note(describeError(error));
+    return io.result(1);
+  }
+}
+
+async function withConnection<T>(deps: CliDeps, use: (c: CliConnection) => Promise<T>): Promise<T> {
+  const config = loadConfig('tally', cliConfigSpec, deps.env);
+  const connection = await deps.connect(config);
+  try {
+    return await use(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+const TENANT_CREATE: ArgSpec = { values: ['timezone', 'currency', 'name'], flags: [] };
+
+async function tenantCreate(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const args = parseArgs(argv, TENANT_CREATE);
+  const id = onePositional(args.positionals, '<id>');
+  const input: TenantInput = {
+    id,
+    name: optionValue(args, 'name') ?? id,
+    timezone: requireOption(args, 'timezone'),
+    currency: requireOption(args, 'currency'),
+  };
+  return withConnection(deps, async ({ catalog }) => {
+    const existing = await catalog.getTenant(id);
+    if (existing) {
+      const same = (['name', 'timezone', 'currency'] as const).every((k) => existing.value[k] === input[k]);
+      if (same) {
+        io.line(`tenant ${id} already exists (unchanged, revision ${existing.revision})`);
+        return 0;
+      }
+      io.note(
+        `tally: tenant ${id} already exists with other settings (timezone ${existing.value.timezone}, ` +
+          `currency ${existing.value.currency}); change it with 'tally catalog apply' (settings) or PUT /v1/tenant`,
+      );
+      return 1;
+    }
+    const created = await catalog.putTenant(input, { expectedRevision: 0 });
+    io.line(`tenant ${id} created (revision ${created.revision})`);
+    return 0;
+  });
+}
+
+const KEY_CREATE: ArgSpec = { values: ['role', 'name'], flags: [] };
+
+async function keyCreate(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const args = parseArgs(argv, KEY_CREATE);
+  const tenant = onePositional(args.positionals, '<tenant>');
+  const role = requireOption(args, 'role');
+  if (!(API_KEY_ROLES as readonly string[]).includes(role)) {
+    throw new UsageError(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
+  }
+  return withConnection(deps, async ({ catalog, keys }) => {
+    if (!(await catalog.getTenant(tenant))) {
+      io.note(`tally: tenant ${tenant} does not exist; create it first (tally tenant create)`);
+      return 1;
+    }
+    const created = await keys.create(tenant, role as ApiKeyRole, optionValue(args, 'name') ?? defaultKeyName(role as ApiKeyRole));
+    // The key alone on stdout, so `KEY=$(tally key create ...)` works; the rest is for the human.
+    io.line(created.key);
+    io.note(`created ${role} key '${created.record.name}' for tenant ${tenant} (id ${created.id})`);
+    io.note('store it now: Tally keeps only its hash and cannot show it again');
+    return 0;
+  });
+}
+
+async function keyList(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const args = parseArgs(argv, { values: [], flags: [] });
+  const tenant = onePositional(args.positionals, '<tenant>');
+  return withConnection(deps, async ({ keys }) => {
+    const all = keys.list(tenant).sort((a, b) => (a.record.createdAt < b.record.createdAt ? -1 : 1));
+    if (all.length === 0) io.line(`tenant ${tenant} has no API keys`);
+    for (const { id, record } of all) {
+      io.line(`${id}  ${record.role.padEnd(6)}  ${record.createdAt}  ${record.revoked ? 'revoked ' : 'active  '}  ${record.name}`);
+    }
+    return 0;
+  });
+}
+
+async function keyRevoke(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const args = parseArgs(argv, { values: [], flags: [] });
+  if (args.positionals.length !== 2) throw new UsageError('expected <tenant> <key id>');
+  const [tenant, id] = args.positionals;
+  return withConnection(deps, async ({ keys }) => {
+    if (!keys.list(tenant).some((k) => k.id === id)) {
+      io.note(`tally: tenant ${tenant} has no API key ${id}`);
+      return 1;
+    }
+    await keys.revokeById(id);
+    io.line(`revoked key ${id}`);
+    return 0;
+  });
+}
+
+const CATALOG_APPLY: ArgSpec = { values: ['file', 'tenant'], flags: ['dry-run'], aliases: { f: 'file' } };
+
+async function catalogApply(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const args = parseArgs(argv, CATALOG_APPLY);
+  if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+  const file = requireOption(args, 'file');
+  const dryRun = args.options.has('dry-run');
+  const doc = parseCatalogDocument(await deps.readFile(file), optionValue(args, 'tenant'));
+  return withConnection(deps, async ({ catalog }) => {
+    const plan = await planCatalogApply(catalog, doc);
+    const changes: Array<PlannedChange | AppliedChange> = dryRun ? plan.changes : await applyCatalogPlan(catalog, plan);
+    io.line(`${dryRun ? 'dry run: ' : ''}tenant ${plan.tenant} (${file})`);
+    for (const change of changes) io.line(`  ${describeChange(change, dryRun)}`);
+    io.line(summary(changes, dryRun));
+    return 0;
+  });
+}
+
+async function catalogExport(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const args = parseArgs(argv, { values: ['tenant'], flags: [] });
+  if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+  const tenant = requireOption(args, 'tenant');
+  return withConnection(deps, async ({ catalog }) => {
+    const doc = await exportCatalog(catalog, tenant);
+    if (!doc.settings) {
+      io.note(`tally: tenant ${tenant} does not exist`);
+      return 1;
+    }
+    io.write(renderCatalogYaml(doc));
+    return 0;
+  });
+}
+
+function describeChange(change: PlannedChange | AppliedChange, dryRun: boolean): string {
+  const what = `${change.kind} ${change.id}`;
+  const version = 'version' in change && change.version !== undefined ? ` (version ${change.version})` : '';
+  switch (change.action) {
+    case 'create':
+      return `${dryRun ? 'would create' : 'created'}    ${what}${version}`;
+    case 'update':
+      return `${dryRun ? 'would update' : 'updated'}    ${what}: ${change.fields.join(', ')}${version}`;
+    default:
+      return `unchanged  ${what}`;
+  }
+}
+
+function summary(changes: ReadonlyArray<PlannedChange>, dryRun: boolean): string {
+  const count = (action: string) => changes.filter((c) => c.action === action).length;
+  const [created, updated, unchanged] = [count('create'), count('update'), count('unchanged')];
+  if (created + updated === 0) return `no changes (${unchanged} unchanged)`;
+  return dryRun
+    ? `would create ${created}, update ${updated}, leave ${unchanged} unchanged (nothing written)`
+    : `${created} created, ${updated} updated, ${unchanged} unchanged`;
+}
+
+function onePositional(positionals: string[], name: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected ${name}`);
+  return positionals[0];
+}
+
+/** One line per problem, with the field path, so a bad catalog file can be fixed in one go. */
+function describeError(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  if (isTallyError(error)) {
+    const lines = [`tally: ${error.code}: ${error.message}`];
+    for (const d of error.details) {
+      const hint = /expected string, received number|got a JSON number/i.test(d.message) ? ' (quote amounts in YAML: "0.001")' : '';
+      lines.push(`  ${d.field || '(document)'}: ${d.code}: ${d.message}${hint}`);
+    }
+    return lines.join('\n');
+  }
+  return `tally: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,29 @@
+import { ApiKeyStore, CatalogStore } from '@tally/catalog';
+import { connectNats, natsNames } from '@tally/nats';
+import type { CliConnection } from './cli';
+
+/** The CLI's real connection: the catalog and API-key buckets of one NATS prefix. */
+export async function connectCatalog({
+  natsUrl,
+  natsPrefix,
+}: {
+  natsUrl: string;
+  natsPrefix: string;
+}): Promise<CliConnection> {
+  const names = natsNames(natsPrefix);
+  const nc = await connectNats(natsUrl, 'tally-cli');
+  try {
+    const [catalog, keys] = await Promise.all([CatalogStore.open(nc, names), ApiKeyStore.open(nc, names)]);
+    return {
+      catalog,
+      keys,
+      async close() {
+        await keys.close();
+        await nc.drain();
+      },
+    };
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
