@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     { exactNumbers: true },
   );
   console.log('[demo] usage per customer (all time):');
-  console.table(rows.map((r) => ({ ...r, quantity: r.quantity.replace(/\.?0+$/, '') })));
+  console.table(rows.map((r) => ({ ...r, quantity: r.quantity.includes('.') ? r.quantity.replace(/\.?0+$/, '') : r.quantity })));
   console.log(`[demo] API key for tenant '${TENANT}' saved in ${path.join(dataDir, 'demo-api-key')}`);
   await keys.close();
   await clickhouse.close();
