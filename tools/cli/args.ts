@@ -29,12 +29,11 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
       break;
     }
     const long = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
-    const short = /^-([a-zA-Z])$/.exec(arg);
-    if (!long && !short) {
+    const given = long ? long[1] : /^-([a-zA-Z])$/.exec(arg)?.[1];
+    if (given === undefined) {
       positionals.push(arg);
       continue;
     }
-    const given = long ? long[1] : short![1];
     const name = spec.aliases?.[given] ?? given;
     const inline = long?.[2];
     if (spec.flags.includes(name)) {

@@ -65,8 +65,15 @@ describe('tally CLI', () => {
   it('creates a tenant once, connecting with the configured prefix', async () => {
     const { deps, catalog, connects, openConnections } = fakeDeps();
     const argv = ['tenant', 'create', 'acme', '--timezone', 'America/New_York', '--currency', 'USD'];
-    expect(await runTally(argv, deps)).toEqual({ code: 0, stdout: 'tenant acme created (revision 1)\n', stderr: '' });
-    expect((await catalog.getTenant('acme'))?.value).toMatchObject({ name: 'acme', timezone: 'America/New_York' });
+    expect(await runTally(argv, deps)).toEqual({
+      code: 0,
+      stdout: 'tenant acme created (revision 1)\n',
+      stderr: '',
+    });
+    expect((await catalog.getTenant('acme'))?.value).toMatchObject({
+      name: 'acme',
+      timezone: 'America/New_York',
+    });
     expect(connects[0]).toEqual({ natsUrl: 'nats://127.0.0.1:4222', natsPrefix: 'test' });
     expect((await runTally(argv, deps)).stdout).toContain('already exists (unchanged');
     const other = await runTally([...argv.slice(0, 3), '--timezone', 'UTC', '--currency', 'USD'], deps);
@@ -77,7 +84,10 @@ describe('tally CLI', () => {
 
   it('reports invalid tenant settings field by field', async () => {
     const { deps } = fakeDeps();
-    const result = await runTally(['tenant', 'create', 'acme', '--timezone', 'Mars/Base', '--currency', 'XXY'], deps);
+    const result = await runTally(
+      ['tenant', 'create', 'acme', '--timezone', 'Mars/Base', '--currency', 'XXY'],
+      deps,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('VALIDATION_FAILED');
     expect(result.stderr).toContain('timezone: INVALID_TIMEZONE');
@@ -102,7 +112,9 @@ describe('tally CLI', () => {
 
   it('refuses a key for an unknown tenant or role', async () => {
     const { deps } = fakeDeps();
-    expect((await runTally(['key', 'create', 'ghost', '--role', 'admin'], deps)).stderr).toContain('does not exist');
+    expect((await runTally(['key', 'create', 'ghost', '--role', 'admin'], deps)).stderr).toContain(
+      'does not exist',
+    );
     expect((await runTally(['key', 'create', 'ghost', '--role', 'root'], deps)).code).toBe(2);
   });
 
@@ -144,7 +156,10 @@ describe('tally CLI', () => {
   });
 
   it('shows every problem of a bad catalog file with its path, and hints at quoting amounts', async () => {
-    const bad = CATALOG.replace('unitPrice: "0.001"', 'unitPrice: 0.001').replace('aggregation: count', 'aggregation: total');
+    const bad = CATALOG.replace('unitPrice: "0.001"', 'unitPrice: 0.001').replace(
+      'aggregation: count',
+      'aggregation: total',
+    );
     const { deps } = fakeDeps({ 'bad.yaml': bad });
     await runTally(['tenant', 'create', 'acme', '--timezone', 'UTC', '--currency', 'USD'], deps);
     const result = await runTally(['catalog', 'apply', '-f', 'bad.yaml'], deps);

@@ -162,7 +162,11 @@ async function keyCreate(argv: string[], io: Output, deps: CliDeps): Promise<num
       io.note(`tally: tenant ${tenant} does not exist; create it first (tally tenant create)`);
       return 1;
     }
-    const created = await keys.create(tenant, role as ApiKeyRole, optionValue(args, 'name') ?? defaultKeyName(role as ApiKeyRole));
+    const created = await keys.create(
+      tenant,
+      role as ApiKeyRole,
+      optionValue(args, 'name') ?? defaultKeyName(role as ApiKeyRole),
+    );
     // The key alone on stdout, so `KEY=$(tally key create ...)` works; the rest is for the human.
     io.line(created.key);
     io.note(`created ${role} key '${created.record.name}' for tenant ${tenant} (id ${created.id})`);
@@ -178,7 +182,9 @@ async function keyList(argv: string[], io: Output, deps: CliDeps): Promise<numbe
     const all = keys.list(tenant).sort((a, b) => (a.record.createdAt < b.record.createdAt ? -1 : 1));
     if (all.length === 0) io.line(`tenant ${tenant} has no API keys`);
     for (const { id, record } of all) {
-      io.line(`${id}  ${record.role.padEnd(6)}  ${record.createdAt}  ${record.revoked ? 'revoked ' : 'active  '}  ${record.name}`);
+      io.line(
+        `${id}  ${record.role.padEnd(6)}  ${record.createdAt}  ${record.revoked ? 'revoked ' : 'active  '}  ${record.name}`,
+      );
     }
     return 0;
   });
@@ -209,7 +215,9 @@ async function catalogApply(argv: string[], io: Output, deps: CliDeps): Promise<
   const doc = parseCatalogDocument(await deps.readFile(file), optionValue(args, 'tenant'));
   return withConnection(deps, async ({ catalog }) => {
     const plan = await planCatalogApply(catalog, doc);
-    const changes: Array<PlannedChange | AppliedChange> = dryRun ? plan.changes : await applyCatalogPlan(catalog, plan);
+    const changes: Array<PlannedChange | AppliedChange> = dryRun
+      ? plan.changes
+      : await applyCatalogPlan(catalog, plan);
     io.line(`${dryRun ? 'dry run: ' : ''}tenant ${plan.tenant} (${file})`);
     for (const change of changes) io.line(`  ${describeChange(change, dryRun)}`);
     io.line(summary(changes, dryRun));
@@ -265,7 +273,9 @@ function describeError(error: unknown): string {
   if (isTallyError(error)) {
     const lines = [`tally: ${error.code}: ${error.message}`];
     for (const d of error.details) {
-      const hint = /expected string, received number|got a JSON number/i.test(d.message) ? ' (quote amounts in YAML: "0.001")' : '';
+      const hint = /expected string, received number|got a JSON number/i.test(d.message)
+        ? ' (quote amounts in YAML: "0.001")'
+        : '';
       lines.push(`  ${d.field || '(document)'}: ${d.code}: ${d.message}${hint}`);
     }
     return lines.join('\n');

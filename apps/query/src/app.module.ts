@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
 import { CatalogApiModule } from '@tally/catalog-api';
+import { UsageModule } from '@tally/usage';
 import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import { connectNats, natsNames, NatsHealth, type NatsConnection, type NatsNames } from '@tally/nats';
 import { HealthModule, PRINCIPAL_RESOLVER } from '@tally/nest-kit';
@@ -21,7 +22,10 @@ export interface QueryDependencies {
   keys: ApiKeyStore;
 }
 
-export async function connectQueryDependencies(config: QueryConfig, logger: Logger): Promise<QueryDependencies> {
+export async function connectQueryDependencies(
+  config: QueryConfig,
+  logger: Logger,
+): Promise<QueryDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-query');
   const clickhouse = createClickHouse({
@@ -78,9 +82,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        HealthModule.register(registry, () => [new NatsHealth(deps.nc), new ClickHouseHealth(deps.clickhouse)]),
+        HealthModule.register(registry, () => [
+          new NatsHealth(deps.nc),
+          new ClickHouseHealth(deps.clickhouse),
+        ]),
         QueryAuthModule.register(deps),
         CatalogApiModule.register(deps),
+        UsageModule.register(deps),
       ],
       providers: [{ provide: QueryRuntime, useFactory: () => new QueryRuntime(deps) }],
     };

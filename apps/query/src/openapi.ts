@@ -12,7 +12,10 @@ export function setUpOpenApi(app: NestFastifyApplication): void {
         'Errors are `{ "error": { "code", "message", "details"? } }`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Tally API key (tally_query_... or tally_admin_...)' }, BEARER_AUTH)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'A Tally API key (tally_query_... or tally_admin_...)' },
+      BEARER_AUTH,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

@@ -9,7 +9,13 @@ export const queryConfigSpec = {
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
   clickhouseDatabase: infraConfig.clickhouseDatabase,
-  bodyLimitBytes: env.int('QUERY_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'largest request body (413 above)'),
+  bodyLimitBytes: env.int(
+    'QUERY_BODY_LIMIT_BYTES',
+    1024 * 1024,
+    1024,
+    64 * 1024 * 1024,
+    'largest request body (413 above)',
+  ),
   docs: env.bool('QUERY_DOCS', true, 'serve the OpenAPI document and Swagger UI at /docs'),
   logLevel: infraConfig.logLevel,
 };

@@ -2,10 +2,18 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { ApiKeyStore, CatalogStore, type ApiKeyRole } from '@tally/catalog';
 import { createTestDatabase, type TestDatabase } from '@tally/clickhouse';
 import { connectNats, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
-import { freePort, randomPrefix, startService, testNatsUrl, waitFor, type ServiceProcess } from '@tally/testing';
+import {
+  freePort,
+  randomPrefix,
+  startService,
+  testNatsUrl,
+  waitFor,
+  type ServiceProcess,
+} from '@tally/testing';
 
 export interface HttpResult {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any shape, read field by field by tests
   body: any;
   headers: Headers;
 }
@@ -43,7 +51,8 @@ export class QueryHarness {
     });
     await waitFor(
       async () => {
-        if (this.service.child.exitCode !== null) throw new Error(`query exited early:\n${this.service.output()}`);
+        if (this.service.child.exitCode !== null)
+          throw new Error(`query exited early:\n${this.service.output()}`);
         return (await fetch(`${this.url}/health`).catch(() => undefined))?.ok;
       },
       { timeoutMs: 60_000, what: 'query /health' },
@@ -57,7 +66,8 @@ export class QueryHarness {
   async tenant(id: string): Promise<Record<ApiKeyRole, string>> {
     await this.store.putTenant({ id, name: id, timezone: 'UTC', currency: 'USD' });
     const keys = {} as Record<ApiKeyRole, string>;
-    for (const role of ['admin', 'query', 'ingest'] as const) keys[role] = (await this.keys.create(id, role, `${role} test key`)).key;
+    for (const role of ['admin', 'query', 'ingest'] as const)
+      keys[role] = (await this.keys.create(id, role, `${role} test key`)).key;
     await this.waitForKey(keys.ingest);
     return keys;
   }
@@ -103,7 +113,9 @@ export class QueryHarness {
     }
     await this.nc?.close();
     await this.db?.drop();
-    if (exit !== undefined && exit !== 0) throw new Error(`query exited with ${String(exit)}:\n${this.service.output()}`);
+    // Nest re-raises the signal after its shutdown hooks ran: SIGTERM is a clean stop.
+    if (exit !== undefined && exit !== 0 && exit !== 'SIGTERM')
+      throw new Error(`query exited with ${String(exit)}:\n${this.service.output()}`);
   }
 }
 

@@ -42,7 +42,9 @@ export class ApiKeysService {
     const items = this.keys
       .list(tenant)
       .map(({ id, record }) => view(id, record))
-      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+      .sort((a, b) =>
+        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+      );
     return { items };
   }
 

@@ -57,13 +57,21 @@ function issuesOf(fn: () => unknown): Promise<Array<[string, string]>> {
 describe('parseCatalogDocument', () => {
   it('reads the tenant from the document or the override', () => {
     expect(parseCatalogDocument('tenant: acme').tenant).toBe('acme');
-    expect(parseCatalogDocument('customers: []', 'acme')).toMatchObject({ tenant: 'acme', customers: [], meters: [] });
+    expect(parseCatalogDocument('customers: []', 'acme')).toMatchObject({
+      tenant: 'acme',
+      customers: [],
+      meters: [],
+    });
   });
 
   it('refuses a missing, invalid or contradicting tenant', async () => {
     expect(await issuesOf(() => parseCatalogDocument('customers: []'))).toEqual([['tenant', 'REQUIRED']]);
-    expect(await issuesOf(() => parseCatalogDocument('tenant: acme', 'globex'))).toEqual([['tenant', 'TENANT_MISMATCH']]);
-    expect(await issuesOf(() => parseCatalogDocument('tenant: Not Valid'))).toEqual([['tenant', 'INVALID_FORMAT']]);
+    expect(await issuesOf(() => parseCatalogDocument('tenant: acme', 'globex'))).toEqual([
+      ['tenant', 'TENANT_MISMATCH'],
+    ]);
+    expect(await issuesOf(() => parseCatalogDocument('tenant: Not Valid'))).toEqual([
+      ['tenant', 'INVALID_FORMAT'],
+    ]);
   });
 
   it('names unknown sections and sections of the wrong shape', async () => {
@@ -109,15 +117,17 @@ describe('catalog apply', () => {
   it('updates only what differs and names the changed fields', async () => {
     const store = await seeded();
     await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
-    const changed = YAML_DOC.replace('aggregation: count', 'aggregation: sum\n    valueProperty: seconds').replace(
-      'name: Globex',
-      'name: Globex Corp',
-    );
+    const changed = YAML_DOC.replace(
+      'aggregation: count',
+      'aggregation: sum\n    valueProperty: seconds',
+    ).replace('name: Globex', 'name: Globex Corp');
     const plan = await planCatalogApply(store, parseCatalogDocument(changed));
-    expect(plan.changes.filter((c) => c.action !== 'unchanged').map((c) => [c.kind, c.id, c.fields])).toEqual([
-      ['customer', 'acct_1', ['name']],
-      ['meter', 'plays', ['aggregation', 'valueProperty']],
-    ]);
+    expect(plan.changes.filter((c) => c.action !== 'unchanged').map((c) => [c.kind, c.id, c.fields])).toEqual(
+      [
+        ['customer', 'acct_1', ['name']],
+        ['meter', 'plays', ['aggregation', 'valueProperty']],
+      ],
+    );
     const applied = await applyCatalogPlan(store, plan);
     expect(applied.find((c) => c.kind === 'meter')?.version).toBe(2);
     // createdAt is the store's and survives updates that do not declare it.
@@ -172,18 +182,22 @@ alertRules:
   it('resolves references to entities that are stored but not declared', async () => {
     const store = await seeded();
     await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
-    const onlySubs = 'tenant: acme\nsubscriptions:\n  - { id: sub_2, customer: "globex/eu west", plan: growth, start: "2026-03-01" }';
+    const onlySubs =
+      'tenant: acme\nsubscriptions:\n  - { id: sub_2, customer: "globex/eu west", plan: growth, start: "2026-03-01" }';
     const plan = await planCatalogApply(store, parseCatalogDocument(onlySubs));
     expect(plan.changes.map((c) => [c.action, c.id])).toEqual([['create', 'sub_2']]);
   });
 
   it('needs the tenant to exist or be declared with its settings', async () => {
     const store = new InMemoryCatalog();
-    expect(await issuesOf(async () => planCatalogApply(store, parseCatalogDocument('tenant: acme')))).toEqual([
-      ['settings', 'UNKNOWN_TENANT'],
-    ]);
+    expect(await issuesOf(async () => planCatalogApply(store, parseCatalogDocument('tenant: acme')))).toEqual(
+      [['settings', 'UNKNOWN_TENANT']],
+    );
     const withSettings = 'tenant: acme\nsettings: { name: Acme, timezone: UTC, currency: USD }\n';
-    const applied = await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(withSettings)));
+    const applied = await applyCatalogPlan(
+      store,
+      await planCatalogApply(store, parseCatalogDocument(withSettings)),
+    );
     expect(applied.map((c) => [c.action, c.kind])).toEqual([['create', 'tenant']]);
     const again = await planCatalogApply(store, parseCatalogDocument(withSettings));
     expect(again.changes.map((c) => c.action)).toEqual(['unchanged']);
@@ -192,7 +206,10 @@ alertRules:
   it('fails instead of overwriting a change made between planning and applying', async () => {
     const store = await seeded();
     await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(YAML_DOC)));
-    const plan = await planCatalogApply(store, parseCatalogDocument(YAML_DOC.replace('name: Globex', 'name: G')));
+    const plan = await planCatalogApply(
+      store,
+      parseCatalogDocument(YAML_DOC.replace('name: Globex', 'name: G')),
+    );
     await store.putCustomer({ tenant: 'acme', id: 'acct_1', name: 'changed by someone else' });
     await expect(applyCatalogPlan(store, plan)).rejects.toBeInstanceOf(ConflictError);
   });

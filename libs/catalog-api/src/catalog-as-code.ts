@@ -85,11 +85,13 @@ export function parseCatalogDocument(text: string, tenantOverride?: string): Cat
   try {
     raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
-    if (error instanceof YAMLParseError) throw new BadRequestError('INVALID_YAML', error.message, { cause: error });
+    if (error instanceof YAMLParseError)
+      throw new BadRequestError('INVALID_YAML', error.message, { cause: error });
     throw error;
   }
   const parsed = documentSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ValidationFailedError(fieldIssuesFromZod(parsed.error), 'Invalid catalog document');
+  if (!parsed.success)
+    throw new ValidationFailedError(fieldIssuesFromZod(parsed.error), 'Invalid catalog document');
   const doc = parsed.data;
   const tenant = tenantOverride ?? doc.tenant;
   if (tenant === undefined) {
@@ -100,7 +102,13 @@ export function parseCatalogDocument(text: string, tenantOverride?: string): Cat
   }
   if (doc.tenant !== undefined && doc.tenant !== tenant) {
     throw new ValidationFailedError(
-      [{ field: 'tenant', code: 'TENANT_MISMATCH', message: `the document is for '${doc.tenant}', not '${tenant}'` }],
+      [
+        {
+          field: 'tenant',
+          code: 'TENANT_MISMATCH',
+          message: `the document is for '${doc.tenant}', not '${tenant}'`,
+        },
+      ],
       'Invalid catalog document',
     );
   }
@@ -195,7 +203,11 @@ export async function planCatalogApply(store: CatalogPort, doc: CatalogDocument)
   if (doc.settings !== undefined) {
     const input = { ...doc.settings, id: tenant };
     if (doc.settings.id !== undefined && doc.settings.id !== tenant) {
-      issues.push({ field: 'settings.id', code: 'TENANT_MISMATCH', message: `must be '${tenant}' or left out` });
+      issues.push({
+        field: 'settings.id',
+        code: 'TENANT_MISMATCH',
+        message: `must be '${tenant}' or left out`,
+      });
     }
     const parsed = tenantSchema.safeParse(input);
     if (!parsed.success) issues.push(...fieldIssuesFromZod(parsed.error, 'settings'));
@@ -212,7 +224,8 @@ export async function planCatalogApply(store: CatalogPort, doc: CatalogDocument)
   const declaredBySection = new Map<CatalogSection, Map<string, Entity>>();
   for (const spec of SECTIONS) {
     const stored = new Map<string, Versioned<Entity>>();
-    for (const v of (await spec.list(store, tenant)) as Array<Versioned<Entity>>) stored.set(String(v.value[spec.idField]), v);
+    for (const v of (await spec.list(store, tenant)) as Array<Versioned<Entity>>)
+      stored.set(String(v.value[spec.idField]), v);
     storedBySection.set(spec.section, stored);
     const declared = new Map<string, Entity>();
     declaredBySection.set(spec.section, declared);
@@ -222,14 +235,22 @@ export async function planCatalogApply(store: CatalogPort, doc: CatalogDocument)
       const id = entity[spec.idField];
       if (typeof id === 'string') {
         if (declared.has(id)) {
-          issues.push({ field: `${path}.${spec.idField}`, code: 'DUPLICATE_ID', message: `'${id}' is declared twice` });
+          issues.push({
+            field: `${path}.${spec.idField}`,
+            code: 'DUPLICATE_ID',
+            message: `'${id}' is declared twice`,
+          });
           continue;
         }
         // Known before it is validated, so that its own mistakes are not reported again by its referrers.
         declared.set(id, entity);
       }
       if (entity.tenant !== undefined && entity.tenant !== tenant) {
-        issues.push({ field: `${path}.tenant`, code: 'TENANT_MISMATCH', message: `must be '${tenant}' or left out` });
+        issues.push({
+          field: `${path}.tenant`,
+          code: 'TENANT_MISMATCH',
+          message: `must be '${tenant}' or left out`,
+        });
         continue;
       }
       const input: Entity = { ...entity, tenant };
@@ -240,7 +261,9 @@ export async function planCatalogApply(store: CatalogPort, doc: CatalogDocument)
       }
       declared.set(String(id), parsed.data as Entity);
       const ignored = spec.managed.filter((f) => !spec.keepIfDeclared || entity[f] === undefined);
-      changes.push(diff(spec.kind, String(id), input, parsed.data as Entity, stored.get(String(id)), ignored));
+      changes.push(
+        diff(spec.kind, String(id), input, parsed.data as Entity, stored.get(String(id)), ignored),
+      );
     }
   }
 
@@ -258,14 +281,21 @@ export async function applyCatalogPlan(store: CatalogPort, plan: CatalogApplyPla
       continue;
     }
     if (change.kind === 'tenant') {
-      const stored = await store.putTenant(change.input as never, { expectedRevision: change.expectedRevision });
+      const stored = await store.putTenant(change.input as never, {
+        expectedRevision: change.expectedRevision,
+      });
       applied.push({ ...change, revision: stored.revision });
       continue;
     }
-    const spec = SECTIONS.find((s) => s.kind === change.kind)!;
+    const spec = SECTIONS.find((s) => s.kind === change.kind);
+    if (!spec) throw new Error(`no section for ${change.kind}`);
     const stored = await spec.put(store, change.input, change.expectedRevision);
     const version = (stored.value as { version?: unknown }).version;
-    applied.push({ ...change, revision: stored.revision, ...(typeof version === 'number' ? { version } : {}) });
+    applied.push({
+      ...change,
+      revision: stored.revision,
+      ...(typeof version === 'number' ? { version } : {}),
+    });
   }
   return applied;
 }
@@ -309,7 +339,9 @@ function diff(
 ): PlannedChange {
   if (!stored) return { kind, id, action: 'create', fields: [], input, expectedRevision: 0 };
   const current = stored.value as Entity;
-  const keys = [...new Set([...Object.keys(desired), ...Object.keys(current)])].filter((k) => !ignore.includes(k));
+  const keys = [...new Set([...Object.keys(desired), ...Object.keys(current)])].filter(
+    (k) => !ignore.includes(k),
+  );
   const fields = keys.filter((k) => canonical(desired[k]) !== canonical(current[k])).sort();
   return {
     kind,
@@ -333,9 +365,14 @@ function referenceIssues(
   const issues: FieldIssue[] = [];
   const meterIssue = (field: string, key: string, profile?: string, profileField = field) => {
     const meter = lookup('meters', key);
-    if (!meter) issues.push({ field, code: 'UNKNOWN_METER', message: `meter '${key}' is neither declared nor stored` });
+    if (!meter)
+      issues.push({ field, code: 'UNKNOWN_METER', message: `meter '${key}' is neither declared nor stored` });
     else if (profile !== undefined && !hasProfile(meter, profile)) {
-      issues.push({ field: profileField, code: 'UNKNOWN_PROFILE', message: `meter '${key}' has no profile '${profile}'` });
+      issues.push({
+        field: profileField,
+        code: 'UNKNOWN_PROFILE',
+        message: `meter '${key}' has no profile '${profile}'`,
+      });
     }
   };
 
@@ -350,10 +387,18 @@ function referenceIssues(
   });
   doc.subscriptions.forEach((sub, i) => {
     if (typeof sub.customer === 'string' && !lookup('customers', sub.customer)) {
-      issues.push({ field: `subscriptions[${i}].customer`, code: 'UNKNOWN_CUSTOMER', message: `customer '${sub.customer}' is neither declared nor stored` });
+      issues.push({
+        field: `subscriptions[${i}].customer`,
+        code: 'UNKNOWN_CUSTOMER',
+        message: `customer '${sub.customer}' is neither declared nor stored`,
+      });
     }
     if (typeof sub.plan === 'string' && !lookup('plans', sub.plan)) {
-      issues.push({ field: `subscriptions[${i}].plan`, code: 'UNKNOWN_PLAN', message: `plan '${sub.plan}' is neither declared nor stored` });
+      issues.push({
+        field: `subscriptions[${i}].plan`,
+        code: 'UNKNOWN_PLAN',
+        message: `plan '${sub.plan}' is neither declared nor stored`,
+      });
     }
   });
   doc.alertRules.forEach((rule, i) => {
@@ -362,7 +407,11 @@ function referenceIssues(
       meterIssue(`alertRules[${i}].meter`, rule.meter, profile, `alertRules[${i}].profile`);
     }
     if (typeof rule.customer === 'string' && !lookup('customers', rule.customer)) {
-      issues.push({ field: `alertRules[${i}].customer`, code: 'UNKNOWN_CUSTOMER', message: `customer '${rule.customer}' is neither declared nor stored` });
+      issues.push({
+        field: `alertRules[${i}].customer`,
+        code: 'UNKNOWN_CUSTOMER',
+        message: `customer '${rule.customer}' is neither declared nor stored`,
+      });
     }
   });
   return issues;
@@ -370,11 +419,13 @@ function referenceIssues(
 
 /** JSON with object keys sorted: equal values compare equal whatever order the YAML listed fields in. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Entity).sort(([a], [b]) => compareText(a, b)))
-      : v,
-  ) ?? 'undefined';
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Entity).sort(([a], [b]) => compareText(a, b)))
+        : v,
+    ) ?? 'undefined'
+  );
 }
 
 function omit(value: object, fields: string[]): Entity {

@@ -80,7 +80,10 @@ export class MeterVersionsController {
   constructor(@Inject(CatalogService) private readonly catalog: CatalogService) {}
 
   @Get(':key/versions')
-  @ApiOperation({ summary: 'Version numbers a meter has had', description: 'Also after the meter was deleted.' })
+  @ApiOperation({
+    summary: 'Version numbers a meter has had',
+    description: 'Also after the meter was deleted.',
+  })
   @ApiNotFound('meter')
   versions(@CurrentPrincipal() principal: Principal, @Param('key') key: string) {
     return this.catalog.meterVersions(principal.tenant, key);
@@ -90,7 +93,11 @@ export class MeterVersionsController {
   @ApiOperation({ summary: 'A meter as it was at one version' })
   @ApiParam({ name: 'version', description: '1, 2, ...' })
   @ApiNotFound('meter version')
-  version(@CurrentPrincipal() principal: Principal, @Param('key') key: string, @Param('version') version: string) {
+  version(
+    @CurrentPrincipal() principal: Principal,
+    @Param('key') key: string,
+    @Param('version') version: string,
+  ) {
     return this.catalog.meterVersion(principal.tenant, key, version);
   }
 }
@@ -115,7 +122,10 @@ export class TenantController {
 
   @Put()
   @Roles('admin')
-  @ApiOperation({ summary: "Change your tenant's settings", description: 'Every setting is replaced; unset ones take their default.' })
+  @ApiOperation({
+    summary: "Change your tenant's settings",
+    description: 'Every setting is replaced; unset ones take their default.',
+  })
   @ApiBody({ schema: exampleSchema(EXAMPLES.tenant) })
   @ApiConditionalWrite()
   async put(
@@ -149,7 +159,9 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a key', description: 'The answer is the only time the key is shown.' })
-  @ApiBody({ schema: exampleSchema({ role: 'ingest', name: 'production ingest' }, 'role: ingest | query | admin') })
+  @ApiBody({
+    schema: exampleSchema({ role: 'ingest', name: 'production ingest' }, 'role: ingest | query | admin'),
+  })
   create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     return this.keys.create(principal.tenant, body);
   }

@@ -37,7 +37,10 @@ describe('CatalogService', () => {
     await expect(
       catalog.customers.put('acme', customerWrite('acme', 'c1', {}, { 'if-match': '*' })),
     ).rejects.toBeInstanceOf(NotFoundError);
-    const created = await catalog.customers.put('acme', customerWrite('acme', 'c1', {}, { 'if-none-match': '*' }));
+    const created = await catalog.customers.put(
+      'acme',
+      customerWrite('acme', 'c1', {}, { 'if-none-match': '*' }),
+    );
     await expect(
       catalog.customers.put('acme', customerWrite('acme', 'c1', {}, { 'if-none-match': '*' })),
     ).rejects.toBeInstanceOf(ConflictError);
@@ -46,11 +49,14 @@ describe('CatalogService', () => {
       customerWrite('acme', 'c1', { name: 'B' }, { 'if-match': `"${created.revision}"` }),
     );
     await expect(
-      catalog.customers.put('acme', customerWrite('acme', 'c1', { name: 'C' }, { 'if-match': `"${created.revision}"` })),
+      catalog.customers.put(
+        'acme',
+        customerWrite('acme', 'c1', { name: 'C' }, { 'if-match': `"${created.revision}"` }),
+      ),
     ).rejects.toBeInstanceOf(ConflictError);
-    await expect(catalog.customers.delete('acme', 'c1', { expectedRevision: created.revision })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
+    await expect(
+      catalog.customers.delete('acme', 'c1', { expectedRevision: created.revision }),
+    ).rejects.toBeInstanceOf(ConflictError);
     await catalog.customers.delete('acme', 'c1', { expectedRevision: updated.revision });
   });
 
@@ -61,7 +67,11 @@ describe('CatalogService', () => {
       decodeWrite(body, {}, { tenant: 'acme', hasTenantField: true, idField: 'key', id: 'plays' });
     await catalog.meters.put('acme', write(meter));
     await catalog.meters.put('acme', write({ ...meter, name: 'Songs played' }));
-    expect(await catalog.meterVersions('acme', 'plays')).toEqual({ key: 'plays', current: 2, versions: [1, 2] });
+    expect(await catalog.meterVersions('acme', 'plays')).toEqual({
+      key: 'plays',
+      current: 2,
+      versions: [1, 2],
+    });
     expect((await catalog.meterVersion('acme', 'plays', '1')).name).toBe('Plays');
     await expect(catalog.meterVersion('acme', 'plays', '3')).rejects.toBeInstanceOf(NotFoundError);
     await expect(catalog.meterVersion('acme', 'plays', 'x')).rejects.toBeInstanceOf(ValidationFailedError);
@@ -75,7 +85,16 @@ describe('ApiKeysService', () => {
     const created = await keys.create('acme', { role: 'query' });
     expect(created).toMatchObject({ tenant: 'acme', role: 'query', name: 'query key', revoked: false });
     expect(created.key).toMatch(/^tally_query_/);
-    expect(keys.list('acme').items).toEqual([{ id: created.id, tenant: 'acme', role: 'query', name: 'query key', createdAt: created.createdAt, revoked: false }]);
+    expect(keys.list('acme').items).toEqual([
+      {
+        id: created.id,
+        tenant: 'acme',
+        role: 'query',
+        name: 'query key',
+        createdAt: created.createdAt,
+        revoked: false,
+      },
+    ]);
     await expect(keys.revoke('globex', created.id)).rejects.toBeInstanceOf(NotFoundError);
     await keys.revoke('acme', created.id);
     expect(keys.list('acme').items[0].revoked).toBe(true);

@@ -122,13 +122,18 @@ export class CatalogService {
   }
 
   /** Every version a meter has had, ascending (also after the meter was deleted). */
-  async meterVersions(tenant: string, key: string): Promise<{ key: string; current?: number; versions: number[] }> {
+  async meterVersions(
+    tenant: string,
+    key: string,
+  ): Promise<{ key: string; current?: number; versions: number[] }> {
     const [stored, current] = await Promise.all([
       this.store.listMeterVersions(tenant, key),
       this.store.getMeter(tenant, key),
     ]);
     // The copy of the current version may not be written yet (it follows the write that made it current).
-    const versions = [...new Set([...stored, ...(current ? [current.value.version] : [])])].sort((a, b) => a - b);
+    const versions = [...new Set([...stored, ...(current ? [current.value.version] : [])])].sort(
+      (a, b) => a - b,
+    );
     if (versions.length === 0) throw new NotFoundError('Meter', key);
     return { key, current: current?.value.version, versions };
   }

@@ -62,9 +62,16 @@ export function entityController(options: EntityControllerOptions): Type<unknown
     }
 
     @Get()
-    @ApiOperation({ summary: `List ${options.path}`, description: `Ordered by ${param}; page with limit and after.` })
+    @ApiOperation({
+      summary: `List ${options.path}`,
+      description: `Ordered by ${param}; page with limit and after.`,
+    })
     @ApiQuery({ name: 'limit', required: false, description: 'Page size, 1-1000 (default 100)' })
-    @ApiQuery({ name: 'after', required: false, description: `Return ${options.path} whose ${param} sorts after this (the previous page's next)` })
+    @ApiQuery({
+      name: 'after',
+      required: false,
+      description: `Return ${options.path} whose ${param} sorts after this (the previous page's next)`,
+    })
     @ApiOkResponse({ description: '{ items: [...with revision], next? }' })
     async list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
       const { limit, after, ...filter } = parseListQuery(query, filters);
@@ -75,6 +82,7 @@ export function entityController(options: EntityControllerOptions): Type<unknown
     @Get(`:${param}`)
     @ApiOperation({ summary: `Read one ${noun}`, description: 'The revision is in the body and in ETag.' })
     @ApiParam({ name: param, description: 'URL-encoded' })
+    @ApiOkResponse({ description: `The ${noun} and its revision (also in ETag)` })
     @ApiNotFound(noun)
     async get(
       @CurrentPrincipal() principal: Principal,
@@ -94,6 +102,7 @@ export function entityController(options: EntityControllerOptions): Type<unknown
     })
     @ApiParam({ name: param, description: 'URL-encoded' })
     @ApiBody({ schema: exampleSchema(options.example) })
+    @ApiOkResponse({ description: `The stored ${noun} and its new revision (also in ETag)` })
     @ApiConditionalWrite()
     @ApiNotFound('tenant')
     async put(

@@ -9,7 +9,14 @@ export { EntityResource, type EntityAdapter } from './entity-resource';
 export { BEARER_AUTH } from './openapi';
 export { conditionsFromHeaders, etagOf, mergeConditions, type WriteConditions } from './preconditions';
 export { decodeWrite, type DecodedWrite, type WriteScope } from './write-body';
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, paginate, parseListQuery, type Page, type PageRequest } from './list-query';
+export {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  paginate,
+  parseListQuery,
+  type Page,
+  type PageRequest,
+} from './list-query';
 export type { ApiKeyPort, CatalogCachePort, CatalogPort } from './ports';
 export {
   CATALOG_SECTIONS,

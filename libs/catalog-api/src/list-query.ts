@@ -41,17 +41,21 @@ export function parseListQuery<E extends string = never>(
     .object(shape)
     .strict()
     .safeParse(query ?? {});
-  if (!parsed.success) throw new ValidationFailedError(fieldIssuesFromZod(parsed.error), 'Invalid query parameters');
+  if (!parsed.success)
+    throw new ValidationFailedError(fieldIssuesFromZod(parsed.error), 'Invalid query parameters');
   return parsed.data as PageRequest & Partial<Record<E, string>>;
 }
 
 /** One page of `items` ordered by `idOf` (by UTF-16 code units, like the `after` cursor). */
 export function paginate<T>(items: readonly T[], idOf: (item: T) => string, page: PageRequest): Page<T> {
   const sorted = [...items].sort((a, b) => compare(idOf(a), idOf(b)));
-  const start = page.after === undefined ? 0 : sorted.findIndex((item) => compare(idOf(item), page.after!) > 0);
+  const after = page.after;
+  const start = after === undefined ? 0 : sorted.findIndex((item) => compare(idOf(item), after) > 0);
   const rest = start < 0 ? [] : sorted.slice(start);
   const pageItems = rest.slice(0, page.limit);
-  return rest.length > page.limit ? { items: pageItems, next: idOf(pageItems[pageItems.length - 1]) } : { items: pageItems };
+  return rest.length > page.limit
+    ? { items: pageItems, next: idOf(pageItems[pageItems.length - 1]) }
+    : { items: pageItems };
 }
 
 function compare(a: string, b: string): number {

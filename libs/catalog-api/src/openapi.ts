@@ -33,7 +33,7 @@ export const ApiCatalogEndpoint = () =>
   applyDecorators(
     ApiBearerAuth(BEARER_AUTH),
     ApiResponse({ status: 401, description: 'UNAUTHORIZED: missing or unknown API key', schema: errorBody }),
-    ApiResponse({ status: 403, description: 'FORBIDDEN: the key\'s role may not do this', schema: errorBody }),
+    ApiResponse({ status: 403, description: "FORBIDDEN: the key's role may not do this", schema: errorBody }),
   );
 
 export const ApiNotFound = (what: string) =>
@@ -47,14 +47,22 @@ export const ApiConditionalWrite = () =>
       required: false,
       description: 'Only write if the stored revision is this ETag (e.g. "42"); * = only if it exists',
     }),
-    ApiHeader({ name: 'If-None-Match', required: false, description: '* = create only (fails if it exists)' }),
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description: '* = create only (fails if it exists)',
+    }),
     ApiResponse({ status: 400, description: 'INVALID_PRECONDITION / MALFORMED_JSON', schema: errorBody }),
     ApiResponse({
       status: 409,
       description: 'REVISION_CONFLICT: changed (or created) by someone else since you read it',
       schema: errorBody,
     }),
-    ApiResponse({ status: 422, description: 'VALIDATION_FAILED: every invalid field with its path', schema: errorBody }),
+    ApiResponse({
+      status: 422,
+      description: 'VALIDATION_FAILED: every invalid field with its path',
+      schema: errorBody,
+    }),
   );
 
 /** An OpenAPI schema that documents a JSON body by example (the catalog's zod schemas are the rules). */
@@ -87,7 +95,14 @@ export const EXAMPLES = {
     currency: 'USD',
     charges: [
       { id: 'base', name: 'Platform fee', kind: 'flat', amount: '49' },
-      { id: 'plays', name: 'Plays', kind: 'per_unit', meter: 'plays', unitPrice: '0.001', freeUnits: '10000' },
+      {
+        id: 'plays',
+        name: 'Plays',
+        kind: 'per_unit',
+        meter: 'plays',
+        unitPrice: '0.001',
+        freeUnits: '10000',
+      },
     ],
   },
   subscription: { customer: 'acct_67890', plan: 'growth-2026', start: '2026-02-01', billingAnchorDay: 1 },

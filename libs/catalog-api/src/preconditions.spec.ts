@@ -57,7 +57,9 @@ describe('mergeConditions', () => {
       throw new Error('expected a rejection');
     } catch (e) {
       expect(e).toBeInstanceOf(ValidationFailedError);
-      expect((e as ValidationFailedError).details).toEqual([expect.objectContaining({ field: 'expectedRevision', code })]);
+      expect((e as ValidationFailedError).details).toEqual([
+        expect.objectContaining({ field: 'expectedRevision', code }),
+      ]);
     }
   });
 });

@@ -32,14 +32,17 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  * returned) or `*`; `If-None-Match` only `*` (create only). Anything else is a 400 naming the header,
  * because silently ignoring a precondition the client thinks it sent would lose updates.
  */
-export function conditionsFromHeaders(headers: Record<string, string | string[] | undefined>): WriteConditions {
+export function conditionsFromHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): WriteConditions {
   const ifMatch = headerValue(headers['if-match']);
   const ifNoneMatch = headerValue(headers['if-none-match']);
   if (ifMatch !== undefined && ifNoneMatch !== undefined) {
     throw preconditionError('If-None-Match', 'send either If-Match or If-None-Match, not both');
   }
   if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch !== '*') throw preconditionError('If-None-Match', 'only If-None-Match: * (create only) is supported');
+    if (ifNoneMatch !== '*')
+      throw preconditionError('If-None-Match', 'only If-None-Match: * (create only) is supported');
     return { expectedRevision: 0 };
   }
   if (ifMatch === undefined) return {};
@@ -67,7 +70,10 @@ export function mergeConditions(fromHeaders: WriteConditions, bodyExpected: unkn
       },
     ]);
   }
-  if (fromHeaders.mustExist || (fromHeaders.expectedRevision !== undefined && fromHeaders.expectedRevision !== bodyExpected)) {
+  if (
+    fromHeaders.mustExist ||
+    (fromHeaders.expectedRevision !== undefined && fromHeaders.expectedRevision !== bodyExpected)
+  ) {
     throw new ValidationFailedError([
       {
         field: 'expectedRevision',

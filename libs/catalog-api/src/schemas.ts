@@ -6,6 +6,7 @@ import { z } from 'zod';
  * input is only validated (the API reporting every issue at once, `catalog apply` planning).
  */
 export const customerInputSchema = z.preprocess(
-  (v) => (v && typeof v === 'object' && !Array.isArray(v) ? { createdAt: '1970-01-01T00:00:00.000Z', ...v } : v),
+  (v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? { createdAt: '1970-01-01T00:00:00.000Z', ...v } : v,
   customerSchema,
 );

@@ -33,16 +33,20 @@ describe('decodeWrite', () => {
     expect(decodeWrite({ expectedRevision: 0 }, {}, scope).conditions).toEqual({ expectedRevision: 0 });
   });
 
-  it("refuses another tenant or id, with every schema issue of the input too", () => {
+  it('refuses another tenant or id, with every schema issue of the input too', () => {
     const error = rejection(() =>
-      decodeWrite({ tenant: 'globex', id: 'other', name: '' }, {}, {
-        ...scope,
-        validate: (input) => [
-          { field: 'name', code: 'TOO_SHORT', message: 'too short' },
-          // The mismatched field is reported once, as a mismatch.
-          ...(input.tenant === 'acme' ? [] : [{ field: 'tenant', code: 'X', message: 'x' }]),
-        ],
-      }),
+      decodeWrite(
+        { tenant: 'globex', id: 'other', name: '' },
+        {},
+        {
+          ...scope,
+          validate: (input) => [
+            { field: 'name', code: 'TOO_SHORT', message: 'too short' },
+            // The mismatched field is reported once, as a mismatch.
+            ...(input.tenant === 'acme' ? [] : [{ field: 'tenant', code: 'X', message: 'x' }]),
+          ],
+        },
+      ),
     );
     expect(error.details.map((d) => [d.field, d.code])).toEqual([
       ['tenant', 'TENANT_MISMATCH'],
@@ -53,18 +57,25 @@ describe('decodeWrite', () => {
 
   it('names the key field of meters', () => {
     const error = rejection(() =>
-      decodeWrite({ key: 'calls' }, {}, { tenant: 'acme', hasTenantField: true, idField: 'key', id: 'plays' }),
+      decodeWrite(
+        { key: 'calls' },
+        {},
+        { tenant: 'acme', hasTenantField: true, idField: 'key', id: 'plays' },
+      ),
     );
     expect(error.details[0]).toMatchObject({ field: 'key', code: 'ID_MISMATCH' });
   });
 
   it.each([null, [], 'text', 3])('refuses a body that is not an object (%j)', (body) => {
-    expect(rejection(() => decodeWrite(body, {}, scope)).details[0]).toMatchObject({ field: '', code: 'INVALID_TYPE' });
+    expect(rejection(() => decodeWrite(body, {}, scope)).details[0]).toMatchObject({
+      field: '',
+      code: 'INVALID_TYPE',
+    });
   });
 
   it('answers 415 to a body that is not JSON', () => {
-    expect(() => decodeWrite(Buffer.from('a=b'), { 'content-type': 'application/x-www-form-urlencoded' }, scope)).toThrow(
-      UnsupportedMediaTypeError,
-    );
+    expect(() =>
+      decodeWrite(Buffer.from('a=b'), { 'content-type': 'application/x-www-form-urlencoded' }, scope),
+    ).toThrow(UnsupportedMediaTypeError);
   });
 });

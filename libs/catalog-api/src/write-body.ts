@@ -32,7 +32,9 @@ export function decodeWrite(
 ): DecodedWrite {
   if (Buffer.isBuffer(body)) {
     const contentType = headers['content-type'];
-    throw new UnsupportedMediaTypeError(Array.isArray(contentType) ? contentType[0] : contentType, ['application/json']);
+    throw new UnsupportedMediaTypeError(Array.isArray(contentType) ? contentType[0] : contentType, [
+      'application/json',
+    ]);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationFailedError([
@@ -66,7 +68,10 @@ export function decodeWrite(
   if (issues.length) {
     // Report every problem at once; the store validates (again) only inputs without a mismatch.
     const schemaIssues = scope.validate?.(input) ?? [];
-    throw new ValidationFailedError([...issues, ...schemaIssues.filter((i) => !issues.some((m) => m.field === i.field))]);
+    throw new ValidationFailedError([
+      ...issues,
+      ...schemaIssues.filter((i) => !issues.some((m) => m.field === i.field)),
+    ]);
   }
   return { input, conditions };
 }

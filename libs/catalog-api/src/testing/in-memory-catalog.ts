@@ -43,19 +43,35 @@ export class InMemoryCatalog implements CatalogPort {
     return this.write(`tenant|${tenant.id}`, tenant, options, 'Tenant', tenant.id) as never;
   };
 
-  getCustomer: CatalogPort['getCustomer'] = async (tenant: string, id: string) => this.get<never>(`customer|${tenant}|${id}`);
-  listCustomers: CatalogPort['listCustomers'] = async (tenant: string) => this.list(`customer|${tenant}|`) as never;
-  putCustomer: CatalogPort['putCustomer'] = async (input: { tenant?: unknown; id?: unknown; createdAt?: string }, options: WriteOptions = {}) => {
+  getCustomer: CatalogPort['getCustomer'] = async (tenant: string, id: string) =>
+    this.get<never>(`customer|${tenant}|${id}`);
+  listCustomers: CatalogPort['listCustomers'] = async (tenant: string) =>
+    this.list(`customer|${tenant}|`) as never;
+  putCustomer: CatalogPort['putCustomer'] = async (
+    input: { tenant?: unknown; id?: unknown; createdAt?: string },
+    options: WriteOptions = {},
+  ) => {
     const existing = this.entries.get(`customer|${String(input?.tenant)}|${String(input?.id)}`);
-    const createdAt = input?.createdAt ?? (existing?.value.createdAt as string | undefined) ?? this.now().toISOString();
+    const createdAt =
+      input?.createdAt ?? (existing?.value.createdAt as string | undefined) ?? this.now().toISOString();
     const customer = parseEntity(customerSchema, { ...input, createdAt }, 'customer');
     await this.requireTenant(customer.tenant);
-    return this.write(`customer|${customer.tenant}|${customer.id}`, customer, options, 'Customer', customer.id) as never;
+    return this.write(
+      `customer|${customer.tenant}|${customer.id}`,
+      customer,
+      options,
+      'Customer',
+      customer.id,
+    ) as never;
   };
-  deleteCustomer: CatalogPort['deleteCustomer'] = async (tenant: string, id: string, options: WriteOptions = {}) =>
-    this.remove(`customer|${tenant}|${id}`, options, 'Customer', id);
+  deleteCustomer: CatalogPort['deleteCustomer'] = async (
+    tenant: string,
+    id: string,
+    options: WriteOptions = {},
+  ) => this.remove(`customer|${tenant}|${id}`, options, 'Customer', id);
 
-  getMeter: CatalogPort['getMeter'] = async (tenant: string, key: string) => this.get<never>(`meter|${tenant}|${key}`);
+  getMeter: CatalogPort['getMeter'] = async (tenant: string, key: string) =>
+    this.get<never>(`meter|${tenant}|${key}`);
   listMeters: CatalogPort['listMeters'] = async (tenant: string) => this.list(`meter|${tenant}|`) as never;
   putMeter: CatalogPort['putMeter'] = async (input: unknown, options: WriteOptions = {}) => {
     const parsed = parseEntity(meterInputSchema, input, 'meter') as Record<string, unknown>;
@@ -71,10 +87,18 @@ export class InMemoryCatalog implements CatalogPort {
       if (JSON.stringify(definition) === JSON.stringify(parsed)) return current as never;
       this.meterVersions.set(`${key}|${String(version)}`, current.value as Meter);
     }
-    const previous = [...this.meterVersions.keys()].filter((k) => k.startsWith(`${key}|`)).map((k) => Number(k.split('|').pop()));
+    const previous = [...this.meterVersions.keys()]
+      .filter((k) => k.startsWith(`${key}|`))
+      .map((k) => Number(k.split('|').pop()));
     const version = current ? Number(current.value.version) + 1 : Math.max(0, ...previous) + 1;
     const meter = { ...parsed, version };
-    const stored = this.write(key, meter, { expectedRevision: current?.revision ?? 0 }, 'Meter', String(parsed.key));
+    const stored = this.write(
+      key,
+      meter,
+      { expectedRevision: current?.revision ?? 0 },
+      'Meter',
+      String(parsed.key),
+    );
     this.meterVersions.set(`${key}|${version}`, meter as Meter);
     return stored as never;
   };
@@ -88,7 +112,8 @@ export class InMemoryCatalog implements CatalogPort {
       .map((k) => Number(k.split('|').pop()))
       .sort((a, b) => a - b);
 
-  getPlan: CatalogPort['getPlan'] = async (tenant: string, id: string) => this.get<never>(`plan|${tenant}|${id}`);
+  getPlan: CatalogPort['getPlan'] = async (tenant: string, id: string) =>
+    this.get<never>(`plan|${tenant}|${id}`);
   listPlans: CatalogPort['listPlans'] = async (tenant: string) => this.list(`plan|${tenant}|`) as never;
   putPlan: CatalogPort['putPlan'] = async (input: unknown, options: WriteOptions = {}) => {
     const plan = parseEntity(planSchema, input, 'plan');
@@ -98,9 +123,18 @@ export class InMemoryCatalog implements CatalogPort {
       if (typeof charge.meter !== 'string') return;
       const [key, profile] = charge.meter.split(':', 2);
       const meter = this.entries.get(`meter|${plan.tenant}|${key}`)?.value as Meter | undefined;
-      if (!meter) issues.push({ field: `charges[${i}].meter`, code: 'UNKNOWN_METER', message: `meter '${key}' does not exist` });
+      if (!meter)
+        issues.push({
+          field: `charges[${i}].meter`,
+          code: 'UNKNOWN_METER',
+          message: `meter '${key}' does not exist`,
+        });
       else if (profile !== undefined && !meter.profiles.some((p) => p.key === profile)) {
-        issues.push({ field: `charges[${i}].meter`, code: 'UNKNOWN_PROFILE', message: `no profile '${profile}'` });
+        issues.push({
+          field: `charges[${i}].meter`,
+          code: 'UNKNOWN_PROFILE',
+          message: `no profile '${profile}'`,
+        });
       }
     });
     if (issues.length) throw new ValidationFailedError(issues, 'Invalid plan');
@@ -109,8 +143,12 @@ export class InMemoryCatalog implements CatalogPort {
   deletePlan: CatalogPort['deletePlan'] = async (tenant: string, id: string, options: WriteOptions = {}) =>
     this.remove(`plan|${tenant}|${id}`, options, 'Plan', id);
 
-  getSubscription: CatalogPort['getSubscription'] = async (tenant: string, id: string) => this.get<never>(`subscription|${tenant}|${id}`);
-  listSubscriptions: CatalogPort['listSubscriptions'] = async (tenant: string, filter: { customer?: string } = {}) =>
+  getSubscription: CatalogPort['getSubscription'] = async (tenant: string, id: string) =>
+    this.get<never>(`subscription|${tenant}|${id}`);
+  listSubscriptions: CatalogPort['listSubscriptions'] = async (
+    tenant: string,
+    filter: { customer?: string } = {},
+  ) =>
     this.list(`subscription|${tenant}|`).filter(
       (s) => filter.customer === undefined || s.value.customer === filter.customer,
     ) as never;
@@ -119,7 +157,11 @@ export class InMemoryCatalog implements CatalogPort {
     await this.requireTenant(sub.tenant);
     const issues: FieldIssue[] = [];
     if (!this.entries.has(`customer|${sub.tenant}|${sub.customer}`)) {
-      issues.push({ field: 'customer', code: 'UNKNOWN_CUSTOMER', message: `customer '${sub.customer}' does not exist` });
+      issues.push({
+        field: 'customer',
+        code: 'UNKNOWN_CUSTOMER',
+        message: `customer '${sub.customer}' does not exist`,
+      });
     }
     if (!this.entries.has(`plan|${sub.tenant}|${sub.plan}`)) {
       issues.push({ field: 'plan', code: 'UNKNOWN_PLAN', message: `plan '${sub.plan}' does not exist` });
@@ -127,11 +169,16 @@ export class InMemoryCatalog implements CatalogPort {
     if (issues.length) throw new ValidationFailedError(issues, 'Invalid subscription');
     return this.write(`subscription|${sub.tenant}|${sub.id}`, sub, options, 'Subscription', sub.id) as never;
   };
-  deleteSubscription: CatalogPort['deleteSubscription'] = async (tenant: string, id: string, options: WriteOptions = {}) =>
-    this.remove(`subscription|${tenant}|${id}`, options, 'Subscription', id);
+  deleteSubscription: CatalogPort['deleteSubscription'] = async (
+    tenant: string,
+    id: string,
+    options: WriteOptions = {},
+  ) => this.remove(`subscription|${tenant}|${id}`, options, 'Subscription', id);
 
-  getAlertRule: CatalogPort['getAlertRule'] = async (tenant: string, id: string) => this.get<never>(`alert_rule|${tenant}|${id}`);
-  listAlertRules: CatalogPort['listAlertRules'] = async (tenant: string) => this.list(`alert_rule|${tenant}|`) as never;
+  getAlertRule: CatalogPort['getAlertRule'] = async (tenant: string, id: string) =>
+    this.get<never>(`alert_rule|${tenant}|${id}`);
+  listAlertRules: CatalogPort['listAlertRules'] = async (tenant: string) =>
+    this.list(`alert_rule|${tenant}|`) as never;
   putAlertRule: CatalogPort['putAlertRule'] = async (input: unknown, options: WriteOptions = {}) => {
     const rule = parseEntity(alertRuleSchema, input, 'alert rule');
     await this.requireTenant(rule.tenant);
@@ -143,8 +190,11 @@ export class InMemoryCatalog implements CatalogPort {
     }
     return this.write(`alert_rule|${rule.tenant}|${rule.id}`, rule, options, 'Alert rule', rule.id) as never;
   };
-  deleteAlertRule: CatalogPort['deleteAlertRule'] = async (tenant: string, id: string, options: WriteOptions = {}) =>
-    this.remove(`alert_rule|${tenant}|${id}`, options, 'Alert rule', id);
+  deleteAlertRule: CatalogPort['deleteAlertRule'] = async (
+    tenant: string,
+    id: string,
+    options: WriteOptions = {},
+  ) => this.remove(`alert_rule|${tenant}|${id}`, options, 'Alert rule', id);
 
   private get<T>(key: string): T {
     return this.entries.get(key) as T;
@@ -174,7 +224,8 @@ export class InMemoryCatalog implements CatalogPort {
   private async remove(key: string, options: WriteOptions, what: string, id: string): Promise<void> {
     const current = this.entries.get(key);
     if (!current) throw new NotFoundError(what, id);
-    if (options.expectedRevision !== undefined && options.expectedRevision !== current.revision) throw conflict(what, id);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== current.revision)
+      throw conflict(what, id);
     this.entries.delete(key);
     this.revision++;
   }
@@ -193,7 +244,9 @@ export class InMemoryApiKeys implements ApiKeyPort {
   }
 
   list(tenant: string) {
-    return [...this.keys.entries()].filter(([, r]) => r.tenant === tenant).map(([id, record]) => ({ id, record }));
+    return [...this.keys.entries()]
+      .filter(([, r]) => r.tenant === tenant)
+      .map(([id, record]) => ({ id, record }));
   }
 
   async revokeById(id: string): Promise<void> {
