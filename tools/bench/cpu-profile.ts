@@ -7,7 +7,7 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -43,7 +43,10 @@ const IDLE = new Set(['(idle)', '(program)']);
  * frame), the view that answers "where does this process burn its CPU".
  */
 export function summarizeCpuProfile(file: string, top = 15, root = process.cwd()): ProfileSummary {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  return { file, ...summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top, root) };
+}
+
+export function summarizeProfile(profile: CpuProfile, top = 15, root = process.cwd()): Omit<ProfileSummary, 'file'> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -71,7 +74,6 @@ export function summarizeCpuProfile(file: string, top = 15, root = process.cwd()
   const wallUs = profile.endTime - profile.startTime;
   const pct = (us: number) => Math.round((us / Math.max(1, busyUs)) * 1000) / 10;
   return {
-    file,
     wallMs: Math.round(wallUs / 1000),
     busyMs: Math.round(busyUs / 1000),
     busyShare: Math.round((busyUs / Math.max(1, wallUs)) * 100) / 100,

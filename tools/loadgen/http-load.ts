@@ -27,6 +27,12 @@ export interface ClosedLoopOptions {
   /** Requests in flight at all times (default connections × pipelining). */
   concurrency?: number;
   probes?: ProbeOptions;
+  /**
+   * Awaited before each request: resolves when the next one may go. Lets a caller hold the load
+   * back while a downstream stage catches up, so "as fast as possible" means as fast as the whole
+   * pipeline, not just the first stage. Waiting here does not count as request latency.
+   */
+  gate?: () => Promise<void>;
 }
 
 export interface OpenLoopOptions {
@@ -65,6 +71,8 @@ export interface LoadResult {
   targetEventsPerSecond?: number;
   /** Open loop only: requests not sent because `maxInFlight` were already in flight. */
   skipped?: number;
+  /** Closed loop with a gate: share of the workers' time spent waiting at the gate. */
+  gatedShare?: number;
 }
 
 const ACCEPTED = /^\{"accepted":(\d+),"duplicates":(\d+)/;
@@ -80,6 +88,8 @@ export class HttpLoad {
   private readonly timeoutMs: number;
   readonly connections: number;
   readonly pipelining: number;
+  private acceptedTotal = 0;
+  private quantityMilliTotal = 0;
 
   constructor(
     private readonly options: HttpLoadOptions,
@@ -97,13 +107,19 @@ export class HttpLoad {
   }
 
   async closedLoop(options: ClosedLoopOptions): Promise<LoadResult> {
-    const tally = new Tally('closed-loop');
     const concurrency = options.concurrency ?? this.connections * this.pipelining;
+    const tally = new Tally('closed-loop', concurrency);
     const started = performance.now();
     const end = started + options.durationMs;
     const probe = probeScheduler(options.probes, started);
     const worker = async () => {
       while (performance.now() < end) {
+        if (options.gate) {
+          const gated = performance.now();
+          await options.gate();
+          tally.gatedMs += performance.now() - gated;
+          if (performance.now() >= end) break;
+        }
         const probeId = probe.due();
         const batch = this.factory.next(probeId);
         const sentAt = performance.now();
@@ -169,6 +185,16 @@ export class HttpLoad {
     };
   }
 
+  /** Events accepted since this load was created, across phases; readable while a phase runs. */
+  get eventsAccepted(): number {
+    return this.acceptedTotal;
+  }
+
+  /** Exact sum of the quantities of every accepted event since this load was created, in thousandths. */
+  get quantityMilliAccepted(): number {
+    return this.quantityMilliTotal;
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -189,7 +215,9 @@ export class HttpLoad {
         bodyTimeout: this.timeoutMs,
       });
       const text = await response.body.text();
-      tally.answer(response.statusCode, text, batch);
+      const accepted = tally.answer(response.statusCode, text, batch);
+      this.acceptedTotal += accepted;
+      if (accepted === batch.events) this.quantityMilliTotal += batch.quantityMilli;
       return response.statusCode;
     } catch {
       tally.ambiguous++;
@@ -207,15 +235,21 @@ class Tally {
   eventsDuplicate = 0;
   quantityMilliAccepted = 0;
   ambiguous = 0;
+  /** Closed loop: time the workers spent held back by the gate, summed over workers. */
+  gatedMs = 0;
   readonly failures: Record<string, number> = {};
   readonly latency = new LatencyRecorder();
 
-  constructor(private readonly mode: LoadResult['mode']) {}
+  constructor(
+    private readonly mode: LoadResult['mode'],
+    private readonly workers = 1,
+  ) {}
 
-  answer(status: number, text: string, batch: GeneratedBatch): void {
+  /** Counts one answer; returns the events it accepted. */
+  answer(status: number, text: string, batch: GeneratedBatch): number {
     if (status !== 202) {
       this.failures[status] = (this.failures[status] ?? 0) + 1;
-      return;
+      return 0;
     }
     this.acceptedRequests++;
     const m = ACCEPTED.exec(text);
@@ -225,6 +259,7 @@ class Tally {
     this.eventsDuplicate += duplicates;
     // Fresh keys never collide, so a duplicate means a replayed request; its quantity is already counted.
     if (duplicates === 0) this.quantityMilliAccepted += batch.quantityMilli;
+    return accepted;
   }
 
   result(durationMs: number): LoadResult {
@@ -241,6 +276,7 @@ class Tally {
       requestsPerSecond: round((this.acceptedRequests / durationMs) * 1000, 1),
       eventsPerSecond: round((this.eventsAccepted / durationMs) * 1000, 0),
       latency: this.latency.summary(),
+      ...(this.gatedMs > 0 ? { gatedShare: round(this.gatedMs / (durationMs * this.workers), 3) } : {}),
     };
   }
 }

@@ -1,6 +1,14 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ApiKeyStore, CatalogCache } from '@tally/catalog';
-import { EventsController, IngestService, JetStreamEventPublisher } from '@tally/ingest';
+import { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
+import {
+  CatalogDatasetRegistry,
+  EventsController,
+  IngestService,
+  JetStreamEventPublisher,
+  JetStreamPointsPublisher,
+  PointsController,
+  PointsService,
+} from '@tally/ingest';
 import { connectNats, ensureStreams, natsNames, NatsHealth, type NatsConnection } from '@tally/nats';
 import { HealthModule } from '@tally/nest-kit';
 import type { Registry } from 'prom-client';
@@ -10,14 +18,20 @@ export interface GatewayDependencies {
   nc: NatsConnection;
   keys: ApiKeyStore;
   catalog: CatalogCache;
+  /** Creates Analytics Engine datasets on their first data point. */
+  store: CatalogStore;
 }
 
 export async function connectGatewayDependencies(config: GatewayConfig): Promise<GatewayDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-gateway');
   await ensureStreams(nc, names);
-  const [keys, catalog] = await Promise.all([ApiKeyStore.open(nc, names), CatalogCache.open(nc, names)]);
-  return { nc, keys, catalog };
+  const [keys, catalog, store] = await Promise.all([
+    ApiKeyStore.open(nc, names),
+    CatalogCache.open(nc, names),
+    CatalogStore.open(nc, names),
+  ]);
+  return { nc, keys, catalog, store };
 }
 
 class GatewayRuntime implements OnApplicationShutdown {
@@ -54,12 +68,36 @@ export class AppModule {
       },
       registry,
     );
+    const points = new PointsService(
+      ingest,
+      {
+        limits: (tenant) => {
+          const t = deps.catalog.getTenant(tenant);
+          return t && { latenessLimitDays: t.latenessLimitDays, rateLimitPerSecond: t.rateLimitPerSecond };
+        },
+      },
+      new CatalogDatasetRegistry(deps.catalog, deps.store),
+      new JetStreamPointsPublisher(deps.nc, names, config.publishTimeoutMs),
+      {
+        maxFutureMs: config.maxFutureMs,
+        defaultLimits: {
+          latenessLimitDays: config.defaultLatenessLimitDays,
+          rateLimitPerSecond: config.defaultRateLimitPerSecond,
+        },
+        defaultSampling: {
+          budgetPerIndexPerWindow: config.pointsSampleBudget,
+          windowMs: config.pointsSampleWindowMs,
+        },
+      },
+      registry,
+    );
     return {
       module: AppModule,
       imports: [HealthModule.register(registry, () => [new NatsHealth(deps.nc)])],
-      controllers: [EventsController],
+      controllers: [EventsController, PointsController],
       providers: [
         { provide: IngestService, useValue: ingest },
+        { provide: PointsService, useValue: points },
         { provide: GatewayRuntime, useFactory: () => new GatewayRuntime(deps) },
       ],
     };

@@ -15,6 +15,14 @@ export const gatewayConfigSpec = {
   ),
   defaultLatenessLimitDays: env.int('TALLY_DEFAULT_LATENESS_DAYS', 35, 1, 3650, 'lateness limit of tenants that set none'),
   defaultRateLimitPerSecond: env.int('TALLY_DEFAULT_RATE_LIMIT', 100_000, 1, 10_000_000, 'events/s per tenant that sets none'),
+  pointsSampleBudget: env.int(
+    'GATEWAY_POINTS_SAMPLE_BUDGET',
+    1_000,
+    1,
+    10_000_000,
+    'data point rows kept per index and window for analytics datasets that declare no sampling',
+  ),
+  pointsSampleWindowMs: env.int('GATEWAY_POINTS_SAMPLE_WINDOW_MS', 1_000, 10, 86_400_000, 'sampling window'),
   publishTimeoutMs: env.int('GATEWAY_PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000, 'how long to wait for JetStream to ack'),
   logLevel: infraConfig.logLevel,
 };

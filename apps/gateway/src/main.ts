@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { natsNames } from '@tally/nats';
-import { NatsIngressStrategy } from '@tally/ingest';
+import { NATS_POINTS_ROUTE, NatsIngressStrategy } from '@tally/ingest';
 import { createLogger, createMetricsRegistry } from '@tally/observability';
 import { startHttpApp } from '@tally/nest-kit';
 import { AppModule, connectGatewayDependencies } from './app.module';
@@ -21,6 +21,18 @@ async function main(): Promise<void> {
       // NATS ingress shares the controller, and so the validation and publish path, with HTTP.
       app.connectMicroservice(
         { strategy: new NatsIngressStrategy(deps.nc, names.ingestSubjectAll, names.ingestQueueGroup, logger) },
+        { inheritAppConfig: true },
+      );
+      app.connectMicroservice(
+        {
+          strategy: new NatsIngressStrategy(
+            deps.nc,
+            names.pointsIngestSubjectAll,
+            names.ingestQueueGroup,
+            logger,
+            NATS_POINTS_ROUTE,
+          ),
+        },
         { inheritAppConfig: true },
       );
       await app.startAllMicroservices();

@@ -1,5 +1,7 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
+import { AnalyticsApiModule } from '@tally/analytics-api';
+import { BillingApiModule } from '@tally/billing';
 import { CatalogApiModule } from '@tally/catalog-api';
 import { UsageModule } from '@tally/usage';
 import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
@@ -89,6 +91,8 @@ export class AppModule {
         QueryAuthModule.register(deps),
         CatalogApiModule.register(deps),
         UsageModule.register(deps),
+        BillingApiModule.register(deps),
+        AnalyticsApiModule.register(deps),
       ],
       providers: [{ provide: QueryRuntime, useFactory: () => new QueryRuntime(deps) }],
     };

@@ -1,4 +1,5 @@
 import { env, infraConfig, loadConfig } from '@tally/config';
+import { usageConfigSpec } from '@tally/usage';
 
 export const queryConfigSpec = {
   port: env.port('QUERY_PORT', 3001),
@@ -18,6 +19,7 @@ export const queryConfigSpec = {
   ),
   docs: env.bool('QUERY_DOCS', true, 'serve the OpenAPI document and Swagger UI at /docs'),
   logLevel: infraConfig.logLevel,
+  ...usageConfigSpec,
 };
 
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;

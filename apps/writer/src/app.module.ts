@@ -1,5 +1,8 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
+// The writer is where late events are seen; billing is told through this one observer (docs/billing.md).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { openLateEventReporting } from '@tally/billing';
 import { CatalogCache } from '@tally/catalog';
 import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import {
@@ -7,6 +10,7 @@ import {
   CatalogAdmission,
   ClickHouseEventStore,
   JetStreamDeadLetterSink,
+  PointsWriterRuntime,
   WriterLoop,
   WriterMetrics,
   type EventStore,
@@ -24,6 +28,7 @@ class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly nc: NatsConnection,
     private readonly clickhouse: ClickHouse,
     private readonly catalog: CatalogCache,
+    private readonly lateEvents?: WriterDependencies['lateEvents'],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -32,6 +37,7 @@ class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.loop.stop();
+    await this.lateEvents?.close();
     await this.catalog.close();
     await this.nc.drain();
     await this.clickhouse.close();
@@ -42,6 +48,7 @@ export interface WriterDependencies {
   nc: NatsConnection;
   clickhouse: ClickHouse;
   catalog: CatalogCache;
+  lateEvents?: Awaited<ReturnType<typeof openLateEventReporting>>;
 }
 
 /** Connects, migrates and creates the streams before Nest starts, so a broken dependency fails boot loudly. */
@@ -58,7 +65,15 @@ export async function connectWriterDependencies(config: WriterConfig, logger: Lo
   });
   await migrate(clickhouse, { logger });
   const catalog = await CatalogCache.open(nc, names);
-  return { nc, clickhouse, catalog };
+  const lateEvents = config.lateEvents
+    ? await openLateEventReporting(nc, names, {
+        temporalAddress: config.temporalAddress,
+        temporalNamespace: config.temporalNamespace,
+        taskQueue: config.billingTaskQueue,
+        rebill: { quietSeconds: config.rebillQuietSeconds },
+      }, logger)
+    : undefined;
+  return { nc, clickhouse, catalog, lateEvents };
 }
 
 @Module({})
@@ -73,13 +88,14 @@ export class AppModule {
     let store: EventStore = new ClickHouseEventStore(deps.clickhouse);
     if (config.crashAfterInsert) store = crashAfterInsert(store, logger);
     const writer = new BatchWriter(store, new JetStreamDeadLetterSink(deps.nc, names), new CatalogAdmission(deps.catalog));
-    const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, undefined, {
+    const loopOptions = {
       maxBatchBytes: config.maxBatchBytes,
       flushIntervalMs: config.flushIntervalMs,
       ackWaitMs: config.ackWaitMs,
       retryMinMs: 200,
       retryMaxMs: 10_000,
-    });
+    };
+    const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, deps.lateEvents?.observer, loopOptions);
     return {
       module: AppModule,
       imports: [
@@ -88,7 +104,13 @@ export class AppModule {
       providers: [
         {
           provide: WriterRuntime,
-          useFactory: () => new WriterRuntime(loop, deps.nc, deps.clickhouse, deps.catalog),
+          useFactory: () => new WriterRuntime(loop, deps.nc, deps.clickhouse, deps.catalog, deps.lateEvents),
+        },
+        // Analytics Engine data points: their own stream, consumer and loop (stopped before WriterRuntime closes).
+        {
+          provide: PointsWriterRuntime,
+          useFactory: () =>
+            new PointsWriterRuntime(deps.nc, names, deps.clickhouse, logger, loopOptions, registry),
         },
       ],
     };

@@ -9,11 +9,20 @@ export const writerConfigSpec = {
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
   clickhouseDatabase: infraConfig.clickhouseDatabase,
-  maxBatchBytes: env.int('WRITER_MAX_BATCH_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024, 'flush when this many bytes are pending'),
+  // 2 MiB of compact (encoding 2) batch messages is about 14,500 events per insert: big enough for
+  // ClickHouse, small enough to keep the writer's heap (and so its RSS) low.
+  maxBatchBytes: env.int('WRITER_MAX_BATCH_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024, 'flush when this many bytes are pending'),
   flushIntervalMs: env.int('WRITER_FLUSH_INTERVAL_MS', 1_000, 10, 60_000, 'flush at least this often'),
   ackWaitMs: env.int('WRITER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000, 'redelivery delay for unacked messages'),
+  heapGrowingPercent: env.int('WRITER_HEAP_GROWING_PERCENT', 50, 0, 1_000, 'heap growth allowed before a full GC, % of the live heap (0: V8 default)'),
   /** Fault injection for the crash-recovery test only: SIGKILL the process right after an insert, before the ack. */
   crashAfterInsert: env.bool('WRITER_TEST_CRASH_AFTER_INSERT', false, 'test only: die between insert and ack'),
+  /** Late-event rebilling (docs/billing.md): events stored into a closed billing period start a rebill workflow. */
+  lateEvents: env.bool('WRITER_LATE_EVENTS', true, 'report events stored into closed billing periods to billing'),
+  temporalAddress: infraConfig.temporalAddress,
+  temporalNamespace: infraConfig.temporalNamespace,
+  billingTaskQueue: env.string('TALLY_TASK_QUEUE', 'tally-billing', 'task queue of the billing worker'),
+  rebillQuietSeconds: env.int('BILLING_REBILL_QUIET_SECONDS', 300, 0, 86_400, 'a rebill waits this long without late events'),
   logLevel: infraConfig.logLevel,
 };
 

@@ -1,1 +1,26 @@
 export * from './echo.activities';
+export * from './billing.activities';
+// The contracts workflows are written against (types only: workflows import nothing else from here).
+export type {
+  ActivityTimings,
+  BillingRunInput,
+  BillingRunProgress,
+  BillingRunState,
+  CloseOutcome,
+  CloseResult,
+  CustomerInvoiceInput,
+  DeadLetterFilter,
+  DeadLetterReplayCounts,
+  DeadLetterReplayInput,
+  DeadLetterReplayProgress,
+  DueCustomer,
+  DueCustomersPage,
+  InvoiceBatchInput,
+  InvoiceResult,
+  InvoiceStatus,
+  IssueOutcome,
+  RebillInput,
+  RebillOutcome,
+  RebillState,
+  ReplayPageResult,
+} from '@tally/billing';

@@ -1,6 +1,6 @@
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection, NatsNames } from '@tally/nats';
-import type { Customer, Meter, Tenant } from './entities';
+import type { Customer, Dataset, Meter, Tenant } from './entities';
 import { parseCatalogKey } from './keys';
 import { openBucket } from './kv';
 import { KvWatcher, type KvWatcherOptions } from './kv-watcher';
@@ -9,7 +9,8 @@ import { KvWatcher, type KvWatcherOptions } from './kv-watcher';
 export type CatalogChange =
   | { kind: 'tenant'; tenant: string; id: string; value?: Tenant; revision: number }
   | { kind: 'customer'; tenant: string; id: string; value?: Customer; revision: number }
-  | { kind: 'meter'; tenant: string; id: string; value?: Meter; revision: number };
+  | { kind: 'meter'; tenant: string; id: string; value?: Meter; revision: number }
+  | { kind: 'dataset'; tenant: string; id: string; value?: Dataset; revision: number };
 
 export type CatalogCacheOptions = Pick<KvWatcherOptions, 'onError'>;
 
@@ -24,6 +25,7 @@ export class CatalogCache {
   private readonly tenants = new Map<string, Tenant>();
   private readonly customers = new Map<string, Map<string, Customer>>();
   private readonly meters = new Map<string, Map<string, Meter>>();
+  private readonly datasets = new Map<string, Map<string, Dataset>>();
   private readonly listeners = new Set<(change: CatalogChange) => void>();
   private watcher!: KvWatcher;
 
@@ -96,6 +98,15 @@ export class CatalogCache {
     return [...(this.meters.get(tenant)?.values() ?? [])];
   }
 
+  /** A tenant's Analytics Engine dataset declaration (the gateway's sampling, the SQL API's tables). */
+  getDataset(tenant: string, name: string): Dataset | undefined {
+    return this.datasets.get(tenant)?.get(name);
+  }
+
+  listDatasets(tenant: string): Dataset[] {
+    return [...(this.datasets.get(tenant)?.values() ?? [])];
+  }
+
   /** The last catalog revision applied (0 before the first). */
   get revision(): number {
     return this.watcher.revision;
@@ -108,7 +119,11 @@ export class CatalogCache {
 
   private apply(entry: KvWatchEntry): void {
     const key = parseCatalogKey(entry.key);
-    if (!key || (key.kind !== 'tenant' && key.kind !== 'customer' && key.kind !== 'meter')) return;
+    if (
+      !key ||
+      (key.kind !== 'tenant' && key.kind !== 'customer' && key.kind !== 'meter' && key.kind !== 'dataset')
+    )
+      return;
     const live = entry.operation === 'PUT';
     let change: CatalogChange;
     switch (key.kind) {
@@ -129,6 +144,12 @@ export class CatalogCache {
         const value = live ? entry.json<Meter>() : undefined;
         setIn(this.meters, key.tenant, key.key, value);
         change = { kind: 'meter', tenant: key.tenant, id: key.key, value, revision: entry.revision };
+        break;
+      }
+      case 'dataset': {
+        const value = live ? entry.json<Dataset>() : undefined;
+        setIn(this.datasets, key.tenant, key.id, value);
+        change = { kind: 'dataset', tenant: key.tenant, id: key.id, value, revision: entry.revision };
         break;
       }
     }

@@ -5,6 +5,9 @@ import {
   type AlertRule,
   type AlertRuleInput,
   alertRuleSchema,
+  type Dataset,
+  type DatasetInput,
+  datasetSchema,
   type Customer,
   type CustomerInput,
   customerSchema,
@@ -361,6 +364,53 @@ export class CatalogStore {
 
   deleteAlertRule(tenant: string, id: string, options: WriteOptions = {}): Promise<void> {
     return this.remove(K.alertRule(safeToken(tenant), safeToken(id)), options, 'Alert rule', id);
+  }
+
+  // ----------------------------------------------------------------------------------------- datasets
+
+  getDataset(tenant: string, name: string): Promise<Versioned<Dataset> | undefined> {
+    return getJson<Dataset>(this.kv, K.dataset(safeToken(tenant), safeToken(name)));
+  }
+
+  listDatasets(tenant: string): Promise<Array<Versioned<Dataset>>> {
+    return listJson<Dataset>(this.kv, K.datasets(safeToken(tenant)));
+  }
+
+  /** Declares (or re-declares) a dataset: its kind and, for analytics datasets, its sampling budget. */
+  async putDataset(input: DatasetInput, options: WriteOptions = {}): Promise<Versioned<Dataset>> {
+    const dataset = parseEntity(datasetSchema, input, 'dataset');
+    await this.requireTenant(dataset.tenant);
+    const revision = await writeJson(
+      this.kv,
+      K.dataset(dataset.tenant, dataset.name),
+      dataset,
+      options,
+      'Dataset',
+      dataset.name,
+    );
+    return { value: dataset, revision };
+  }
+
+  /**
+   * The stored declaration of a dataset, or `input` stored as its declaration when there is none (the
+   * gateway creates undeclared datasets on their first data point). Never overwrites: when several
+   * gateways race, one creates it and the others read what it created.
+   */
+  async ensureDataset(input: DatasetInput): Promise<Versioned<Dataset>> {
+    const dataset = parseEntity(datasetSchema, input, 'dataset');
+    const existing = await this.getDataset(dataset.tenant, dataset.name);
+    if (existing) return existing;
+    try {
+      return await this.putDataset(dataset, { expectedRevision: 0 });
+    } catch (error) {
+      const raced = isConflict(error) ? await this.getDataset(dataset.tenant, dataset.name) : undefined;
+      if (raced) return raced;
+      throw error;
+    }
+  }
+
+  deleteDataset(tenant: string, name: string, options: WriteOptions = {}): Promise<void> {
+    return this.remove(K.dataset(safeToken(tenant), safeToken(name)), options, 'Dataset', name);
   }
 
   // ------------------------------------------------------------------------------------------ helpers

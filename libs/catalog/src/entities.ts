@@ -243,6 +243,46 @@ export const alertRuleSchema = z
 export type AlertRule = z.infer<typeof alertRuleSchema>;
 export type AlertRuleInput = z.input<typeof alertRuleSchema>;
 
+// ------------------------------------------------------------------------------------------- Dataset
+
+/** `^[a-zA-Z_][a-zA-Z0-9_]{0,63}$`: a dataset name is also the table name of the SQL API. */
+export const DATASET_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+export const DATASET_KINDS = ['analytics', 'billing'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
+
+/**
+ * A Cloudflare Analytics Engine dataset of a tenant (`@tally/analytics-engine`). `analytics` datasets
+ * are sampled equitably when one index is louder than its budget (`sampling`, else the gateway's
+ * default); `billing` datasets are never sampled: every data point is stored. A dataset nobody
+ * declared is created as `analytics` with the defaults when its first data point arrives.
+ */
+export const datasetSchema = z
+  .object({
+    tenant: tenantId,
+    name: z.string().regex(DATASET_NAME_PATTERN, 'must match ^[a-zA-Z_][a-zA-Z0-9_]{0,63}$'),
+    kind: z.enum(DATASET_KINDS),
+    sampling: z
+      .object({
+        /** Rows stored per index and window before sampling starts. */
+        budgetPerIndexPerWindow: z.number().int().min(1).max(10_000_000),
+        windowMs: z.number().int().min(10).max(86_400_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.kind === 'billing' && d.sampling !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sampling'],
+        ...custom('SAMPLING_NOT_ALLOWED', 'a billing dataset is never sampled: remove sampling or use kind analytics'),
+      });
+    }
+  });
+export type Dataset = z.infer<typeof datasetSchema>;
+export type DatasetInput = z.input<typeof datasetSchema>;
+
 // -------------------------------------------------------------------------------------------- API key
 
 export const API_KEY_ROLES = ['ingest', 'query', 'admin'] as const;

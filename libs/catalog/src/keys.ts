@@ -10,6 +10,7 @@
  *     plan.<tenant>.<plan id>
  *     subscription.<tenant>.<subscription id>
  *     alert_rule.<tenant>.<rule id>
+ *     dataset.<tenant>.<dataset name>             Analytics Engine datasets
  *
  * The API-key bucket holds one key per API key: the lower-case hex SHA-256 of the raw key.
  */
@@ -21,6 +22,7 @@ export const KEY_KINDS = [
   'plan',
   'subscription',
   'alert_rule',
+  'dataset',
 ] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
@@ -47,6 +49,8 @@ export const catalogKeys = {
   subscriptions: (tenant: string) => `subscription.${tenant}.*`,
   alertRule: (tenant: string, id: string) => `alert_rule.${tenant}.${id}`,
   alertRules: (tenant: string) => `alert_rule.${tenant}.*`,
+  dataset: (tenant: string, name: string) => `dataset.${tenant}.${name}`,
+  datasets: (tenant: string) => `dataset.${tenant}.*`,
   /**
    * Filters for what a tenant owns besides its own record, except meter versions (kept after a meter is
    * deleted, for invoices, so they do not keep a tenant from being deleted).
@@ -60,7 +64,7 @@ export type ParsedKey =
   | { kind: 'customer'; tenant: string; id: string }
   | { kind: 'meter'; tenant: string; key: string }
   | { kind: 'meter_version'; tenant: string; key: string; version: number }
-  | { kind: 'plan' | 'subscription' | 'alert_rule'; tenant: string; id: string };
+  | { kind: 'plan' | 'subscription' | 'alert_rule' | 'dataset'; tenant: string; id: string };
 
 /** The entity a catalog key names, or undefined for a key this version does not know. */
 export function parseCatalogKey(key: string): ParsedKey | undefined {
@@ -79,6 +83,7 @@ export function parseCatalogKey(key: string): ParsedKey | undefined {
     case 'plan':
     case 'subscription':
     case 'alert_rule':
+    case 'dataset':
       return t.length === 3 ? { kind: t[0], tenant: t[1], id: t[2] } : undefined;
     default:
       return undefined;

@@ -21,12 +21,19 @@ describe('migrate on the real server', () => {
       sql`SELECT name, engine FROM system.tables WHERE database = ${db.database} ORDER BY name`,
     );
     expect(tables).toEqual([
+      { name: 'datapoint_ids', engine: 'ReplacingMergeTree' },
+      { name: 'datapoint_ids_mv', engine: 'MaterializedView' },
       { name: 'datapoints', engine: 'ReplacingMergeTree' },
       { name: 'event_ids', engine: 'ReplacingMergeTree' },
       { name: 'event_ids_mv', engine: 'MaterializedView' },
       { name: 'events', engine: 'MergeTree' },
+      { name: 'invoices', engine: 'ReplacingMergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
+      { name: 'usage_daily', engine: 'AggregatingMergeTree' },
+      { name: 'usage_daily_mv', engine: 'MaterializedView' },
       { name: 'usage_hourly', engine: 'AggregatingMergeTree' },
+      { name: 'usage_hourly_by_time', engine: 'AggregatingMergeTree' },
+      { name: 'usage_hourly_by_time_mv', engine: 'MaterializedView' },
       { name: 'usage_hourly_mv', engine: 'MaterializedView' },
     ]);
     const recorded = await db.client.query<{ version: number; name: string; applied: number }>(
@@ -36,6 +43,9 @@ describe('migrate on the real server', () => {
       { version: 1, name: 'events', applied: 1 },
       { version: 2, name: 'datapoints', applied: 1 },
       { version: 3, name: 'usage_rollups', applied: 1 },
+      { version: 4, name: 'datapoint_ids', applied: 1 },
+      { version: 5, name: 'invoices', applied: 1 },
+      { version: 6, name: 'usage_daily', applied: 1 },
     ]);
   });
 

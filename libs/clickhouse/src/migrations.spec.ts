@@ -49,6 +49,13 @@ const USAGE_HOURLY_COLUMNS = `(
 const USAGE_HOURLY_SELECT =
   'SELECT tenant, event_type, customer, toStartOfHour(ts) AS hour, countState() AS events, sumState(quantity) AS quantity_sum, minState(quantity) AS quantity_min, maxState(quantity) AS quantity_max';
 
+const DATAPOINT_IDS_COLUMNS = `(
+    tenant String,
+    dataset String,
+    point_id String,
+    timestamp DateTime('UTC')
+)`;
+
 const SCHEMA_MIGRATIONS_COLUMNS = `(
     version UInt32,
     name String,
@@ -56,11 +63,48 @@ const SCHEMA_MIGRATIONS_COLUMNS = `(
     applied_at DateTime('UTC') DEFAULT now()
 )`;
 
+const INVOICES_COLUMNS = `(
+    tenant String,
+    customer String,
+    period String,
+    invoice_id String,
+    kind String,
+    version UInt32,
+    references_invoice_id String,
+    currency String,
+    subtotal_minor Decimal(38, 0),
+    total_minor Decimal(38, 0),
+    cumulative_total_minor Decimal(38, 0),
+    lines String,
+    effective_lines String,
+    usage String,
+    pricing String,
+    usage_event_count UInt64,
+    usage_checksum UInt64,
+    late_event_count UInt64,
+    timezone String,
+    period_start DateTime('UTC'),
+    period_end DateTime('UTC'),
+    issued_by String,
+    created_at DateTime('UTC')
+)`;
+
 // Pinned on purpose: a change here means every deployed database reports a changed migration.
 // Edit an applied migration (or the DDL rendering) only if you really mean it; add a migration instead.
 const CHECKSUM_0001 = 'c093a4d8c71372c44c35c7a15ff28661ca929a034da42e57536aa2ea4998b14e';
 const CHECKSUM_0002 = '8127347e648b31110fe51273cc0ac865c364d1758c88f9b32f20cf1f8078dfc7';
-const CHECKSUM_0003 = '7608af48ea455a768d0a543255d5f27764a7c2ff8cdd8ff44fbac177a0bf4d88';
+const CHECKSUM_0003 = 'e36a28dcc289baff63c05762172d713ce0386af6448c66968675dbaff6adefb7';
+const CHECKSUM_0004 = 'c98b5a7a07d58276133de72993cd4d85d16161eaed7dabbb79ef1d0c8cfa71ff';
+const CHECKSUM_0005 = 'b4b52b3ac30a86dc614d918bedbcb42859d412b50661cf21dac5dad788642b49';
+const CHECKSUM_0006 = '357f46604cc6540ad72e53636c2ba6b55c7d1134f112041dd3e42efa0a8943af';
+const DESCRIPTION_0006 =
+  'daily and hour-first hourly roll-ups of quantity for questions about all customers at once';
+const USAGE_DAILY_COLUMNS = USAGE_HOURLY_COLUMNS.replace('hour DateTime', 'day DateTime');
+const USAGE_STATES =
+  'countState() AS events, sumState(quantity) AS quantity_sum, minState(quantity) AS quantity_min, maxState(quantity) AS quantity_max';
+const DESCRIPTION_0005 = 'invoice ledger: immutable invoices and adjustments with usage fingerprints';
+const DESCRIPTION_0004 =
+  'the data point dedup index (tenant, dataset, point_id) filled by a materialized view';
 const DESCRIPTION_0003 =
   'hourly count/sum/min/max of quantity per tenant, event type and customer, filled by a materialized view';
 const DESCRIPTION_0002 =
@@ -112,13 +156,58 @@ CREATE TABLE IF NOT EXISTS \`tally\`.\`usage_hourly\`
 ${USAGE_HOURLY_COLUMNS}
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(hour)
-ORDER BY (tenant, event_type, customer, hour);
+ORDER BY (tenant, event_type, customer, hour)
+SETTINGS index_granularity = 1024;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS \`tally\`.\`usage_hourly_mv\`
 TO \`tally\`.\`usage_hourly\`
 AS ${USAGE_HOURLY_SELECT} FROM \`tally\`.\`events\` GROUP BY tenant, event_type, customer, hour;
 
 INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (3, 'usage_rollups', '${CHECKSUM_0003}');
+
+-- 0004_datapoint_ids: ${DESCRIPTION_0004}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`datapoint_ids\`
+${DATAPOINT_IDS_COLUMNS}
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (tenant, dataset, point_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`tally\`.\`datapoint_ids_mv\`
+TO \`tally\`.\`datapoint_ids\`
+AS SELECT tenant, dataset, point_id, timestamp FROM \`tally\`.\`datapoints\`;
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (4, 'datapoint_ids', '${CHECKSUM_0004}');
+
+-- 0005_invoices: ${DESCRIPTION_0005}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`invoices\`
+${INVOICES_COLUMNS}
+ENGINE = ReplacingMergeTree
+ORDER BY (tenant, customer, period, invoice_id);
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (5, 'invoices', '${CHECKSUM_0005}');
+
+-- 0006_usage_daily: ${DESCRIPTION_0006}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`usage_daily\`
+${USAGE_DAILY_COLUMNS}
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant, event_type, customer, day);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`tally\`.\`usage_daily_mv\`
+TO \`tally\`.\`usage_daily\`
+AS SELECT tenant, event_type, customer, toStartOfDay(ts) AS day, ${USAGE_STATES} FROM \`tally\`.\`events\` GROUP BY tenant, event_type, customer, day;
+
+CREATE TABLE IF NOT EXISTS \`tally\`.\`usage_hourly_by_time\`
+${USAGE_HOURLY_COLUMNS}
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (tenant, event_type, hour, customer);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`tally\`.\`usage_hourly_by_time_mv\`
+TO \`tally\`.\`usage_hourly_by_time\`
+AS SELECT tenant, event_type, customer, toStartOfHour(ts) AS hour, ${USAGE_STATES} FROM \`tally\`.\`events\` GROUP BY tenant, event_type, customer, hour;
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (6, 'usage_daily', '${CHECKSUM_0006}');
 `,
     );
   });
@@ -180,7 +269,8 @@ CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_hourly_local\` ON CLUSTER \`prod\
 ${USAGE_HOURLY_COLUMNS}
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/billing/usage_hourly_local', '{replica}')
 PARTITION BY toYYYYMM(hour)
-ORDER BY (tenant, event_type, customer, hour);
+ORDER BY (tenant, event_type, customer, hour)
+SETTINGS index_granularity = 1024;
 
 CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_hourly\` ON CLUSTER \`prod\`
 AS \`billing\`.\`usage_hourly_local\`
@@ -191,6 +281,66 @@ TO \`billing\`.\`usage_hourly_local\`
 AS ${USAGE_HOURLY_SELECT} FROM \`billing\`.\`events_local\` GROUP BY tenant, event_type, customer, hour;
 
 INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (3, 'usage_rollups', '${CHECKSUM_0003}');
+
+-- 0004_datapoint_ids: ${DESCRIPTION_0004}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`datapoint_ids_local\` ON CLUSTER \`prod\`
+${DATAPOINT_IDS_COLUMNS}
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/billing/datapoint_ids_local', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (tenant, dataset, point_id);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`datapoint_ids\` ON CLUSTER \`prod\`
+AS \`billing\`.\`datapoint_ids_local\`
+ENGINE = Distributed('prod', 'billing', 'datapoint_ids_local', cityHash64(tenant, point_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`billing\`.\`datapoint_ids_mv\` ON CLUSTER \`prod\`
+TO \`billing\`.\`datapoint_ids_local\`
+AS SELECT tenant, dataset, point_id, timestamp FROM \`billing\`.\`datapoints_local\`;
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (4, 'datapoint_ids', '${CHECKSUM_0004}');
+
+-- 0005_invoices: ${DESCRIPTION_0005}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`invoices_local\` ON CLUSTER \`prod\`
+${INVOICES_COLUMNS}
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/billing/invoices_local', '{replica}')
+ORDER BY (tenant, customer, period, invoice_id);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`invoices\` ON CLUSTER \`prod\`
+AS \`billing\`.\`invoices_local\`
+ENGINE = Distributed('prod', 'billing', 'invoices_local', cityHash64(tenant, customer));
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (5, 'invoices', '${CHECKSUM_0005}');
+
+-- 0006_usage_daily: ${DESCRIPTION_0006}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_daily_local\` ON CLUSTER \`prod\`
+${USAGE_DAILY_COLUMNS}
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/billing/usage_daily_local', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant, event_type, customer, day);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_daily\` ON CLUSTER \`prod\`
+AS \`billing\`.\`usage_daily_local\`
+ENGINE = Distributed('prod', 'billing', 'usage_daily_local', cityHash64(tenant, customer));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`billing\`.\`usage_daily_mv\` ON CLUSTER \`prod\`
+TO \`billing\`.\`usage_daily_local\`
+AS SELECT tenant, event_type, customer, toStartOfDay(ts) AS day, ${USAGE_STATES} FROM \`billing\`.\`events_local\` GROUP BY tenant, event_type, customer, day;
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_hourly_by_time_local\` ON CLUSTER \`prod\`
+${USAGE_HOURLY_COLUMNS}
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/billing/usage_hourly_by_time_local', '{replica}')
+PARTITION BY toYYYYMM(hour)
+ORDER BY (tenant, event_type, hour, customer);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`usage_hourly_by_time\` ON CLUSTER \`prod\`
+AS \`billing\`.\`usage_hourly_by_time_local\`
+ENGINE = Distributed('prod', 'billing', 'usage_hourly_by_time_local', cityHash64(tenant, customer));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS \`billing\`.\`usage_hourly_by_time_mv\` ON CLUSTER \`prod\`
+TO \`billing\`.\`usage_hourly_by_time_local\`
+AS SELECT tenant, event_type, customer, toStartOfHour(ts) AS hour, ${USAGE_STATES} FROM \`billing\`.\`events_local\` GROUP BY tenant, event_type, customer, hour;
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (6, 'usage_daily', '${CHECKSUM_0006}');
 `,
     );
   });
@@ -244,12 +394,18 @@ describe('migrations', () => {
     expect(migrationId(MIGRATIONS[0])).toBe('0001_events');
     expect(migrationId(MIGRATIONS[1])).toBe('0002_datapoints');
     expect(migrationId(MIGRATIONS[2])).toBe('0003_usage_rollups');
+    expect(migrationId(MIGRATIONS[3])).toBe('0004_datapoint_ids');
+    expect(migrationId(MIGRATIONS[4])).toBe('0005_invoices');
+    expect(migrationId(MIGRATIONS[5])).toBe('0006_usage_daily');
   });
 
   it('have pinned checksums that do not depend on the database or cluster', () => {
     expect(migrationChecksum(MIGRATIONS[0])).toBe(CHECKSUM_0001);
     expect(migrationChecksum(MIGRATIONS[1])).toBe(CHECKSUM_0002);
     expect(migrationChecksum(MIGRATIONS[2])).toBe(CHECKSUM_0003);
+    expect(migrationChecksum(MIGRATIONS[3])).toBe(CHECKSUM_0004);
+    expect(migrationChecksum(MIGRATIONS[4])).toBe(CHECKSUM_0005);
+    expect(migrationChecksum(MIGRATIONS[5])).toBe(CHECKSUM_0006);
   });
 
   it('use IF NOT EXISTS in every statement, locally and on a cluster', () => {

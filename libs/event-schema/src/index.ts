@@ -1,7 +1,7 @@
 export type { EventFormat, NormalizedBatch, NormalizeOptions, UsageEvent } from './types';
 export { EVENT_LIMITS, EventIssueCode, NORMALIZE_DEFAULTS } from './codes';
 export { detectFormat, formatForContentType, normalizeBatch } from './normalize';
-export { eventFingerprint, findDuplicateIdsInBatch } from './fingerprint';
+export { eventFingerprint, findDuplicateIdsInBatch, fingerprintInput } from './fingerprint';
 export {
   canonicalDecimalNumber,
   canonicalDecimalString,

@@ -14,12 +14,22 @@ export interface NatsNames {
   ingestSubject(tenant: string): string;
   ingestSubjectAll: string;
   ingestQueueGroup: string;
+  /** Analytics Engine data points: NATS ingress (request/reply, served by the gateways' queue group). */
+  pointsIngestSubject(tenant: string, dataset: string): string;
+  pointsIngestSubjectAll: string;
+  /** Accepted data points, one message per request, on their own stream (never mixed with events). */
+  pointsStream: string;
+  pointsSubject(tenant: string, dataset: string): string;
+  pointsSubjectAll: string;
+  pointsWriterConsumer: string;
   alertsSubject(tenant: string): string;
   invoicesSubject(tenant: string): string;
   /** Which usage alerts already fired (one key per rule, customer, period and threshold). */
   alertStateBucket: string;
   catalogBucket: string;
   apiKeysBucket: string;
+  /** Billing state in KV: closed periods (read by the writer to spot late events) and dead-letter replays. */
+  billingBucket: string;
 }
 
 const PREFIX = /^[a-z][a-z0-9_]{0,31}$/;
@@ -39,11 +49,18 @@ export function natsNames(prefix = 'tally'): NatsNames {
     ingestSubject: (tenant) => `${prefix}.ingest.${tenant}`,
     ingestSubjectAll: `${prefix}.ingest.*`,
     ingestQueueGroup: `${prefix}_gateway`,
+    pointsIngestSubject: (tenant, dataset) => `${prefix}.points.${tenant}.${dataset}`,
+    pointsIngestSubjectAll: `${prefix}.points.*.*`,
+    pointsStream: `${upper}_POINTS`,
+    pointsSubject: (tenant, dataset) => `${prefix}.datapoints.${tenant}.${dataset}`,
+    pointsSubjectAll: `${prefix}.datapoints.>`,
+    pointsWriterConsumer: `${prefix}_points_writer`,
     alertsSubject: (tenant) => `${prefix}.alerts.${tenant}`,
     invoicesSubject: (tenant) => `${prefix}.invoices.${tenant}`,
     alertStateBucket: `${prefix}_alert_state`,
     catalogBucket: `${prefix}_catalog`,
     apiKeysBucket: `${prefix}_api_keys`,
+    billingBucket: `${prefix}_billing`,
   };
 }
 

@@ -54,7 +54,14 @@ export async function ensureStreams(
     duplicate_window: nanos(o.duplicateWindowMs),
     num_replicas: o.replicas,
   };
-  for (const config of [events, deadLetters]) {
+  // Data points get their own stream (and writer) so that analytics traffic never queues behind, or
+  // in front of, billing events; same limits as events.
+  const points: Partial<StreamConfig> & { name: string } = {
+    ...events,
+    name: names.pointsStream,
+    subjects: [names.pointsSubjectAll],
+  };
+  for (const config of [events, deadLetters, points]) {
     try {
       await jsm.streams.add(config);
     } catch (e) {
@@ -67,7 +74,7 @@ export async function ensureStreams(
 
 export async function deleteStreams(nc: NatsConnection, names: NatsNames): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  for (const name of [names.eventsStream, names.deadLetterStream]) {
+  for (const name of [names.eventsStream, names.deadLetterStream, names.pointsStream]) {
     await jsm.streams.delete(name).catch(() => undefined);
   }
 }

@@ -28,8 +28,11 @@ export interface TallyEvent {
 export interface DataPointInput {
   /** At most one index (the sampling key, e.g. the customer id), at most 96 bytes. */
   indexes?: string[];
-  /** At most 20 strings (or nulls), 16 KiB in total. ArrayBuffers are not supported (JSON transport). */
-  blobs?: (string | null)[];
+  /**
+   * At most 20 strings (or nulls), 16 KiB in total. ArrayBuffers are not supported (JSON transport).
+   * An object's values are taken in written order (`{ customer_id, request_endpoint }`: blob1, blob2).
+   */
+  blobs?: (string | null)[] | Record<string, string | null>;
   /** At most 20 finite numbers. */
   doubles?: number[];
 }

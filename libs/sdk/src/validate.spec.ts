@@ -72,6 +72,16 @@ describe('toTallyDataPoint', () => {
     expect(toTallyDataPoint(undefined, NOW, id)).toMatchObject({ indexes: [], blobs: [], doubles: [] });
   });
 
+  it("takes blobs as an object's values in written order, as Cloudflare's first example writes them", () => {
+    const customer_id = 'cus_1';
+    const request_endpoint = '/v1/x';
+    expect(toTallyDataPoint({ indexes: [customer_id], blobs: { customer_id, request_endpoint } }, NOW, id)).toMatchObject({
+      blobs: ['cus_1', '/v1/x'],
+    });
+    expect(codeOf(() => toTallyDataPoint({ blobs: { b: 'x', 1: 'y' } }, NOW, id))).toBe('BLOBS_INVALID blobs');
+    expect(codeOf(() => toTallyDataPoint({ blobs: new ArrayBuffer(1) as never }, NOW, id))).toBe('BLOBS_INVALID blobs');
+  });
+
   it.each<[string, unknown, string]>([
     ['two indexes', { indexes: ['a', 'b'] }, 'INDEXES_INVALID indexes'],
     ['an index over 96 bytes', { indexes: ['é'.repeat(49)] }, 'INDEXES_INVALID indexes'],

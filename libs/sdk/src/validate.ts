@@ -153,7 +153,7 @@ export function toTallyDataPoint(
     if (typeof index !== 'string') fail('INDEXES_INVALID', 'indexes', 'must hold strings');
     if (Buffer.byteLength(index) > 96) fail('INDEXES_INVALID', 'indexes', 'must be at most 96 bytes');
   }
-  const blobs = p.blobs ?? [];
+  const blobs = blobValues(p.blobs);
   if (!Array.isArray(blobs) || blobs.length > 20)
     fail('BLOBS_INVALID', 'blobs', 'must be an array of at most 20 strings');
   let blobBytes = 0;
@@ -171,6 +171,20 @@ export function toTallyDataPoint(
       fail('DOUBLES_INVALID', 'doubles', 'must hold finite numbers');
   }
   return { id: newId(), timestamp: nowMs, indexes: [...indexes], blobs: [...blobs], doubles: [...doubles] };
+}
+
+/**
+ * Blobs as an array, or as an object whose values are taken in the order they were written, as
+ * Cloudflare's first usage-billing example does (`blobs: { customer_id, request_endpoint }`). Numeric
+ * keys are refused: JavaScript enumerates them first, whatever order they were written in.
+ */
+function blobValues(blobs: unknown): unknown {
+  if (blobs === undefined || blobs === null) return [];
+  const proto = isPlainObject(blobs) ? Object.getPrototypeOf(blobs) : undefined;
+  if (proto !== Object.prototype && proto !== null) return blobs; // an array, or refused as one
+  if (Object.keys(blobs).some((k) => /^(0|[1-9]\d*)$/.test(k)))
+    fail('BLOBS_INVALID', 'blobs', 'given as an object must not have numeric keys (send an array)');
+  return Object.values(blobs);
 }
 
 /** A data set name is both a URL path segment and a NATS subject token. */

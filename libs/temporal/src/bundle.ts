@@ -8,7 +8,6 @@ const workspaceRoot = path.resolve(__dirname, '../../..');
  * aliases are resolved here from tsconfig.base.json: the one source of truth for them.
  */
 export function workflowBundlerHook(): NonNullable<BundleOptions['webpackConfigHook']> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compilerOptions } = require(path.join(workspaceRoot, 'tsconfig.base.json')) as {
     compilerOptions: { paths: Record<string, string[]> };
   };

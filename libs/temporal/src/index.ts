@@ -1,2 +1,5 @@
 export * from './bundle';
+export * from './client';
+export * from './schedules';
 export * from './search-attributes';
+export * from './logger';

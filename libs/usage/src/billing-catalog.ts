@@ -30,7 +30,9 @@ export class BillingCatalog {
   ): Promise<BillingCatalog> {
     const kvm = new Kvm(nc);
     // Same settings as the catalog's own openBucket: whichever service comes first creates it.
-    const kv = await kvm.create(names.catalogBucket, { history: CATALOG_HISTORY }).catch(() => kvm.open(names.catalogBucket));
+    const kv = await kvm
+      .create(names.catalogBucket, { history: CATALOG_HISTORY })
+      .catch(() => kvm.open(names.catalogBucket));
     const catalog = new BillingCatalog();
     catalog.watcher = KvWatcher.start(kv, (entry) => catalog.apply(entry), {
       onError,

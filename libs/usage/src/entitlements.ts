@@ -61,7 +61,8 @@ function planAllowances(subscription: Subscription, plan: Plan, series: string):
         isPositive(first.upTo) &&
         isDecimalString(first.unitPrice) &&
         compareDecimals(first.unitPrice as string, '0') === 0 &&
-        (first.flatFee === undefined || (isDecimalString(first.flatFee) && compareDecimals(first.flatFee as string, '0') === 0));
+        (first.flatFee === undefined ||
+          (isDecimalString(first.flatFee) && compareDecimals(first.flatFee as string, '0') === 0));
       if (free) out.push({ limit: first.upTo as string, source: { kind: 'plan_free_tier', ...base } });
     }
   }
@@ -83,7 +84,9 @@ export function entitlementLimit(context: EntitlementContext): EntitlementLimit 
   );
   const own = rules.filter((r) => r.customer === context.customer);
   const applicable = own.length ? own : rules.filter((r) => r.customer === undefined);
-  return smallest(applicable.map((r) => ({ limit: ruleAllowance(r), source: { kind: 'alert_rule', rule: r.id } })));
+  return smallest(
+    applicable.map((r) => ({ limit: ruleAllowance(r), source: { kind: 'alert_rule', rule: r.id } })),
+  );
 }
 
 /** `usage < limit` (no limit: always allowed). */

@@ -38,7 +38,8 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 export function localDate(instant: Date, timeZone: string): LocalDate {
   const out: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(instant)) {
-    if (part.type === 'year' || part.type === 'month' || part.type === 'day') out[part.type] = Number(part.value);
+    if (part.type === 'year' || part.type === 'month' || part.type === 'day')
+      out[part.type] = Number(part.value);
   }
   return { year: out.year, month: out.month, day: out.day };
 }
@@ -95,7 +96,10 @@ export function activeSubscription(
  * so an anchor of 31 starts February's period on the 28th/29th), the first one on the start date and
  * the last one ending at `end`.
  */
-export function subscriptionPeriodDates(subscription: Subscription, today: string): { start: string; end: string } {
+export function subscriptionPeriodDates(
+  subscription: Subscription,
+  today: string,
+): { start: string; end: string } {
   const t = parseDate(today);
   const anchor = subscription.billingAnchorDay ?? parseDate(subscription.start).day;
   const boundary = (year: number, month: number) =>
@@ -127,7 +131,11 @@ export function currentPeriod(
   const today = localDate(now, timeZone);
   const subscription = activeSubscription(subscriptions, formatDate(today));
   if (!subscription) {
-    return { ...calendarMonth(today.year, today.month, timeZone), timezone: timeZone, source: 'calendar_month' };
+    return {
+      ...calendarMonth(today.year, today.month, timeZone),
+      timezone: timeZone,
+      source: 'calendar_month',
+    };
   }
   const { start, end } = subscriptionPeriodDates(subscription, formatDate(today));
   return {

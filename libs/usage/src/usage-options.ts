@@ -40,16 +40,52 @@ export const USAGE_DEFAULTS: UsageOptions = {
  * every bad key at once): `{ ...queryConfigSpec, ...usageConfigSpec }`.
  */
 export const usageConfigSpec = {
-  usageMaxRangeDays: env.int('USAGE_MAX_RANGE_DAYS', USAGE_DEFAULTS.maxRangeDays, 1, 36_600, 'longest range of one usage query, days'),
-  usageMaxResultRows: env.int('USAGE_MAX_RESULT_ROWS', USAGE_DEFAULTS.maxResultRows, 1, 1_000_000, 'most rows of one usage answer'),
-  usageQueryTimeoutSeconds: env.int('USAGE_QUERY_TIMEOUT_S', USAGE_DEFAULTS.queryTimeoutSeconds, 1, 3_600, 'ClickHouse max_execution_time of usage queries'),
-  usageRollups: env.bool('USAGE_ROLLUPS', USAGE_DEFAULTS.rollups, 'answer from the hourly roll-ups where they are exact'),
-  usageAlertIntervalMs: env.int('USAGE_ALERT_INTERVAL_MS', USAGE_DEFAULTS.alertIntervalMs, 0, 86_400_000, 'alert evaluation interval (0 = off)'),
-  usageWebhookMaxAttempts: env.int('USAGE_WEBHOOK_MAX_ATTEMPTS', USAGE_DEFAULTS.webhookMaxAttempts, 1, 100, 'alert webhook attempts'),
+  usageMaxRangeDays: env.int(
+    'USAGE_MAX_RANGE_DAYS',
+    USAGE_DEFAULTS.maxRangeDays,
+    1,
+    36_600,
+    'longest range of one usage query, days',
+  ),
+  usageMaxResultRows: env.int(
+    'USAGE_MAX_RESULT_ROWS',
+    USAGE_DEFAULTS.maxResultRows,
+    1,
+    1_000_000,
+    'most rows of one usage answer',
+  ),
+  usageQueryTimeoutSeconds: env.int(
+    'USAGE_QUERY_TIMEOUT_S',
+    USAGE_DEFAULTS.queryTimeoutSeconds,
+    1,
+    3_600,
+    'ClickHouse max_execution_time of usage queries',
+  ),
+  usageRollups: env.bool(
+    'USAGE_ROLLUPS',
+    USAGE_DEFAULTS.rollups,
+    'answer from the hourly roll-ups where they are exact',
+  ),
+  usageAlertIntervalMs: env.int(
+    'USAGE_ALERT_INTERVAL_MS',
+    USAGE_DEFAULTS.alertIntervalMs,
+    0,
+    86_400_000,
+    'alert evaluation interval (0 = off)',
+  ),
+  usageWebhookMaxAttempts: env.int(
+    'USAGE_WEBHOOK_MAX_ATTEMPTS',
+    USAGE_DEFAULTS.webhookMaxAttempts,
+    1,
+    100,
+    'alert webhook attempts',
+  ),
 };
 
 /** `UsageOptions` from a config loaded with `usageConfigSpec` (keys it does not have are left out). */
-export function usageOptionsFromConfig(config: Partial<ConfigOf<typeof usageConfigSpec>>): Partial<UsageOptions> {
+export function usageOptionsFromConfig(
+  config: Partial<ConfigOf<typeof usageConfigSpec>>,
+): Partial<UsageOptions> {
   const options: Partial<UsageOptions> = {
     maxRangeDays: config.usageMaxRangeDays,
     maxResultRows: config.usageMaxResultRows,

@@ -1,4 +1,11 @@
-import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import type { ClickHouse } from '@tally/clickhouse';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import { PRINCIPAL_RESOLVER } from '@tally/nest-kit';
@@ -50,10 +57,11 @@ const PROVIDERS: Provider[] = [
   fromDependencies(USAGE_NATS_NAMES, (d) => d.names),
   fromDependencies(USAGE_LOGGER, (d) => (d.logger ?? createLogger('query')).child({ component: 'usage' })),
   fromDependencies(USAGE_CLOCK, (d) => d.now ?? (() => new Date())),
-  fromDependencies(
-    USAGE_OPTIONS,
-    (d): UsageOptions => ({ ...USAGE_DEFAULTS, ...usageOptionsFromConfig(d.config ?? {}), ...d.options }),
-  ),
+  fromDependencies(USAGE_OPTIONS, (d): UsageOptions => ({
+    ...USAGE_DEFAULTS,
+    ...usageOptionsFromConfig(d.config ?? {}),
+    ...d.options,
+  })),
   {
     provide: QueryRunner,
     useFactory: (ch: ClickHouse, o: UsageOptions) => new QueryRunner(ch, o.queryTimeoutSeconds),
@@ -71,12 +79,14 @@ const PROVIDERS: Provider[] = [
   {
     provide: BillingCatalog,
     useFactory: (nc: NatsConnection, names: NatsNames, logger: Logger) =>
-      BillingCatalog.open(nc, names, (error) => logger.warn({ err: error }, 'catalog watch (plans, subscriptions, alert rules)')),
+      BillingCatalog.open(nc, names, (error) =>
+        logger.warn({ err: error }, 'catalog watch (plans, subscriptions, alert rules)'),
+      ),
     inject: [USAGE_NATS, USAGE_NATS_NAMES, USAGE_LOGGER],
   },
   {
     provide: AlertStateStore,
-    useFactory: (nc: NatsConnection, names: NatsNames) => AlertStateStore.open(nc, names),
+    useFactory: (nc: NatsConnection, names: NatsNames) => new AlertStateStore(nc, names),
     inject: [USAGE_NATS, USAGE_NATS_NAMES],
   },
   UsageService,

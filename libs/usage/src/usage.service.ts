@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CatalogCache, customerTimeZone, type Meter } from '@tally/catalog';
 import * as quote from '@tally/clickhouse';
-import type { SqlFragment } from '@tally/clickhouse';
 import { NotFoundError, ValidationFailedError } from '@tally/errors';
 import {
   allSeries,
   customerPeriodUsage,
   type Filter,
+  MAX_LIMIT,
   MAX_PERIOD_SERIES,
   meterQuery,
   type PeriodUsageRow,
@@ -23,7 +23,15 @@ import { currentPeriod, formatDate, localDate, localDayStarts, type UsagePeriod 
 import { QueryRunner } from './query-runner';
 import { meterUsesRollup, monthsOf, rangeUsesRollup, seriesUsesRollup } from './rollups/eligibility';
 import { RollupCoverage } from './rollups/rollup-coverage';
-import { rollupMeterQuery, rollupPeriodUsage, rollupTopCustomers, seriesTotals } from './rollups/rollup-sql';
+import { type BucketRow, rollupBuckets, seriesValue } from './rollups/rollup-buckets';
+import {
+  BY_TIME_TABLE,
+  DAILY_TABLE,
+  rollupMeterQuery,
+  rollupTopCustomers,
+  seriesTotals,
+  wholeUtcDays,
+} from './rollups/rollup-sql';
 import { USAGE_CATALOG_CACHE, USAGE_CLOCK, USAGE_OPTIONS } from './usage.tokens';
 import type { UsageOptions } from './usage-options';
 
@@ -134,6 +142,8 @@ export interface EntitlementResult {
 }
 
 const HOUR = 3600;
+/** Queries about this many customers or fewer read little: one ClickHouse thread each (see QueryRunner). */
+const NARROW_CUSTOMERS = 10;
 
 /**
  * Usage answers for one tenant at a time: every method takes the tenant of the caller's API key and
@@ -175,7 +185,11 @@ export class UsageService {
 
   /** The period usage is measured over right now: the active subscription's, else the calendar month. */
   currentPeriod(tenant: string, customer: string, now = this.now()): UsagePeriod {
-    return currentPeriod(now, this.customerZone(tenant, customer), this.billing.subscriptionsOf(tenant, customer));
+    return currentPeriod(
+      now,
+      this.customerZone(tenant, customer),
+      this.billing.subscriptionsOf(tenant, customer),
+    );
   }
 
   // ------------------------------------------------------------------------------------- meter query
@@ -185,14 +199,19 @@ export class UsageService {
     const series = this.series(meter, request.profile);
     const timezone =
       request.timezone ??
-      (request.customers?.length === 1 ? this.customerZone(tenant, request.customers[0]) : this.tenantZone(tenant));
+      (request.customers?.length === 1
+        ? this.customerZone(tenant, request.customers[0])
+        : this.tenantZone(tenant));
     const limit = request.limit ?? this.options.maxResultRows;
     this.checkRange(request.from, request.to, request.window);
     const groupBy = request.groupBy ?? [];
     const filters = request.filters ?? [];
     const perCustomer = request.perCustomer || request.customers !== undefined;
+    const narrow = request.customers !== undefined && request.customers.length <= NARROW_CUSTOMERS;
     const rollup =
-      groupBy.length === 0 && filters.length === 0 && this.rollupUsable([series], request.from, request.to, request.window, timezone);
+      groupBy.length === 0 &&
+      filters.length === 0 &&
+      this.rollupUsable([series], request.from, request.to, request.window, timezone);
     const query = rollup
       ? rollupMeterQuery({
           database: this.runner.database,
@@ -205,6 +224,7 @@ export class UsageService {
           customers: request.customers,
           groupByCustomer: perCustomer,
           limit: limit + 1,
+          tiered: !narrow && request.window === 'none' && this.tieredUsable(request.from, request.to),
         })
       : meterQuery(quote, {
           database: this.runner.database,
@@ -221,7 +241,7 @@ export class UsageService {
           extraFilters: filters,
           limit: limit + 1,
         });
-    const rows = await this.runner.rows<Record<string, string>>(query, limit, 'meter query');
+    const rows = await this.runner.rows<Record<string, string>>(query, limit, 'meter query', narrow);
     return {
       meter: meter.key,
       profile: request.profile ?? null,
@@ -267,28 +287,63 @@ export class UsageService {
     const maxRows = seriesCount * (days.length + 1);
     if (maxRows > this.options.maxResultRows) throw new ResultTooLargeError(this.options.maxResultRows);
 
-    const rollupMeters = meters.filter((m) => meterUsesRollup(m) && this.rollupUsable(allSeries(m), from, to, 'day', timezone));
+    const rollupMeters = meters.filter(
+      (m) => meterUsesRollup(m) && this.rollupUsable(allSeries(m), from, to, 'day', timezone),
+    );
     const scanMeters = meters.filter((m) => !rollupMeters.includes(m));
-    const queries: SqlFragment[] = [];
-    for (const group of chunkBySeries(rollupMeters)) {
-      queries.push(
-        rollupPeriodUsage({ database: this.runner.database, tenant, customer, series: group.flatMap(allSeries), from, to, timezone }),
-      );
-    }
-    for (const group of chunkBySeries(scanMeters)) {
-      queries.push(customerPeriodUsage(quote, { database: this.runner.database, tenant, customer, meters: group, from, to, timezone }));
-    }
-    const results = await Promise.all(queries.map((q) => this.runner.rows<PeriodUsageRow>(q, maxRows, 'customer usage')));
     const totals = new Map<string, string>();
     const perDay = new Map<string, Map<number, string>>();
-    for (const row of results.flat()) {
+    const scans = chunkBySeries(scanMeters).map((group) =>
+      this.runner.rows<PeriodUsageRow>(
+        customerPeriodUsage(quote, {
+          database: this.runner.database,
+          tenant,
+          customer,
+          meters: group,
+          from,
+          to,
+          timezone,
+        }),
+        maxRows,
+        'customer usage',
+        true,
+      ),
+    );
+    const rolled = rollupMeters.length
+      ? this.runner.rows<BucketRow>(
+          rollupBuckets({
+            database: this.runner.database,
+            tenant,
+            customer,
+            eventTypes: eventTypesOf(rollupMeters),
+            from,
+            to,
+            byDayIn: timezone,
+          }),
+          maxRows,
+          'customer usage',
+          true,
+        )
+      : Promise.resolve([]);
+    const [buckets, ...scanned] = await Promise.all([rolled, ...scans]);
+    for (const row of scanned.flat()) {
       if (row.bucket === 'total') totals.set(row.series, row.value);
-      else {
-        let m = perDay.get(row.series);
-        if (!m) perDay.set(row.series, (m = new Map()));
-        m.set(Number(row.day_start), row.value);
-      }
+      else setDay(perDay, row.series, Number(row.day_start), row.value);
     }
+    const byDay = new Map<number, BucketRow[]>();
+    for (const row of buckets) {
+      const day = Number(row.day_start);
+      byDay.set(day, [...(byDay.get(day) ?? []), row]);
+    }
+    for (const series of rollupMeters.flatMap(allSeries)) {
+      totals.set(series.key, seriesValue(series, buckets));
+      for (const [day, rows] of byDay) setDay(perDay, series.key, day, seriesValue(series, rows));
+    }
+    const labels = days.map((start, i) => ({
+      date: formatDate(localDate(new Date(start * 1000), timezone)),
+      start: iso(Math.max(start, from.getTime() / 1000)),
+      end: iso(Math.min(days[i + 1] ?? to.getTime() / 1000, to.getTime() / 1000)),
+    }));
     return {
       customer,
       timezone,
@@ -299,12 +354,7 @@ export class UsageService {
         allSeries(m).map((s) => ({
           ...describeSeries(m, s),
           total: totals.get(s.key) ?? '0',
-          days: days.map((start, i) => ({
-            date: formatDate(localDate(new Date(start * 1000), timezone)),
-            start: iso(Math.max(start, from.getTime() / 1000)),
-            end: iso(Math.min(days[i + 1] ?? to.getTime() / 1000, to.getTime() / 1000)),
-            value: perDay.get(s.key)?.get(start) ?? '0',
-          })),
+          days: labels.map((label, i) => ({ ...label, value: perDay.get(s.key)?.get(days[i]) ?? '0' })),
         })),
       ),
     };
@@ -316,7 +366,12 @@ export class UsageService {
   async currentUsage(tenant: string, customer: string): Promise<CurrentUsageResult> {
     const period = this.currentPeriod(tenant, customer);
     const meters = this.meters(tenant);
-    const { totals, source } = await this.totals(tenant, customer, meters.flatMap((m) => allSeries(m).map((s) => ({ meter: m, series: s }))), period);
+    const { totals, source } = await this.totals(
+      tenant,
+      customer,
+      meters.flatMap((m) => allSeries(m).map((s) => ({ meter: m, series: s }))),
+      period,
+    );
     return {
       customer,
       period: periodInfo(period),
@@ -372,12 +427,23 @@ export class UsageService {
     const series = this.series(meter, request.profile);
     this.checkRange(request.from, request.to, 'none');
     const filters = request.filters ?? [];
-    const rollup = filters.length === 0 && this.rollupUsable([series], request.from, request.to, 'none', 'UTC');
-    const params = { database: this.runner.database, tenant, from: request.from, to: request.to, limit: request.limit };
+    const rollup =
+      filters.length === 0 && this.rollupUsable([series], request.from, request.to, 'none', 'UTC');
+    const params = {
+      database: this.runner.database,
+      tenant,
+      from: request.from,
+      to: request.to,
+      limit: request.limit,
+    };
     const query = rollup
-      ? rollupTopCustomers({ ...params, series })
+      ? rollupTopCustomers({ ...params, series, tiered: this.tieredUsable(request.from, request.to) })
       : topCustomers(quote, { ...params, meter, profile: request.profile, extraFilters: filters });
-    const rows = await this.runner.rows<{ customer: string; value: string }>(query, request.limit, 'top customers');
+    const rows = await this.runner.rows<{ customer: string; value: string }>(
+      query,
+      request.limit,
+      'top customers',
+    );
     return {
       meter: meter.key,
       profile: request.profile ?? null,
@@ -403,11 +469,32 @@ export class UsageService {
     customers?: string[],
   ): Promise<Array<{ customer: string; value: string }>> {
     const limit = 1_000_000;
-    const base = { database: this.runner.database, tenant, from: range.from, to: range.to, customers, groupByCustomer: true };
+    const base = {
+      database: this.runner.database,
+      tenant,
+      from: range.from,
+      to: range.to,
+      customers,
+      groupByCustomer: true,
+    };
     const rollup = this.rollupUsable([series], range.from, range.to, 'none', 'UTC');
     const query = rollup
-      ? rollupMeterQuery({ ...base, series, window: 'none', timezone: 'UTC', limit: limit + 1 })
-      : meterQuery(quote, { ...base, meter, profile: series.profile, window: 'none', timezone: 'UTC', limit: limit + 1 });
+      ? rollupMeterQuery({
+          ...base,
+          series,
+          window: 'none',
+          timezone: 'UTC',
+          limit: limit + 1,
+          tiered: customers === undefined && this.tieredUsable(range.from, range.to),
+        })
+      : meterQuery(quote, {
+          ...base,
+          meter,
+          profile: series.profile,
+          window: 'none',
+          timezone: 'UTC',
+          limit: limit + 1,
+        });
     return this.runner.rows<{ customer: string; value: string }>(query, limit, 'alert usage');
   }
 
@@ -417,7 +504,11 @@ export class UsageService {
     if (profile !== undefined && !meter.profiles.some((p) => p.key === profile)) {
       if (notFound) throw new NotFoundError('Profile', `${meter.key}:${profile}`);
       throw new ValidationFailedError([
-        { field: 'profile', code: 'UNKNOWN_PROFILE', message: `meter '${meter.key}' has no profile '${profile}'` },
+        {
+          field: 'profile',
+          code: 'UNKNOWN_PROFILE',
+          message: `meter '${meter.key}' has no profile '${profile}'`,
+        },
       ]);
     }
     return resolveSeries(meter, profile);
@@ -428,13 +519,18 @@ export class UsageService {
       return this.catalog.listMeters(tenant).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     }
     const issues = keys.flatMap((k, i) =>
-      this.catalog.getMeter(tenant, k) ? [] : [{ field: `meter[${i}]`, code: 'UNKNOWN_METER', message: `meter '${k}' does not exist` }],
+      this.catalog.getMeter(tenant, k)
+        ? []
+        : [{ field: `meter[${i}]`, code: 'UNKNOWN_METER', message: `meter '${k}' does not exist` }],
     );
     if (issues.length) throw new ValidationFailedError(issues, 'Invalid query parameters');
     return [...new Set(keys)].map((k) => this.catalog.getMeter(tenant, k) as Meter);
   }
 
-  /** One query for several series' totals of one customer, each from the roll-up when it can. */
+  /**
+   * Several series' totals for one customer: the roll-up series from one read of the customer's
+   * roll-up rows, the others in one UNION ALL scan of `events` (both at once).
+   */
   private async totals(
     tenant: string,
     customer: string,
@@ -442,30 +538,55 @@ export class UsageService {
     period: UsagePeriod,
   ): Promise<{ totals: Map<string, string>; source: UsageSource }> {
     const totals = new Map<string, string>();
-    if (list.length === 0) return { totals, source: 'events' };
     const rollupOk = this.rollupUsable([], period.from, period.to, 'none', period.timezone);
-    let rolled = 0;
-    const parts = list.map(({ meter, series }) => {
-      const base = { database: this.runner.database, tenant, from: period.from, to: period.to, customers: [customer], limit: 1 };
-      if (rollupOk && seriesUsesRollup(series)) {
-        rolled++;
-        return { key: series.key, query: rollupMeterQuery({ ...base, series, window: 'none', timezone: period.timezone }) };
-      }
-      return {
-        key: series.key,
-        query: meterQuery(quote, { ...base, meter, profile: series.profile, window: 'none', timezone: period.timezone }),
-      };
-    });
+    const rolled = list.filter(({ series }) => rollupOk && seriesUsesRollup(series));
+    const scanned = list.filter((item) => !rolled.includes(item));
+    const base = { database: this.runner.database, tenant, from: period.from, to: period.to };
+    const parts = scanned.map(({ meter, series }) => ({
+      key: series.key,
+      query: meterQuery(quote, {
+        ...base,
+        customers: [customer],
+        limit: 1,
+        meter,
+        profile: series.profile,
+        window: 'none',
+        timezone: period.timezone,
+      }),
+    }));
     const chunks: Array<typeof parts> = [];
-    for (let i = 0; i < parts.length; i += MAX_PERIOD_SERIES) chunks.push(parts.slice(i, i + MAX_PERIOD_SERIES));
-    const results = await Promise.all(
-      chunks.map((c) => this.runner.rows<{ series: string; value: string }>(seriesTotals(c), c.length, 'current usage')),
-    );
+    for (let i = 0; i < parts.length; i += MAX_PERIOD_SERIES)
+      chunks.push(parts.slice(i, i + MAX_PERIOD_SERIES));
+    const bucketQuery = rolled.length
+      ? this.runner.rows<BucketRow>(
+          rollupBuckets({
+            ...base,
+            customer,
+            eventTypes: [...new Set(rolled.flatMap((r) => r.series.eventTypes))],
+          }),
+          MAX_LIMIT,
+          'current usage',
+          true,
+        )
+      : Promise.resolve([]);
+    const [buckets, ...results] = await Promise.all([
+      bucketQuery,
+      ...chunks.map((c) =>
+        this.runner.rows<{ series: string; value: string }>(seriesTotals(c), c.length, 'current usage', true),
+      ),
+    ]);
     for (const row of results.flat()) totals.set(row.series, row.value);
-    return { totals, source: sourceOf(rolled, list.length - rolled) };
+    for (const { series } of rolled) totals.set(series.key, seriesValue(series, buckets));
+    return { totals, source: list.length === 0 ? 'events' : sourceOf(rolled.length, scanned.length) };
   }
 
-  private rollupUsable(series: Series[], from: Date, to: Date, window: WindowSize, timezone: string): boolean {
+  private rollupUsable(
+    series: Series[],
+    from: Date,
+    to: Date,
+    window: WindowSize,
+    timezone: string,
+  ): boolean {
     return (
       this.options.rollups &&
       series.every(seriesUsesRollup) &&
@@ -474,16 +595,28 @@ export class UsageService {
     );
   }
 
+  /** Whether whole UTC days of the range can come from the daily roll-up (see rollup-sql.ts, tiered). */
+  private tieredUsable(from: Date, to: Date): boolean {
+    return (
+      wholeUtcDays(from, to) !== undefined &&
+      this.coverage.covers(monthsOf(from, to), [DAILY_TABLE, BY_TIME_TABLE])
+    );
+  }
+
   /** Refuses ranges longer than `maxRangeDays` and windowed queries with more windows than rows allowed. */
   private checkRange(from: Date, to: Date, window: WindowSize): void {
     const seconds = (to.getTime() - from.getTime()) / 1000;
     if (seconds <= 0) {
-      throw new ValidationFailedError([{ field: 'to', code: 'EMPTY_RANGE', message: 'to must be after from' }]);
+      throw new ValidationFailedError([
+        { field: 'to', code: 'EMPTY_RANGE', message: 'to must be after from' },
+      ]);
     }
     if (seconds > this.options.maxRangeDays * 86_400) {
       throw new RangeTooLargeError(`The range is longer than ${this.options.maxRangeDays} days`);
     }
-    const windowSeconds = { minute: 60, hour: HOUR, day: 23 * HOUR, month: 28 * 86_400, none: Infinity }[window];
+    const windowSeconds = { minute: 60, hour: HOUR, day: 23 * HOUR, month: 28 * 86_400, none: Infinity }[
+      window
+    ];
     const windows = Math.ceil(seconds / windowSeconds);
     if (windows > this.options.maxResultRows) {
       throw new RangeTooLargeError(
@@ -491,6 +624,16 @@ export class UsageService {
       );
     }
   }
+}
+
+function setDay(perDay: Map<string, Map<number, string>>, series: string, day: number, value: string): void {
+  let m = perDay.get(series);
+  if (!m) perDay.set(series, (m = new Map()));
+  m.set(day, value);
+}
+
+function eventTypesOf(meters: readonly Meter[]): string[] {
+  return [...new Set(meters.flatMap((m) => m.eventTypes))];
 }
 
 function chunkBySeries(meters: Meter[]): Meter[][] {
@@ -512,7 +655,8 @@ function chunkBySeries(meters: Meter[]): Meter[][] {
 }
 
 function describeSeries(meter: Meter, series: Series): Omit<SeriesUsage, 'total' | 'days'> {
-  const profile = series.profile === undefined ? undefined : meter.profiles.find((p) => p.key === series.profile);
+  const profile =
+    series.profile === undefined ? undefined : meter.profiles.find((p) => p.key === series.profile);
   return {
     series: series.key,
     meter: meter.key,
@@ -548,7 +692,11 @@ function iso(epochSeconds: number): string {
 }
 
 /** The window that starts at `start` (epoch seconds, as the SQL reports it): `[start, next start)`. */
-export function windowBounds(window: Exclude<WindowSize, 'none'>, start: number, timeZone: string): [number, number] {
+export function windowBounds(
+  window: Exclude<WindowSize, 'none'>,
+  start: number,
+  timeZone: string,
+): [number, number] {
   switch (window) {
     case 'minute':
       return [start, start + 60];

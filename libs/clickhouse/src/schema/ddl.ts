@@ -37,6 +37,8 @@ export interface TableSpec {
   engineArgs?: SqlFragment[];
   partitionBy?: SqlFragment;
   orderBy: SqlFragment;
+  /** Table settings after ORDER BY, e.g. `index_granularity = 1024` (an audited constant). */
+  settings?: SqlFragment;
   /**
    * In cluster mode: `{ shardingKey }` makes the table `<name>_local` on every node plus a Distributed
    * table `<name>` over it (rows that must meet in one shard, such as the duplicates a
@@ -121,6 +123,7 @@ export class DdlContext {
     const clauses = [sql`ENGINE = ${this.engine(spec.engine, local, spec.engineArgs ?? [])}`];
     if (spec.partitionBy) clauses.push(sql`PARTITION BY ${spec.partitionBy}`);
     clauses.push(sql`ORDER BY ${spec.orderBy}`);
+    if (spec.settings) clauses.push(sql`SETTINGS ${spec.settings}`);
     const columns = spec.columns.text
       .trim()
       .split('\n')

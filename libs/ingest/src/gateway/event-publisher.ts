@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { eventFingerprint } from '@tally/event-schema';
+import { fingerprintInput } from '@tally/event-schema';
 import { UnavailableError } from '@tally/errors';
 import type { NatsNames } from '@tally/nats';
 import { encodeBatchMessage, type IngestBatchMessage } from '../batch-message';
@@ -18,14 +18,24 @@ export interface EventPublisher {
 }
 
 /**
- * Message id of a batch: tenant plus a digest of every event's key and payload fingerprint, so a
- * client retrying the same request is recognised by JetStream, while a different batch is not.
+ * Message id of a batch: tenant plus a digest of every event's key and fingerprint input (what
+ * `eventFingerprint` hashes), so a client retrying the same request is recognised by JetStream,
+ * while a different batch is not. One digest over one string rather than a digest per event: this
+ * runs for every request, and per-event hashing was an eighth of the gateway's CPU. The text is
+ * unambiguous: ids are printable ASCII (never NUL) and fingerprint inputs are length-prefixed.
  */
 export function batchMessageId(batch: IngestBatchMessage): string {
-  const hash = createHash('sha256');
-  for (const e of batch.events) hash.update(e.id).update('\0').update(eventFingerprint(e)).update('\n');
-  return `${batch.tenant}:${hash.digest('base64url')}`;
+  let text = '';
+  for (const e of batch.events) text += e.id + '\0' + fingerprintInput(e) + '\n';
+  return `${batch.tenant}:${sha256Base64url(text)}`;
 }
+
+/** One-shot `crypto.hash` (Node >= 20.12) skips the Hash object; `createHash` otherwise. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
+const sha256Base64url: (text: string) => string =
+  typeof oneShotHash === 'function'
+    ? (text) => oneShotHash('sha256', text, 'base64url')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('base64url');
 
 export class JetStreamEventPublisher implements EventPublisher {
   private readonly js: JetStreamClient;

@@ -122,7 +122,7 @@ export class IngestService {
     if (retryAfter > 0) throw new RateLimitedError(retryAfter);
 
     const stopTimer = this.metrics?.publishSeconds.startTimer();
-    const ack = await this.publisher.publish({ v: 1, tenant, receivedAt: request.nowMs, events });
+    const ack = await this.publisher.publish({ v: 2, tenant, receivedAt: request.nowMs, events });
     stopTimer?.();
     return answer(events, ack.duplicate);
   }

@@ -10,6 +10,8 @@ export const NATS_INGEST_PATTERN = 'tally.ingest';
 
 export interface NatsIngressRequest {
   tenant: string;
+  /** For data points (`<prefix>.points.<tenant>.<dataset>`): the dataset named by the subject. */
+  dataset?: string;
   authorization: string | undefined;
   contentType: string | undefined;
   body: unknown;
@@ -21,6 +23,18 @@ export interface NatsIngressReply {
   body: unknown;
   retryAfterSeconds?: number;
 }
+
+/** Which handler serves a subscription, and how its subjects name the tenant (and dataset). */
+export interface NatsIngressRoute {
+  pattern: string;
+  parse(subject: string): Pick<NatsIngressRequest, 'tenant' | 'dataset'>;
+}
+
+/** Events: `<prefix>.ingest.<tenant>`. */
+export const NATS_EVENTS_ROUTE: NatsIngressRoute = {
+  pattern: NATS_INGEST_PATTERN,
+  parse: (subject) => ({ tenant: subject.slice(subject.lastIndexOf('.') + 1) }),
+};
 
 /**
  * A Nest microservice transport on nats.js v3 (Nest's built-in NATS transport has no JetStream and
@@ -36,13 +50,14 @@ export class NatsIngressStrategy extends Server implements CustomTransportStrate
     private readonly subject: string,
     private readonly queueGroup: string,
     private readonly log: Logger,
+    private readonly route: NatsIngressRoute = NATS_EVENTS_ROUTE,
   ) {
     super();
   }
 
   listen(callback: () => void): void {
-    const handler = this.getHandlerByPattern(NATS_INGEST_PATTERN);
-    if (!handler) throw new Error(`no @MessagePattern('${NATS_INGEST_PATTERN}') handler is registered`);
+    const handler = this.getHandlerByPattern(this.route.pattern);
+    if (!handler) throw new Error(`no @MessagePattern('${this.route.pattern}') handler is registered`);
     this.subscription = this.nc.subscribe(this.subject, {
       queue: this.queueGroup,
       callback: (err, msg) => {
@@ -63,7 +78,7 @@ export class NatsIngressStrategy extends Server implements CustomTransportStrate
               throw new BadRequestError('MALFORMED_JSON', 'Request body is not valid JSON');
             }
             const request: NatsIngressRequest = {
-              tenant: msg.subject.slice(msg.subject.lastIndexOf('.') + 1),
+              ...this.route.parse(msg.subject),
               authorization: msg.headers?.get('Authorization') || undefined,
               contentType: msg.headers?.get('Content-Type') || undefined,
               body: parsed,

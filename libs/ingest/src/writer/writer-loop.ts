@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { nanos } from '@nats-io/transport-node';
 import type { NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
-import type { BatchWriter, InboundMessage, StoredEventObserver, WriteOutcome } from './batch-writer';
+import type { InboundMessage, StoredEventObserver, WriteOutcome } from './batch-writer';
 import type { WriterMetrics } from './writer-metrics';
 
 export interface WriterLoopOptions {
@@ -16,14 +16,36 @@ export interface WriterLoopOptions {
   /** Backoff bounds while the event store is failing. */
   retryMinMs: number;
   retryMaxMs: number;
+  /**
+   * Pull by message count (at most this many messages buffered) instead of by bytes. With a byte
+   * budget, nats.js 3.x can be left without an outstanding pull request after a burst of small
+   * messages (a pull that ends on its byte limit is not accounted for) until two idle heartbeats are
+   * missed, about 30 s; the points loop, whose messages are small and bounded, counts messages.
+   */
+  consumeMaxMessages?: number;
 }
+
+/** What a loop hands its batches to: the events' `BatchWriter`, or the data points' writer. */
+export interface MessageBatchWriter {
+  write(messages: InboundMessage[]): Promise<WriteOutcome>;
+}
+
+/** The stream and durable consumer a loop pulls from; the events stream unless told otherwise. */
+export interface WriterLoopSource {
+  stream: string;
+  consumer: string;
+  filterSubject: string;
+}
+
+/** Messages buffered by consume(): a request is one message of at most 1,000 events. */
+const DEFAULT_CONSUME_MESSAGES = 256;
 
 /** How often an idle loop wakes up to notice stop(). */
 const IDLE_POLL_MS = 250;
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
 export const defaultWriterLoopOptions: WriterLoopOptions = {
-  maxBatchBytes: 8 * 1024 * 1024,
+  maxBatchBytes: 2 * 1024 * 1024,
   flushIntervalMs: 1_000,
   ackWaitMs: 30_000,
   retryMinMs: 200,
@@ -44,26 +66,31 @@ export class WriterLoop {
   constructor(
     private readonly nc: NatsConnection,
     private readonly names: NatsNames,
-    private readonly writer: BatchWriter,
+    private readonly writer: MessageBatchWriter,
     private readonly logger: Logger,
     private readonly metrics?: WriterMetrics,
     private readonly observer?: StoredEventObserver,
     private readonly options: WriterLoopOptions = defaultWriterLoopOptions,
+    private readonly source: WriterLoopSource = {
+      stream: names.eventsStream,
+      consumer: names.writerConsumer,
+      filterSubject: names.eventsSubjectAll,
+    },
   ) {}
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     const config = {
-      durable_name: this.names.writerConsumer,
+      durable_name: this.source.consumer,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: this.names.eventsSubjectAll,
+      filter_subject: this.source.filterSubject,
       ack_wait: nanos(this.options.ackWaitMs),
       max_ack_pending: 20_000,
       max_waiting: 512,
     };
-    await jsm.consumers.add(this.names.eventsStream, config).catch(async () => {
-      await jsm.consumers.update(this.names.eventsStream, this.names.writerConsumer, {
+    await jsm.consumers.add(this.source.stream, config).catch(async () => {
+      await jsm.consumers.update(this.source.stream, this.source.consumer, {
         ack_wait: config.ack_wait,
         max_ack_pending: config.max_ack_pending,
       });
@@ -80,10 +107,12 @@ export class WriterLoop {
   }
 
   private async run(): Promise<void> {
-    const consumer = await jetstream(this.nc).consumers.get(this.names.eventsStream, this.names.writerConsumer);
-    // consume() keeps a bounded buffer of pulled messages (max_bytes); while a flush is in progress
-    // (or retrying) the buffer fills and pulling stops, so memory stays bounded.
-    const messages = await consumer.consume({ max_bytes: this.options.maxBatchBytes * 2 });
+    const consumer = await jetstream(this.nc).consumers.get(this.source.stream, this.source.consumer);
+    // consume() keeps a bounded buffer of pulled messages; while a flush is in progress (or
+    // retrying) the buffer fills and pulling stops, so memory stays bounded. Pulls are sized by
+    // message count: byte-sized pulls were seen to leave no pull outstanding after a burst of small
+    // messages on NATS 2.9, stalling the consumer until the pull expired (~30 s).
+    const messages = await consumer.consume({ max_messages: this.options.consumeMaxMessages ?? DEFAULT_CONSUME_MESSAGES });
     const iterator = messages[Symbol.asyncIterator]();
     let pending: Promise<IteratorResult<JsMsg>> | undefined;
     let batch: JsMsg[] = [];
@@ -111,7 +140,12 @@ export class WriterLoop {
         }
       }
     } finally {
-      await messages.close().catch(() => undefined);
+      // close() only takes effect once the iterator has handed out the messages it already holds,
+      // which nobody will take any more: with a backlog it would never resolve and SIGTERM would
+      // hang. Ending the iterator resolves it; the unacked messages are redelivered.
+      const closed = messages.close().catch(() => undefined);
+      void iterator.return?.(undefined);
+      await closed;
     }
   }
 

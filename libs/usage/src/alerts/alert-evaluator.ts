@@ -8,7 +8,14 @@ import { resolveSeries } from '@tally/metering';
 import { BillingCatalog } from '../billing-catalog';
 import { currentPeriod, type UsagePeriod } from '../periods';
 import { UsageService } from '../usage.service';
-import { USAGE_CATALOG_CACHE, USAGE_CLOCK, USAGE_LOGGER, USAGE_NATS, USAGE_NATS_NAMES, USAGE_OPTIONS } from '../usage.tokens';
+import {
+  USAGE_CATALOG_CACHE,
+  USAGE_CLOCK,
+  USAGE_LOGGER,
+  USAGE_NATS,
+  USAGE_NATS_NAMES,
+  USAGE_OPTIONS,
+} from '../usage.tokens';
 import type { UsageOptions } from '../usage-options';
 import { type AlertMessage, alertId, alertKey, thresholdValue } from './alert-message';
 import { type AlertStateRecord, AlertStateStore } from './alert-state';
@@ -112,7 +119,10 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
           try {
             if (await this.fire(crossing, now)) report.fired++;
           } catch (error) {
-            this.logger.error({ err: error, tenant, rule: rule.id, customer: crossing.customer }, 'could not fire alert');
+            this.logger.error(
+              { err: error, tenant, rule: rule.id, customer: crossing.customer },
+              'could not fire alert',
+            );
           }
         }
       }
@@ -123,7 +133,8 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
   /** The customers whose current-period usage is at or above the rule's threshold. */
   private async crossings(rule: AlertRule, now: Date): Promise<Crossing[]> {
     const meter = this.catalog.getMeter(rule.tenant, rule.meter);
-    if (!meter || (rule.profile !== undefined && !meter.profiles.some((p) => p.key === rule.profile))) return [];
+    if (!meter || (rule.profile !== undefined && !meter.profiles.some((p) => p.key === rule.profile)))
+      return [];
     const series = resolveSeries(meter, rule.profile);
     const threshold = thresholdValue(rule.threshold);
     const out: Crossing[] = [];
@@ -149,13 +160,16 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
     now: Date,
   ): Array<{ period: UsagePeriod; customers?: string[]; exclude?: Set<string> }> {
     if (rule.customer !== undefined) {
-      return [{ period: this.usage.currentPeriod(rule.tenant, rule.customer, now), customers: [rule.customer] }];
+      return [
+        { period: this.usage.currentPeriod(rule.tenant, rule.customer, now), customers: [rule.customer] },
+      ];
     }
     const fallback = currentPeriod(now, this.usage.tenantZone(rule.tenant));
     const others = new Map<string, { period: UsagePeriod; customers: string[] }>();
     for (const customer of this.catalog.listCustomers(rule.tenant)) {
       const period = this.usage.currentPeriod(rule.tenant, customer.id, now);
-      if (period.from.getTime() === fallback.from.getTime() && period.to.getTime() === fallback.to.getTime()) continue;
+      if (period.from.getTime() === fallback.from.getTime() && period.to.getTime() === fallback.to.getTime())
+        continue;
       const key = `${period.from.getTime()}|${period.to.getTime()}`;
       const group = others.get(key) ?? { period, customers: [] };
       group.customers.push(customer.id);
@@ -188,7 +202,11 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
         return false;
       }
       // Its instance died before delivering: deliver the original alert (same id) in its place.
-      const takeover: AlertStateRecord = { ...existing.record, claimedAt: now.toISOString(), claimedBy: this.instance };
+      const takeover: AlertStateRecord = {
+        ...existing.record,
+        claimedAt: now.toISOString(),
+        claimedBy: this.instance,
+      };
       if (!(await this.state.replace(key, existing.revision, takeover))) return false;
       record.alert = existing.record.alert;
       revision = await this.state.revision(key);
@@ -246,7 +264,8 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
           status: result.delivered ? 'delivered' : 'failed',
           webhook: { attempts: result.attempts, status: result.status, error: result.error },
         };
-        if (result.delivered) this.logger.info({ ...log, attempts: result.attempts }, 'alert webhook delivered');
+        if (result.delivered)
+          this.logger.info({ ...log, attempts: result.attempts }, 'alert webhook delivered');
         else this.logger.error({ ...log, ...outcome.webhook }, 'alert webhook failed after every attempt');
       }
       if (revision !== undefined) await this.state.replace(key, revision, outcome);

@@ -18,24 +18,37 @@ export interface AlertStateRecord {
 /**
  * Which alerts have fired, in a KV bucket shared by every query instance. A record is created with
  * create-if-absent, so of two instances that see the same threshold crossed, exactly one gets to fire.
+ * The bucket is opened (and created) when the first alert fires, so a deployment without alert rules
+ * never has one.
  */
 export class AlertStateStore {
-  private constructor(private readonly kv: KV) {}
+  private kv?: Promise<KV>;
 
-  static async open(nc: NatsConnection, names: NatsNames): Promise<AlertStateStore> {
-    const kvm = new Kvm(nc);
-    try {
-      return new AlertStateStore(await kvm.create(names.alertStateBucket, { history: 1, ttl: STATE_TTL_MS }));
-    } catch (error) {
-      if (error instanceof JetStreamApiError) return new AlertStateStore(await kvm.open(names.alertStateBucket));
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: NatsNames,
+  ) {}
+
+  private bucket(): Promise<KV> {
+    this.kv ??= (async () => {
+      const kvm = new Kvm(this.nc);
+      try {
+        return await kvm.create(this.names.alertStateBucket, { history: 1, ttl: STATE_TTL_MS });
+      } catch (error) {
+        if (error instanceof JetStreamApiError) return kvm.open(this.names.alertStateBucket);
+        throw error;
+      }
+    })().catch((error: unknown) => {
+      this.kv = undefined; // try again on the next alert
       throw error;
-    }
+    });
+    return this.kv;
   }
 
   /** Creates the record; false when one exists already (someone fired, or is firing, this alert). */
   async claim(key: string, record: AlertStateRecord): Promise<boolean> {
     try {
-      await this.kv.create(key, JSON.stringify(record));
+      await (await this.bucket()).create(key, JSON.stringify(record));
       return true;
     } catch (error) {
       if (isWrongLastSequence(error)) return false;
@@ -44,7 +57,7 @@ export class AlertStateStore {
   }
 
   async get(key: string): Promise<{ record: AlertStateRecord; revision: number } | undefined> {
-    const entry = await this.kv.get(key);
+    const entry = await (await this.bucket()).get(key);
     if (!entry || entry.operation !== 'PUT') return undefined;
     return { record: entry.json<AlertStateRecord>(), revision: entry.revision };
   }
@@ -52,7 +65,7 @@ export class AlertStateStore {
   /** Replaces the record if it is still at `revision`; false when someone else changed it first. */
   async replace(key: string, revision: number, record: AlertStateRecord): Promise<boolean> {
     try {
-      await this.kv.update(key, JSON.stringify(record), revision);
+      await (await this.bucket()).update(key, JSON.stringify(record), revision);
       return true;
     } catch (error) {
       if (isWrongLastSequence(error)) return false;
@@ -62,7 +75,7 @@ export class AlertStateStore {
 
   /** The current revision of a key (after `claim`, to update the record later). */
   async revision(key: string): Promise<number | undefined> {
-    return (await this.kv.get(key))?.revision;
+    return (await (await this.bucket()).get(key))?.revision;
   }
 }
 

@@ -73,7 +73,8 @@ export async function deliverWebhook(
       'user-agent': 'tally-alerts/1',
       'tally-alert-id': delivery.id,
     };
-    if (delivery.secret) headers[SIGNATURE_HEADER] = signWebhook(delivery.body, delivery.secret, Math.floor(now() / 1000));
+    if (delivery.secret)
+      headers[SIGNATURE_HEADER] = signWebhook(delivery.body, delivery.secret, Math.floor(now() / 1000));
     try {
       const signals = [AbortSignal.timeout(policy.timeoutMs), ...(options.signal ? [options.signal] : [])];
       const response = await fetch(delivery.url, {

@@ -3,7 +3,13 @@
  * (with its index for repeated ones: `customer[1]`, `filter[0].value`); nothing reaches SQL unchecked.
  */
 import { type FieldIssue, ValidationFailedError } from '@tally/errors';
-import { type Filter, fieldIssuesFromZod, filterSchema, isValidTimeZone, timeZoneProblem } from '@tally/metering';
+import {
+  type Filter,
+  fieldIssuesFromZod,
+  filterSchema,
+  isValidTimeZone,
+  timeZoneProblem,
+} from '@tally/metering';
 import { startOf } from '../periods';
 
 export type QueryString = Record<string, string | string[] | undefined>;
@@ -68,7 +74,8 @@ export class QueryParams {
 
   required(name: string): string | undefined {
     const v = this.one(name);
-    if (v === undefined && !this.issues.some((i) => i.field === name)) this.add(name, 'REQUIRED', `${name} is required`);
+    if (v === undefined && !this.issues.some((i) => i.field === name))
+      this.add(name, 'REQUIRED', `${name} is required`);
     return v;
   }
 
@@ -123,7 +130,12 @@ export class QueryParams {
     const ts = TIMESTAMP.exec(v);
     const d = DATE.exec(v);
     if (ts) {
-      if (!validDate(Number(ts[1]), Number(ts[2]), Number(ts[3])) || Number(ts[4]) > 23 || Number(ts[5]) > 59 || Number(ts[6] ?? 0) > 59) {
+      if (
+        !validDate(Number(ts[1]), Number(ts[2]), Number(ts[3])) ||
+        Number(ts[4]) > 23 ||
+        Number(ts[5]) > 59 ||
+        Number(ts[6] ?? 0) > 59
+      ) {
         this.add(name, 'INVALID_TIME', `${name} is not a valid time`);
         return undefined;
       }
@@ -139,7 +151,11 @@ export class QueryParams {
       }
       date = startOf({ year: Number(d[1]), month: Number(d[2]), day: Number(d[3]) }, timeZone);
     } else {
-      this.add(name, 'INVALID_TIME', `${name} must be an ISO 8601 time with Z or an offset (2026-03-01T00:00:00Z) or a date (2026-03-01)`);
+      this.add(
+        name,
+        'INVALID_TIME',
+        `${name} must be an ISO 8601 time with Z or an offset (2026-03-01T00:00:00Z) or a date (2026-03-01)`,
+      );
       return undefined;
     }
     if (Number.isNaN(date.getTime()) || date.getTime() < MIN_TIME || date.getTime() >= MAX_TIME) {
@@ -179,7 +195,11 @@ export class QueryParams {
       try {
         json = JSON.parse(text);
       } catch {
-        this.add(`${name}[${i}]`, 'MALFORMED_JSON', `${name} must be a JSON filter such as {"property":"country","operator":"eq","value":"USA"}`);
+        this.add(
+          `${name}[${i}]`,
+          'MALFORMED_JSON',
+          `${name} must be a JSON filter such as {"property":"country","operator":"eq","value":"USA"}`,
+        );
         return;
       }
       const parsed = filterSchema.safeParse(json);
@@ -193,7 +213,8 @@ export class QueryParams {
 /** Why a customer id (from a path or a query string) cannot be looked up, if it cannot. */
 export function customerIdProblem(id: string): { code: string; message: string } | undefined {
   if (id.length === 0) return { code: 'TOO_SHORT', message: 'a customer id is at least 1 character' };
-  if (id.length > CUSTOMER_MAX_LENGTH) return { code: 'TOO_LONG', message: `a customer id is at most ${CUSTOMER_MAX_LENGTH} characters` };
+  if (id.length > CUSTOMER_MAX_LENGTH)
+    return { code: 'TOO_LONG', message: `a customer id is at most ${CUSTOMER_MAX_LENGTH} characters` };
   if (LONE_SURROGATE.test(id)) return { code: 'INVALID_STRING', message: 'contains a lone UTF-16 surrogate' };
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ValidationFailedError } from '@tally/errors';
 import { WINDOW_SIZES } from '@tally/metering';
 import { ApiKeyGuard, CurrentPrincipal, type Principal, Roles } from '@tally/nest-kit';
@@ -13,7 +14,18 @@ import {
 } from '../usage.service';
 import { customerIdProblem, QueryParams, type QueryString } from './query-params';
 
-const METER_QUERY_PARAMS = ['from', 'to', 'window', 'timezone', 'customer', 'perCustomer', 'groupBy', 'filter', 'profile', 'limit'];
+const METER_QUERY_PARAMS = [
+  'from',
+  'to',
+  'window',
+  'timezone',
+  'customer',
+  'perCustomer',
+  'groupBy',
+  'filter',
+  'profile',
+  'limit',
+];
 const TOP_CUSTOMERS_PARAMS = ['from', 'to', 'limit', 'profile', 'filter'];
 const CUSTOMER_USAGE_PARAMS = ['period', 'from', 'to', 'meter'];
 const DEFAULT_TOP_CUSTOMERS = 10;
@@ -23,6 +35,13 @@ const DEFAULT_TOP_CUSTOMERS = 10;
  * tenant of the caller's key (never one from the request), and returns its JSON. Errors are typed
  * `TallyError`s, mapped to HTTP by the app's one exception filter.
  */
+const TIME =
+  'ISO 8601 time with Z or an offset (2026-03-01T00:00:00Z), or a date (2026-03-01) = local midnight';
+const q = (name: string, description: string, isArray = false) =>
+  ApiQuery({ name, required: false, description, isArray });
+
+@ApiTags('usage')
+@ApiBearerAuth()
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
 @Roles('query')
@@ -30,6 +49,18 @@ export class UsageController {
   constructor(@Inject(UsageService) private readonly usage: UsageService) {}
 
   @Get('meters/:key/query')
+  @ApiOperation({ summary: 'Usage of a meter: per window, customer and group (docs/usage-api.md)' })
+  @ApiParam({ name: 'key', description: 'meter key' })
+  @ApiQuery({ name: 'from', description: `start (inclusive): ${TIME}` })
+  @ApiQuery({ name: 'to', description: `end (exclusive): ${TIME}` })
+  @q('window', 'minute | hour | day | month | none (default)')
+  @q('timezone', "IANA zone of windows and dates (default: the one customer's, else the tenant's)")
+  @q('customer', 'only these customers (repeatable); rows are per customer', true)
+  @q('perCustomer', 'true: one row per customer')
+  @q('groupBy', "one of the meter's groupBy properties (repeatable)", true)
+  @q('filter', 'a JSON filter {"property","operator","value"} (repeatable)', true)
+  @q('profile', "one of the meter's profiles")
+  @q('limit', 'most rows accepted; more is 422 RESULT_TOO_LARGE')
   meterQuery(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
@@ -41,7 +72,9 @@ export class UsageController {
     // Dates without a time (from=2026-03-01) start at midnight of the zone the windows use.
     const zone =
       explicitZone ??
-      (customers?.length === 1 ? this.usage.customerZone(principal.tenant, customers[0]) : this.usage.tenantZone(principal.tenant));
+      (customers?.length === 1
+        ? this.usage.customerZone(principal.tenant, customers[0])
+        : this.usage.tenantZone(principal.tenant));
     const request = {
       meter: key,
       from: p.time('from', zone),
@@ -56,10 +89,21 @@ export class UsageController {
       limit: p.int('limit', this.usage.limits.maxResultRows, 1, this.usage.limits.maxResultRows),
     };
     p.throwIfAny();
-    return this.usage.meterQuery(principal.tenant, { ...request, from: request.from as Date, to: request.to as Date });
+    return this.usage.meterQuery(principal.tenant, {
+      ...request,
+      from: request.from as Date,
+      to: request.to as Date,
+    });
   }
 
   @Get('meters/:key/top-customers')
+  @ApiOperation({ summary: 'The customers with the highest usage of a meter over a range' })
+  @ApiParam({ name: 'key', description: 'meter key' })
+  @ApiQuery({ name: 'from', description: TIME })
+  @ApiQuery({ name: 'to', description: TIME })
+  @q('limit', 'how many customers, 1-1000 (default 10)')
+  @q('profile', "one of the meter's profiles")
+  @q('filter', 'a JSON filter (repeatable)', true)
   topCustomers(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
@@ -73,10 +117,23 @@ export class UsageController {
     const profile = p.one('profile');
     const filters = p.filters('filter');
     p.throwIfAny();
-    return this.usage.topCustomers(principal.tenant, { meter: key, profile, from: from as Date, to: to as Date, limit, filters });
+    return this.usage.topCustomers(principal.tenant, {
+      meter: key,
+      profile,
+      from: from as Date,
+      to: to as Date,
+      limit,
+      filters,
+    });
   }
 
   @Get('customers/:id/usage')
+  @ApiOperation({ summary: "A customer's usage per meter and profile: total and every local day" })
+  @ApiParam({ name: 'id', description: 'customer external id, URL-encoded' })
+  @q('period', 'a calendar month YYYY-MM in the customer zone (or from and to)')
+  @q('from', TIME)
+  @q('to', TIME)
+  @q('meter', 'only these meters (repeatable)', true)
   customerUsage(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -87,7 +144,8 @@ export class UsageController {
     const timezone = this.usage.customerZone(principal.tenant, id);
     let range: { from?: Date; to?: Date } = {};
     if (p.has('period')) {
-      if (p.has('from') || p.has('to')) p.add('period', 'CONFLICTING_PARAMETERS', 'give either period or from and to');
+      if (p.has('from') || p.has('to'))
+        p.add('period', 'CONFLICTING_PARAMETERS', 'give either period or from and to');
       const month = p.month('period');
       if (month) range = calendarMonth(month.year, month.month, timezone);
     } else {
@@ -104,6 +162,8 @@ export class UsageController {
   }
 
   @Get('customers/:id/current-usage')
+  @ApiOperation({ summary: "Every meter's usage in the customer's current billing period" })
+  @ApiParam({ name: 'id', description: 'customer external id, URL-encoded' })
   currentUsage(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -115,6 +175,11 @@ export class UsageController {
   }
 
   @Get('customers/:id/entitlements/:meter')
+  @ApiOperation({
+    summary: 'Usage against the limit of a meter (or meter:profile) in the current period: allowed?',
+  })
+  @ApiParam({ name: 'id', description: 'customer external id, URL-encoded' })
+  @ApiParam({ name: 'meter', description: 'meter key, or meter:profile' })
   entitlement(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,

@@ -49,7 +49,8 @@ function zoneAlignedInYear(timeZone: string, year: number): boolean {
     const start = Date.UTC(year, 0, 1) / 1000;
     const end = Date.UTC(year + 1, 0, 1) / 1000;
     // Offsets change at most a few times a year and never for less than a day: a 6-hour step sees them.
-    for (let t = start; t <= end && aligned; t += 6 * HOUR) aligned = utcOffsetSeconds(t, timeZone) % HOUR === 0;
+    for (let t = start; t <= end && aligned; t += 6 * HOUR)
+      aligned = utcOffsetSeconds(t, timeZone) % HOUR === 0;
     if (alignedYears.size > 10_000) alignedYears.clear();
     alignedYears.set(key, aligned);
   }

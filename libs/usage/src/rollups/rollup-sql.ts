@@ -9,7 +9,13 @@ import { identifier, join, type SqlFragment, sql } from '@tally/clickhouse';
 import { type Series, trimDecimalText, type WindowSize } from '@tally/metering';
 import { seriesUsesRollup } from './eligibility';
 
+/** Customer-first hourly roll-up (0003): one customer's range is a contiguous read. */
 export const ROLLUP_TABLE = 'usage_hourly';
+/** Daily roll-up and hour-first hourly roll-up (0006): questions about every customer at once. */
+export const DAILY_TABLE = 'usage_daily';
+export const BY_TIME_TABLE = 'usage_hourly_by_time';
+export const ROLLUP_TABLES = [ROLLUP_TABLE, DAILY_TABLE, BY_TIME_TABLE] as const;
+export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
 interface RollupScope {
   /** The database holding `usage_hourly`. */
@@ -24,7 +30,8 @@ interface RollupScope {
 
 function assertRollupSeries(series: Series): void {
   // Callers decide with eligibility.ts first; reaching this is a bug, not bad input.
-  if (!seriesUsesRollup(series)) throw new Error(`series '${series.key}' cannot be answered from the roll-up`);
+  if (!seriesUsesRollup(series))
+    throw new Error(`series '${series.key}' cannot be answered from the roll-up`);
 }
 
 /** The merged aggregate, unformatted (what ordering uses). Mirrors metering's `aggregateExpression`. */
@@ -54,7 +61,10 @@ export function rollupAggregateText(series: Series): SqlFragment {
 }
 
 /** Window start over the `hour` column (the scan uses `ts`); the zone's offset is whole hours. */
-export function rollupWindowStart(window: Exclude<WindowSize, 'none' | 'minute'>, timeZone: string): SqlFragment {
+export function rollupWindowStart(
+  window: Exclude<WindowSize, 'none' | 'minute'>,
+  timeZone: string,
+): SqlFragment {
   switch (window) {
     case 'hour':
       return sql`toUInt32(toStartOfHour(hour, ${timeZone}))`;
@@ -80,11 +90,71 @@ function table(database: string): SqlFragment {
   return identifier(database, ROLLUP_TABLE);
 }
 
+const DAY_MS = 86_400_000;
+
+/** The whole UTC days inside `[from, to)` as `[start, end)`, or undefined when there is none. */
+export function wholeUtcDays(from: Date, to: Date): { start: Date; end: Date } | undefined {
+  const start = Math.ceil(from.getTime() / DAY_MS) * DAY_MS;
+  const end = Math.floor(to.getTime() / DAY_MS) * DAY_MS;
+  return start < end ? { start: new Date(start), end: new Date(end) } : undefined;
+}
+
+/** The state columns a series merges. */
+function stateColumns(series: Series): SqlFragment {
+  switch (series.aggregation) {
+    case 'count':
+      return sql`events`;
+    case 'sum':
+      return sql`quantity_sum`;
+    case 'min':
+      return sql`quantity_min`;
+    case 'max':
+      return sql`quantity_max`;
+    default:
+      return sql`quantity_sum, events`;
+  }
+}
+
+/**
+ * `(customer, <states>)` rows covering `[from, to)`: the whole UTC days from the daily roll-up, the
+ * hours before the first and after the last of them from the hour-first roll-up (which reads just
+ * those hours of every customer). Merging these states gives exactly what merging every hour gives.
+ */
+function tieredSource(scope: RollupScope, days: { start: Date; end: Date }): SqlFragment {
+  const base = [sql`tenant = ${scope.tenant}`, sql`event_type IN (${join(scope.series.eventTypes)})`];
+  if (scope.customers !== undefined) base.push(sql`customer IN (${join(scope.customers)})`);
+  const columns = stateColumns(scope.series);
+  const branches = [
+    sql`SELECT customer, ${columns} FROM ${identifier(scope.database, DAILY_TABLE)} WHERE ${join([...base, sql`day >= ${days.start}`, sql`day < ${days.end}`], ' AND ')}`,
+  ];
+  const edges: SqlFragment[] = [];
+  if (scope.from < days.start) edges.push(sql`(hour >= ${scope.from} AND hour < ${days.start})`);
+  if (days.end < scope.to) edges.push(sql`(hour >= ${days.end} AND hour < ${scope.to})`);
+  if (edges.length) {
+    branches.push(
+      sql`SELECT customer, ${columns} FROM ${identifier(scope.database, BY_TIME_TABLE)} WHERE ${join([...base, sql`(${join(edges, ' OR ')})`], ' AND ')}`,
+    );
+  }
+  return join(branches, ' UNION ALL ');
+}
+
+/** FROM and WHERE of a roll-up query: the customer-first hourly table, or the tiered source. */
+function source(scope: RollupScope, tiered: boolean): SqlFragment[] {
+  const days = tiered ? wholeUtcDays(scope.from, scope.to) : undefined;
+  if (days) return [sql`FROM (${tieredSource(scope, days)})`];
+  return [sql`FROM ${table(scope.database)}`, sql`WHERE ${conditions(scope)}`];
+}
+
 export interface RollupMeterQueryParams extends RollupScope {
   window: Exclude<WindowSize, 'minute'>;
   timezone: string;
   groupByCustomer?: boolean;
   limit: number;
+  /**
+   * Read whole UTC days from the daily roll-up and only the hours at the ends from the hour-first one
+   * (window `none` only): for questions about many customers. Ignored for windows.
+   */
+  tiered?: boolean;
 }
 
 /** The rows of `meterQuery` (window_start?, customer?, value) without group-by properties or filters. */
@@ -103,8 +173,7 @@ export function rollupMeterQuery(params: RollupMeterQueryParams): SqlFragment {
   select.push(sql`${rollupAggregateText(params.series)} AS value`);
   const clauses = [
     sql`SELECT ${join(select)}`,
-    sql`FROM ${table(params.database)}`,
-    sql`WHERE ${conditions(params)}`,
+    ...source(params, params.window === 'none' && params.tiered === true),
   ];
   if (keys.length) {
     clauses.push(sql`GROUP BY ${join(keys)}`);
@@ -114,43 +183,10 @@ export function rollupMeterQuery(params: RollupMeterQueryParams): SqlFragment {
   return join(clauses, '\n');
 }
 
-export interface RollupPeriodUsageParams {
-  database: string;
-  tenant: string;
-  customer: string;
-  series: readonly Series[];
-  from: Date;
-  to: Date;
-  timezone: string;
-}
-
-/** The rows of `customerPeriodUsage` (series, bucket 'total' | 'day', day_start, value). */
-export function rollupPeriodUsage(params: RollupPeriodUsageParams): SqlFragment {
-  const day = rollupWindowStart('day', params.timezone);
-  const branches: SqlFragment[] = [];
-  for (const series of params.series) {
-    assertRollupSeries(series);
-    const where = conditions({ ...params, series, customers: [params.customer] });
-    const value = rollupAggregateText(series);
-    const from = table(params.database);
-    branches.push(
-      sql`SELECT ${series.key} AS series, 'total' AS bucket, toUInt32(0) AS day_start, ${value} AS value FROM ${from} WHERE ${where}`,
-      sql`SELECT ${series.key} AS series, 'day' AS bucket, ${day} AS day_start, ${value} AS value FROM ${from} WHERE ${where} GROUP BY day_start`,
-    );
-  }
-  return join(
-    [
-      sql`SELECT series, bucket, day_start, value FROM (`,
-      join(branches, '\nUNION ALL\n'),
-      sql`)`,
-      sql`ORDER BY series, bucket, day_start`,
-    ],
-    '\n',
-  );
-}
-
 export interface RollupTopCustomersParams extends RollupScope {
   limit: number;
+  /** See `RollupMeterQueryParams.tiered`. */
+  tiered?: boolean;
 }
 
 /** The rows of `topCustomers` (customer, value), highest first, ties by customer id. */
@@ -159,8 +195,7 @@ export function rollupTopCustomers(params: RollupTopCustomersParams): SqlFragmen
   return join(
     [
       sql`SELECT customer, ${rollupAggregateText(params.series)} AS value`,
-      sql`FROM ${table(params.database)}`,
-      sql`WHERE ${conditions(params)}`,
+      ...source(params, params.tiered === true),
       sql`GROUP BY customer`,
       sql`ORDER BY ${rollupAggregate(params.series)} DESC, customer`,
       sql`LIMIT ${params.limit}`,
@@ -181,21 +216,40 @@ export function seriesTotals(parts: ReadonlyArray<{ key: string; query: SqlFragm
 }
 
 /**
- * Monthly event counts of `events` and of the roll-up, side by side: a month whose counts agree is
- * fully covered by the roll-up (the materialized view saw every insert). Months missing from either
- * side read 0.
+ * Monthly event counts of `events` and of each roll-up table in `tables`, as rows (month, source, n):
+ * a month whose counts agree is fully covered by that roll-up (its view saw every insert). With
+ * `eventCounts: 'parts'` the counts of `events` come from `system.parts` (exact for a local MergeTree,
+ * and free: no scan of billions of rows every minute); a Distributed `events` (cluster mode) is
+ * counted with a scan.
  */
-export function rollupCoverage(database: string): SqlFragment {
+export function rollupCoverage(
+  database: string,
+  eventCounts: 'parts' | 'scan',
+  tables: readonly RollupTable[],
+): SqlFragment {
+  const branches = [
+    eventCounts === 'parts'
+      ? sql`SELECT toUInt32(partition) AS month, 'events' AS source, sum(rows) AS n FROM system.parts WHERE database = ${database} AND table = 'events' AND active GROUP BY month`
+      : sql`SELECT toYYYYMM(ts) AS month, 'events' AS source, count() AS n FROM ${identifier(database, 'events')} GROUP BY month`,
+  ];
+  for (const name of tables) {
+    const time = name === DAILY_TABLE ? sql`day` : sql`hour`;
+    branches.push(
+      sql`SELECT toYYYYMM(${time}) AS month, ${name} AS source, countMerge(events) AS n FROM ${identifier(database, name)} GROUP BY month`,
+    );
+  }
   return join(
     [
-      sql`SELECT month, sum(raw) AS raw, sum(rolled) AS rolled FROM (`,
-      sql`SELECT toYYYYMM(ts) AS month, count() AS raw, toUInt64(0) AS rolled FROM ${identifier(database, 'events')} GROUP BY month`,
-      sql`UNION ALL`,
-      sql`SELECT toYYYYMM(hour) AS month, toUInt64(0) AS raw, countMerge(events) AS rolled FROM ${table(database)} GROUP BY month`,
+      sql`SELECT month, source, sum(n) AS n FROM (`,
+      join(branches, '\nUNION ALL\n'),
       sql`)`,
-      sql`GROUP BY month`,
-      sql`ORDER BY month`,
+      sql`GROUP BY month, source`,
     ],
     '\n',
   );
+}
+
+/** The engine of `events` and which roll-up tables exist (a database may predate a migration). */
+export function rollupTables(database: string): SqlFragment {
+  return sql`SELECT name, engine FROM system.tables WHERE database = ${database} AND name IN (${join(['events', ...ROLLUP_TABLES])})`;
 }

@@ -54,6 +54,7 @@ export class UsageHarness {
   cache!: CatalogCache;
   app!: NestFastifyApplication;
   url!: string;
+  private readonly replicas: NestFastifyApplication[] = [];
   clock = new Date('2026-03-20T12:00:00Z');
 
   constructor(private readonly options: Partial<UsageOptions> = {}) {}
@@ -65,9 +66,23 @@ export class UsageHarness {
     this.store = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
     this.cache = await CatalogCache.open(this.nc, this.names);
+    const { app, url } = await this.startApp();
+    this.app = app;
+    this.url = url;
+    return this;
+  }
+
+  /** A second query instance on the same NATS prefix and database (as two replicas would be). */
+  async startReplica(): Promise<NestFastifyApplication> {
+    const { app } = await this.startApp();
+    this.replicas.push(app);
+    return app;
+  }
+
+  private async startApp(): Promise<{ app: NestFastifyApplication; url: string }> {
     const port = await freePort();
     const logger = createLogger('usage-test', process.env.LOG_LEVEL ?? 'warn');
-    this.app = await startHttpApp(
+    const app = await startHttpApp(
       UsageModule.register({
         clickhouse: this.db.client,
         cache: this.cache,
@@ -80,8 +95,7 @@ export class UsageHarness {
       }),
       { port, logger, maxParamLength: 1024 },
     );
-    this.url = `http://127.0.0.1:${port}`;
-    return this;
+    return { app, url: `http://127.0.0.1:${port}` };
   }
 
   get alerts(): AlertEvaluator {
@@ -99,13 +113,18 @@ export class UsageHarness {
 
   /** Waits until the module's caches (meters, customers, plans, subscriptions, rules) caught up. */
   async settle(check: () => boolean): Promise<void> {
-    await waitFor(async () => check(), { timeoutMs: 5_000, intervalMs: 20, what: 'catalog change to propagate' });
+    await waitFor(async () => check(), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'catalog change to propagate',
+    });
   }
 
   async insert(events: TestEvent[]): Promise<void> {
     await insertEvents(this.db.client, this.db.database, events.map(toRow));
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON came back
   async get(path: string, key: string | undefined): Promise<{ status: number; body: any }> {
     const response = await fetch(`${this.url}${path}`, {
       headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
@@ -115,6 +134,7 @@ export class UsageHarness {
   }
 
   async stop(): Promise<void> {
+    for (const replica of this.replicas) await replica.close();
     await this.app?.close();
     await this.keys?.close();
     await this.cache?.close();

@@ -1,0 +1,123 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  InvoiceNotYetIssuedError,
+  type CloseRequest,
+  type CloseResult,
+  type DeadLetterReplayer,
+  type DueCustomersPage,
+  type DueCustomersRequest,
+  type InvoicingService,
+  type IssueOutcome,
+  type IssueRequest,
+  type PeriodRef,
+  type RebillOutcome,
+  type RebillRequest,
+  type ReplayPageRequest,
+  type ReplayPageResult,
+} from '@tally/billing';
+import { isTallyError } from '@tally/errors';
+
+/** Dependencies the billing activities receive from the worker (never imported by workflows). */
+export interface BillingActivityDependencies {
+  invoicing: InvoicingService;
+  replayer: DeadLetterReplayer;
+  /** How often the watermark wait polls the writer's consumer. Default 250 ms. */
+  watermarkPollMs?: number;
+}
+
+/**
+ * Business rules that refuse (unknown plan, invalid request) cannot succeed on a retry: they become
+ * non-retryable failures with the rule's code. Anything else (ClickHouse or NATS unavailable) is thrown
+ * as is and retried by Temporal.
+ */
+async function rules<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isTallyError(error) && error.httpStatus < 500 && !(error instanceof InvoiceNotYetIssuedError)) {
+      throw ApplicationFailure.nonRetryable(error.message, error.code, error.details);
+    }
+    throw error;
+  }
+}
+
+/** The activities of billing: thin adapters from Temporal to `@tally/billing`. */
+export function createBillingActivities(deps: BillingActivityDependencies) {
+  const { invoicing, replayer } = deps;
+  return {
+    /** One page of customers whose period ended in the run's window and is not closed yet. */
+    async dueCustomers(req: DueCustomersRequest): Promise<DueCustomersPage> {
+      return rules(() => invoicing.dueCustomers(req));
+    },
+
+    /** When each period ends (undefined: the customer has no subscription in it). */
+    async describePeriods(
+      tenant: string,
+      refs: PeriodRef[],
+    ): Promise<Array<{ endsAtMs: number } | undefined>> {
+      return rules(async () =>
+        invoicing.describePeriods(tenant, refs).map((p) => (p ? { endsAtMs: p.toMs } : undefined)),
+      );
+    },
+
+    /** Claims the periods, then waits (heartbeating) for the writer's watermark. */
+    async closePeriods(req: CloseRequest): Promise<CloseResult> {
+      const ctx = Context.current();
+      return rules(() =>
+        invoicing.closePeriods(
+          req,
+          (state) => ctx.heartbeat(state),
+          deps.watermarkPollMs ?? 250,
+          ctx.cancellationSignal,
+        ),
+      );
+    },
+
+    async issueInvoices(req: IssueRequest): Promise<IssueOutcome[]> {
+      return rules(() => invoicing.issueInvoices(req));
+    },
+
+    /**
+     * `closePeriods` then `issueInvoices` for what it claimed, in one activity: an invoice workflow
+     * costs Temporal one activity instead of two (it is the server, not the work, that limits how many
+     * per-customer workflows a small machine runs per second). Safe to retry as a whole: claims of the
+     * same owner and invoices already in the ledger are recognised.
+     */
+    async closeAndIssue(req: CloseRequest): Promise<{ close: CloseResult; issued: IssueOutcome[] }> {
+      const ctx = Context.current();
+      return rules(async () => {
+        const close = await invoicing.closePeriods(
+          req,
+          (state) => ctx.heartbeat(state),
+          deps.watermarkPollMs ?? 250,
+          ctx.cancellationSignal,
+        );
+        const claimed = close.outcomes.flatMap((o) =>
+          o.status === 'claimed' ? [{ customer: o.customer, share: o.share }] : [],
+        );
+        if (!claimed.length) return { close, issued: [] };
+        // Keep heartbeating while the invoices are computed, so a large batch is not taken for a dead worker.
+        const every = Math.max(1_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3);
+        const beat = setInterval(() => ctx.heartbeat({ ...close.watermark, issuing: claimed.length }), every);
+        try {
+          return {
+            close,
+            issued: await invoicing.issueInvoices({ tenant: req.tenant, owner: req.owner, periods: claimed }),
+          };
+        } finally {
+          clearInterval(beat);
+        }
+      });
+    },
+
+    async rebill(req: RebillRequest): Promise<RebillOutcome> {
+      return rules(() => invoicing.rebill(req));
+    },
+
+    async replayDeadLetterPage(req: ReplayPageRequest): Promise<ReplayPageResult> {
+      return rules(() => replayer.replayPage(req));
+    },
+  };
+}
+
+export type BillingActivities = ReturnType<typeof createBillingActivities>;

@@ -1,0 +1,46 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { identifier, literal, type ClickHouse } from '@tally/clickhouse';
+import { DATASET_STORE, DatasetsController, type DatasetStore } from './datasets.controller';
+import { SqlApiService, type DatasetList } from './sql-api.service';
+import { SqlController } from './sql.controller';
+import { ClickHouseAnalyticsRunner } from './sql-runner';
+
+export interface AnalyticsApiDependencies {
+  clickhouse: ClickHouse;
+  /** The in-memory catalog (`CatalogCache`): a tenant's datasets are the SQL API's tables. */
+  cache: DatasetList;
+  /** Dataset declarations (`CatalogStore`). */
+  store: DatasetStore;
+}
+
+export interface AnalyticsApiOptions {
+  /** Most rows a query returns. Default 10,000. */
+  maxRows?: number;
+  /** Server-side time limit of a query. Default 25 s. */
+  maxExecutionTimeSeconds?: number;
+}
+
+/**
+ * Cloudflare Workers Analytics Engine compatibility on the query service: `POST /v1/sql` (the SQL
+ * API) and `/v1/datasets` (dataset declarations). Its controllers use nest-kit's `ApiKeyGuard`, so the
+ * host app must provide `PRINCIPAL_RESOLVER` globally.
+ */
+@Module({})
+export class AnalyticsApiModule {
+  static register(deps: AnalyticsApiDependencies, options: AnalyticsApiOptions = {}): DynamicModule {
+    const sqlApi = new SqlApiService(deps.cache, new ClickHouseAnalyticsRunner(deps.clickhouse), {
+      database: deps.clickhouse.database,
+      quoter: { literal, identifier },
+      maxRows: options.maxRows,
+      maxExecutionTimeSeconds: options.maxExecutionTimeSeconds,
+    });
+    return {
+      module: AnalyticsApiModule,
+      controllers: [SqlController, DatasetsController],
+      providers: [
+        { provide: SqlApiService, useValue: sqlApi },
+        { provide: DATASET_STORE, useValue: deps.store },
+      ],
+    };
+  }
+}

@@ -1,0 +1,106 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BadRequestError } from '@tally/errors';
+import { ApiKeyGuard, CurrentPrincipal, Roles, type Principal } from '@tally/nest-kit';
+import type { FastifyReply } from 'fastify';
+import { DeadLetterReplayService, type ReplayStarted, type ReplayStatus } from './dead-letter-replay.service';
+import type { InvoiceDocument } from './invoice';
+import { renderInvoiceHtml } from './invoice-html';
+import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
+
+type QueryString = Record<string, string | string[] | undefined>;
+
+function only(query: QueryString, allowed: string[]): void {
+  for (const name of Object.keys(query)) {
+    if (!allowed.includes(name)) {
+      throw new BadRequestError(
+        'UNKNOWN_PARAMETER',
+        `Unknown query parameter '${name}'; accepted: ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+
+function single(query: QueryString, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value))
+    throw new BadRequestError('PARAMETER_REPEATED', `Query parameter '${name}' may appear once`);
+  return value;
+}
+
+/** HTTP driver of the invoice ledger: the tenant is always the caller's key's. */
+@ApiTags('invoices')
+@ApiBearerAuth()
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+@Roles('query')
+export class InvoicesController {
+  constructor(@Inject(InvoiceReadService) private readonly invoices: InvoiceReadService) {}
+
+  @Get('customers/:customer/invoices')
+  @ApiOperation({ summary: "A customer's invoices and adjustments, oldest period first (docs/billing.md)" })
+  @ApiParam({ name: 'customer', description: 'customer external id (URL-encoded)' })
+  @ApiQuery({ name: 'period', required: false, description: 'only this period, YYYY-MM' })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('customer') customer: string,
+    @Query() query: QueryString,
+  ): Promise<{ invoices: InvoiceSummary[] }> {
+    only(query, ['period']);
+    return { invoices: await this.invoices.list(principal.tenant, customer, single(query, 'period')) };
+  }
+
+  @Get('invoices/:id')
+  @ApiOperation({
+    summary: 'One invoice or adjustment as JSON; as a printable page with `.html` or `?format=html`',
+  })
+  @ApiParam({
+    name: 'id',
+    description: 'document id, e.g. inv-2026-10-3f9a01c2d4e5f6a7-v1 (append .html for the page)',
+  })
+  @ApiQuery({ name: 'format', required: false, description: 'json (default) or html' })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: QueryString,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<InvoiceDocument | string> {
+    only(query, ['format']);
+    const format = single(query, 'format') ?? 'json';
+    if (format !== 'json' && format !== 'html')
+      throw new BadRequestError('INVALID_FORMAT', "format must be 'json' or 'html'");
+    const html = format === 'html' || id.endsWith('.html');
+    const doc = await this.invoices.get(principal.tenant, id.endsWith('.html') ? id.slice(0, -5) : id);
+    if (!html) return doc;
+    void reply.header('content-type', 'text/html; charset=utf-8');
+    return renderInvoiceHtml(doc);
+  }
+}
+
+/** Dead-letter replay: admin keys only, for their own tenant. */
+@ApiTags('dead letters')
+@ApiBearerAuth()
+@Controller('v1/dead-letters')
+@UseGuards(ApiKeyGuard)
+@Roles('admin')
+export class DeadLettersController {
+  constructor(@Inject(DeadLetterReplayService) private readonly replays: DeadLetterReplayService) {}
+
+  @Post('replay')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Replays dead letters that today\'s catalog accepts: body {"filter": {...}, "dryRun": bool}',
+  })
+  start(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<ReplayStarted> {
+    return this.replays.start(principal.tenant, body);
+  }
+
+  @Get('replays/:replayId')
+  @ApiOperation({ summary: 'Counts of a replay: so far while it runs, final once done' })
+  status(
+    @CurrentPrincipal() principal: Principal,
+    @Param('replayId') replayId: string,
+  ): Promise<ReplayStatus> {
+    return this.replays.status(principal.tenant, replayId);
+  }
+}

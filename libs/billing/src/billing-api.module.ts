@@ -1,0 +1,88 @@
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
+import type { Client } from '@temporalio/client';
+import type { ClickHouse } from '@tally/clickhouse';
+import { env, infraConfig, loadConfig } from '@tally/config';
+import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
+import { connectTemporal } from '@tally/temporal';
+import { DeadLettersController, InvoicesController } from './billing-api.controllers';
+import { DeadLetterReplayService } from './dead-letter-replay.service';
+import { InvoiceLedger } from './invoice-ledger';
+import { InvoiceReadService } from './invoice-read.service';
+
+/** What the billing API reads from the environment when the app does not pass a Temporal client. */
+export const billingApiConfigSpec = {
+  temporalAddress: infraConfig.temporalAddress,
+  temporalNamespace: infraConfig.temporalNamespace,
+  taskQueue: env.string('TALLY_TASK_QUEUE', 'tally-billing', 'task queue of the billing worker'),
+};
+
+export interface BillingApiDependencies {
+  clickhouse: ClickHouse;
+  /** Resolves API keys for the guard; apps with a global resolver may leave it out. */
+  keys?: PrincipalResolver;
+  /** The Temporal client and the billing worker's queue; read from the environment when absent. */
+  temporal?: { client: Client; taskQueue: string };
+}
+
+const TEMPORAL = Symbol('BILLING_TEMPORAL');
+
+/** Closes the Temporal connection the module opened itself. */
+@Injectable()
+class BillingApiRuntime implements OnApplicationShutdown {
+  constructor(@Inject(TEMPORAL) private readonly temporal: { close?: () => Promise<void> }) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.temporal.close?.();
+  }
+}
+
+/**
+ * Invoices (`GET /v1/customers/:id/invoices`, `GET /v1/invoices/:id[.html]`) and dead-letter replay
+ * (`POST /v1/dead-letters/replay`, `GET /v1/dead-letters/replays/:id`) for the query service.
+ * Without a Temporal client it connects lazily (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
+ * `TALLY_TASK_QUEUE`, validated when the module is registered), so the query service starts and serves
+ * invoices while Temporal is down.
+ */
+@Module({})
+export class BillingApiModule {
+  static register(deps: BillingApiDependencies): DynamicModule {
+    const connectOwn = async () => {
+      const config = loadConfig('billing API', billingApiConfigSpec);
+      const temporal = await connectTemporal({
+        address: config.temporalAddress,
+        namespace: config.temporalNamespace,
+        lazy: true,
+      });
+      return { ...temporal, taskQueue: config.taskQueue };
+    };
+    // Bad settings fail the boot here, listing every bad key (not at the first replay request).
+    if (!deps.temporal) loadConfig('billing API', billingApiConfigSpec);
+    const providers: Provider[] = [
+      {
+        provide: InvoiceReadService,
+        useFactory: () => new InvoiceReadService(new InvoiceLedger(deps.clickhouse)),
+      },
+      {
+        provide: TEMPORAL,
+        useFactory: async () =>
+          deps.temporal ? { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue } : connectOwn(),
+      },
+      {
+        provide: DeadLetterReplayService,
+        useFactory: (t: { client: Client; taskQueue: string }) =>
+          new DeadLetterReplayService(t.client, t.taskQueue),
+        inject: [TEMPORAL],
+      },
+      BillingApiRuntime,
+    ];
+    if (deps.keys) providers.push({ provide: PRINCIPAL_RESOLVER, useValue: deps.keys });
+    return { module: BillingApiModule, controllers: [InvoicesController, DeadLettersController], providers };
+  }
+}

@@ -1,0 +1,50 @@
+import { computeAdjustment, computeInvoice } from './invoice';
+import { escapeHtml, renderInvoiceHtml } from './invoice-html';
+import { customerPeriod } from './periods';
+
+/** The value, or a test failure naming what was missing. */
+function defined<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}
+
+const evil = `<script>alert("x")</script>&'`;
+const share = defined(customerPeriod([{ id: evil, plan: 'p', start: '2026-01-01' }], '2026-10', 'UTC'));
+const computation = (calls: string, count: string) => ({
+  tenant: 'acme',
+  customer: evil,
+  period: share,
+  pricing: {
+    subscriptions: share.subscriptions,
+    plans: {
+      p: {
+        id: 'p',
+        currency: 'EUR',
+        charges: [{ id: 'c', name: evil, kind: 'per_unit' as const, meter: 'calls', unitPrice: '1' }],
+      },
+    },
+    meterVersions: { calls: 1 },
+  },
+  usage: { [evil]: { calls: { total: calls, days: [] } } },
+  fingerprint: { eventCount: count, checksum: '1' },
+  issuedBy: 'w',
+  createdAt: '2026-11-01T00:00:00.000Z',
+});
+
+describe('invoice HTML', () => {
+  it('escapes every value', () => {
+    expect(escapeHtml(evil)).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
+    const html = renderInvoiceHtml(computeInvoice(computation('3', '3')));
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
+    expect(html).toContain('3.00 EUR');
+  });
+
+  it('titles an adjustment that lowers the amount a credit note, linking the invoice', () => {
+    const invoice = computeInvoice(computation('3', '3'));
+    const html = renderInvoiceHtml(defined(computeAdjustment(invoice, invoice, computation('1', '4'))));
+    expect(html).toContain('<title>Credit note adj-2026-10-');
+    expect(html).toContain(`href="${invoice.invoiceId}.html"`);
+    expect(html).toContain('-2.00 EUR');
+  });
+});

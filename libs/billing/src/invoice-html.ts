@@ -1,0 +1,102 @@
+import { formatMinor } from '@tally/pricing';
+import type { AdjustmentLine, InvoiceDocument, InvoiceLine } from './invoice';
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text for HTML content or a quoted attribute: every character that could start markup is escaped. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function money(minor: string, currency: string): string {
+  try {
+    return `${formatMinor(minor, currency)} ${currency}`;
+  } catch {
+    return `${minor} (minor units) ${currency}`;
+  }
+}
+
+const STYLE = `
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #111; }
+h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+tfoot td { font-weight: 600; border-bottom: none; }
+.meta { color: #555; }
+.small { font-size: 12px; color: #555; }
+@media print { body { margin: 0; } a { color: inherit; text-decoration: none; } }`;
+
+function invoiceRows(doc: InvoiceDocument): string {
+  return (doc.lines as InvoiceLine[])
+    .map((l) => {
+      const detail = l.tiers?.length
+        ? l.tiers
+            .map((t) => `tier ${t.tier}: ${escapeHtml(t.quantity)} × ${escapeHtml(t.unitPrice)}`)
+            .join('<br>')
+        : l.proration
+          ? `${escapeHtml(l.proration.activeDays)} of ${escapeHtml(l.proration.daysInPeriod)} days`
+          : l.billableQuantity !== l.quantity
+            ? `${escapeHtml(l.billableQuantity)} billable`
+            : '';
+      return `<tr><td>${escapeHtml(l.name)}<div class="small">${escapeHtml(l.subscription)} · ${escapeHtml(l.meter ?? l.kind)}</div></td>
+<td class="n">${escapeHtml(l.quantity)}</td><td class="small">${detail}</td><td class="n">${escapeHtml(money(l.amountMinor, doc.currency))}</td></tr>`;
+    })
+    .join('\n');
+}
+
+function adjustmentRows(doc: InvoiceDocument): string {
+  return (doc.lines as AdjustmentLine[])
+    .map(
+      (
+        l,
+      ) => `<tr><td>${escapeHtml(l.name)}<div class="small">${escapeHtml(l.subscription)} · ${escapeHtml(l.meter ?? '')}</div></td>
+<td class="n">${escapeHtml(l.quantityBefore)} → ${escapeHtml(l.quantityAfter)}</td>
+<td class="small">${escapeHtml(money(l.amountMinorBefore, doc.currency))} → ${escapeHtml(money(l.amountMinorAfter, doc.currency))}</td>
+<td class="n">${escapeHtml(money(l.amountMinor, doc.currency))}</td></tr>`,
+    )
+    .join('\n');
+}
+
+/** A printable, self-contained page for one invoice or adjustment. Every value is escaped. */
+export function renderInvoiceHtml(doc: InvoiceDocument): string {
+  const adjustment = doc.kind === 'adjustment';
+  const title = adjustment
+    ? `${BigInt(doc.totalMinor) < 0n ? 'Credit note' : 'Supplementary invoice'} ${doc.invoiceId}`
+    : `Invoice ${doc.invoiceId}`;
+  const head = adjustment
+    ? '<tr><th>Charge</th><th class="n">Quantity</th><th>Amount before → after</th><th class="n">Change</th></tr>'
+    : '<tr><th>Charge</th><th class="n">Quantity</th><th>Detail</th><th class="n">Amount</th></tr>';
+  const reference = adjustment
+    ? `<p>Corrects invoice <a href="${escapeHtml(encodeURIComponent(doc.referencesInvoiceId))}.html">${escapeHtml(doc.referencesInvoiceId)}</a>
+for ${escapeHtml(doc.lateEventCount)} late event${doc.lateEventCount === 1 ? '' : 's'}. Balance of the period after it:
+<b>${escapeHtml(money(doc.cumulativeTotalMinor, doc.currency))}</b>.</p>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="meta">Customer <b>${escapeHtml(doc.customer)}</b> · period ${escapeHtml(doc.period)}
+(${escapeHtml(doc.periodStart)} to ${escapeHtml(doc.periodEnd)}, ${escapeHtml(doc.timezone)}) · issued ${escapeHtml(doc.createdAt)}</p>
+${reference}
+<table><thead>${head}</thead>
+<tbody>
+${adjustment ? adjustmentRows(doc) : invoiceRows(doc)}
+</tbody>
+<tfoot><tr><td colspan="3">${adjustment ? 'Change' : 'Total'}</td><td class="n">${escapeHtml(money(doc.totalMinor, doc.currency))}</td></tr></tfoot>
+</table>
+<p class="small">Usage fingerprint: ${escapeHtml(doc.fingerprint.eventCount)} events, checksum ${escapeHtml(doc.fingerprint.checksum)}.
+Meter versions: ${escapeHtml(
+    Object.entries(doc.pricing.meterVersions)
+      .map(([k, v]) => `${k} v${v}`)
+      .join(', ') || 'none',
+  )}.</p>
+</body></html>
+`;
+}

@@ -1,0 +1,235 @@
+import { join, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
+import type { DocumentKind, InvoiceDocument } from './invoice';
+
+/** Columns of `invoices` an insert names (see migration `0005_invoices`). */
+export const INVOICE_COLUMNS = [
+  'subtotal_minor',
+  'total_minor',
+  'cumulative_total_minor',
+  'usage_event_count',
+  'usage_checksum',
+  'tenant',
+  'customer',
+  'period',
+  'invoice_id',
+  'kind',
+  'version',
+  'references_invoice_id',
+  'currency',
+  'lines',
+  'effective_lines',
+  'usage',
+  'pricing',
+  'late_event_count',
+  'timezone',
+  'period_start',
+  'period_end',
+  'issued_by',
+  'created_at',
+] as const;
+
+const INTEGER = /^-?\d{1,38}$/;
+
+function bareInteger(name: string, value: string): string {
+  if (!INTEGER.test(value))
+    throw new Error(`invoice ${name} must be an integer string, got ${JSON.stringify(value)}`);
+  return value.replace(/^(-?)0+(?=\d)/, '$1');
+}
+
+/**
+ * One JSONEachRow line. Money (Decimal(38, 0)) and the UInt64 fingerprint go out as bare digits: 18.16
+ * refuses quoted decimals, and a JSON number built by `JSON.stringify` would pass through a double.
+ */
+export function serializeInvoiceRow(d: InvoiceDocument): string {
+  const head =
+    `{"subtotal_minor":${bareInteger('subtotalMinor', d.subtotalMinor)}` +
+    `,"total_minor":${bareInteger('totalMinor', d.totalMinor)}` +
+    `,"cumulative_total_minor":${bareInteger('cumulativeTotalMinor', d.cumulativeTotalMinor)}` +
+    `,"usage_event_count":${bareInteger('eventCount', d.fingerprint.eventCount)}` +
+    `,"usage_checksum":${bareInteger('checksum', d.fingerprint.checksum)}`;
+  const rest = JSON.stringify({
+    tenant: d.tenant,
+    customer: d.customer,
+    period: d.period,
+    invoice_id: d.invoiceId,
+    kind: d.kind,
+    version: d.version,
+    references_invoice_id: d.referencesInvoiceId,
+    currency: d.currency,
+    lines: JSON.stringify(d.lines),
+    effective_lines: JSON.stringify(d.effectiveLines),
+    usage: JSON.stringify(d.usage),
+    pricing: JSON.stringify(d.pricing),
+    late_event_count: d.lateEventCount,
+    timezone: d.timezone,
+    period_start: Math.floor(Date.parse(d.periodStart) / 1000),
+    period_end: Math.floor(Date.parse(d.periodEnd) / 1000),
+    issued_by: d.issuedBy,
+    created_at: Math.floor(Date.parse(d.createdAt) / 1000),
+  });
+  return `${head},${rest.slice(1)}`;
+}
+
+interface InvoiceRow {
+  tenant: string;
+  customer: string;
+  period: string;
+  invoice_id: string;
+  kind: DocumentKind;
+  version: string;
+  references_invoice_id: string;
+  currency: string;
+  subtotal_minor: string;
+  total_minor: string;
+  cumulative_total_minor: string;
+  lines: string;
+  effective_lines: string;
+  usage: string;
+  pricing: string;
+  usage_event_count: string;
+  usage_checksum: string;
+  late_event_count: string;
+  timezone: string;
+  period_start: string;
+  period_end: string;
+  issued_by: string;
+  created_at: string;
+}
+
+const SELECT_COLUMNS = sql`tenant, customer, period, invoice_id, kind, version, references_invoice_id, currency,
+  subtotal_minor, total_minor, cumulative_total_minor, lines, effective_lines, usage, pricing,
+  usage_event_count, usage_checksum, late_event_count, timezone,
+  toUInt32(period_start) AS period_start, toUInt32(period_end) AS period_end, issued_by, toUInt32(created_at) AS created_at`;
+
+function toDocument(r: InvoiceRow): InvoiceDocument {
+  const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
+  return {
+    tenant: r.tenant,
+    customer: r.customer,
+    period: r.period,
+    invoiceId: r.invoice_id,
+    kind: r.kind,
+    version: Number(r.version),
+    referencesInvoiceId: r.references_invoice_id,
+    currency: r.currency,
+    subtotalMinor: r.subtotal_minor,
+    totalMinor: r.total_minor,
+    cumulativeTotalMinor: r.cumulative_total_minor,
+    lines: JSON.parse(r.lines),
+    effectiveLines: JSON.parse(r.effective_lines),
+    usage: JSON.parse(r.usage),
+    pricing: JSON.parse(r.pricing),
+    fingerprint: { eventCount: r.usage_event_count, checksum: r.usage_checksum },
+    lateEventCount: Number(r.late_event_count),
+    timezone: r.timezone,
+    periodStart: iso(r.period_start),
+    periodEnd: iso(r.period_end),
+    issuedBy: r.issued_by,
+    createdAt: iso(r.created_at),
+  };
+}
+
+/**
+ * The invoice ledger: append-only documents in ClickHouse (`invoices`, a ReplacingMergeTree keyed by
+ * tenant, customer, period and invoice id). A document id is deterministic, so writing a document
+ * again (a retried activity, a worker that died after the insert) stores the same row, which the
+ * table collapses; readers use FINAL, so they never see the copy.
+ */
+export class InvoiceLedger {
+  private pending: Array<{ lines: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private pendingRows = 0;
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly ch: ClickHouse,
+    /** Inserts arriving within this window share one INSERT (0: each its own). */
+    private readonly coalesceMs = 0,
+  ) {}
+
+  private get table(): SqlFragment {
+    return this.ch.table('invoices');
+  }
+
+  /**
+   * Appends documents. Calls that arrive within `coalesceMs` of each other share one INSERT: with one
+   * invoice workflow per customer, a worker runs many small issues at once, and one part per invoice
+   * would have ClickHouse merging (and, past its parts limit, delaying inserts) all the time.
+   * Every caller still returns only once its own rows are stored.
+   */
+  async insert(docs: readonly InvoiceDocument[]): Promise<void> {
+    if (docs.length === 0) return;
+    const lines = docs.map(serializeInvoiceRow);
+    if (this.coalesceMs <= 0) return this.write(lines);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ lines, resolve, reject });
+      this.pendingRows += lines.length;
+      if (this.pendingRows >= 5_000) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.coalesceMs);
+    });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingRows = 0;
+    this.write(batch.flatMap((b) => b.lines)).then(
+      () => batch.forEach((b) => b.resolve()),
+      (error: unknown) => batch.forEach((b) => b.reject(error)),
+    );
+  }
+
+  private async write(lines: string[]): Promise<void> {
+    await this.ch.insertJsonEachRow(this.table, INVOICE_COLUMNS, lines.join('\n'), {
+      operation: 'insert invoices',
+    });
+  }
+
+  private async select(
+    where: SqlFragment,
+    order = sql`ORDER BY period, customer, version`,
+  ): Promise<InvoiceDocument[]> {
+    const rows = await this.ch.query<InvoiceRow>(
+      sql`SELECT ${SELECT_COLUMNS} FROM ${this.table} FINAL WHERE ${where} ${order}`,
+      {
+        exactNumbers: true,
+        operation: 'read invoices',
+      },
+    );
+    return rows.map(toDocument);
+  }
+
+  async get(tenant: string, invoiceId: string): Promise<InvoiceDocument | undefined> {
+    const [doc] = await this.select(sql`tenant = ${tenant} AND invoice_id = ${invoiceId}`);
+    return doc;
+  }
+
+  /** A customer's documents, oldest period first, each period's invoice before its adjustments. */
+  listForCustomer(tenant: string, customer: string, period?: string): Promise<InvoiceDocument[]> {
+    const where =
+      period === undefined
+        ? sql`tenant = ${tenant} AND customer = ${customer}`
+        : sql`tenant = ${tenant} AND customer = ${customer} AND period = ${period}`;
+    return this.select(where);
+  }
+
+  /** Every document of the given customers for one period, grouped by customer (version order). */
+  async documentsOf(
+    tenant: string,
+    period: string,
+    customers: readonly string[],
+  ): Promise<Map<string, InvoiceDocument[]>> {
+    const out = new Map<string, InvoiceDocument[]>();
+    if (customers.length === 0) return out;
+    const docs = await this.select(
+      sql`tenant = ${tenant} AND period = ${period} AND customer IN (${join(customers)})`,
+    );
+    for (const d of docs) {
+      const list = out.get(d.customer) ?? [];
+      list.push(d);
+      out.set(d.customer, list);
+    }
+    return out;
+  }
+}

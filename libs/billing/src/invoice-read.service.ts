@@ -1,0 +1,54 @@
+import { NotFoundError } from '@tally/errors';
+import { INVOICE_ID_PATTERN, type InvoiceDocument } from './invoice';
+import type { InvoiceLedger } from './invoice-ledger';
+import { parsePeriod } from './periods';
+
+/** One document as listed: what it is and what it amounts to; the full document is one GET away. */
+export interface InvoiceSummary {
+  invoiceId: string;
+  kind: InvoiceDocument['kind'];
+  version: number;
+  customer: string;
+  period: string;
+  currency: string;
+  totalMinor: string;
+  cumulativeTotalMinor: string;
+  referencesInvoiceId: string;
+  lateEventCount: number;
+  createdAt: string;
+  links: { json: string; html: string };
+}
+
+export function summarize(doc: InvoiceDocument): InvoiceSummary {
+  const self = `/v1/invoices/${encodeURIComponent(doc.invoiceId)}`;
+  return {
+    invoiceId: doc.invoiceId,
+    kind: doc.kind,
+    version: doc.version,
+    customer: doc.customer,
+    period: doc.period,
+    currency: doc.currency,
+    totalMinor: doc.totalMinor,
+    cumulativeTotalMinor: doc.cumulativeTotalMinor,
+    referencesInvoiceId: doc.referencesInvoiceId,
+    lateEventCount: doc.lateEventCount,
+    createdAt: doc.createdAt,
+    links: { json: self, html: `${self}.html` },
+  };
+}
+
+/** Reads of the invoice ledger for the query API, always within one tenant (the caller's key's). */
+export class InvoiceReadService {
+  constructor(private readonly ledger: InvoiceLedger) {}
+
+  async list(tenant: string, customer: string, period?: string): Promise<InvoiceSummary[]> {
+    if (period !== undefined) parsePeriod(period);
+    return (await this.ledger.listForCustomer(tenant, customer, period)).map(summarize);
+  }
+
+  async get(tenant: string, invoiceId: string): Promise<InvoiceDocument> {
+    const doc = INVOICE_ID_PATTERN.test(invoiceId) ? await this.ledger.get(tenant, invoiceId) : undefined;
+    if (!doc) throw new NotFoundError('Invoice', invoiceId);
+    return doc;
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Invoices and adjustments: immutable documents, computed from a period's usage by `@tally/pricing`.
+ * A correction never edits an invoice; it is a new document (an adjustment, version n+1) that
+ * references the invoice. Pure: no I/O, no clock (callers pass `createdAt`).
+ */
+import { createHash } from 'node:crypto';
+import type { Plan as CatalogPlan } from '@tally/catalog';
+import { ValidationFailedError } from '@tally/errors';
+import { priceUsage, type Charge, type InvoiceLineDraft, type Plan as PricingPlan } from '@tally/pricing';
+import type { CustomerPeriod, SubscriptionPeriod } from './periods';
+
+export type DocumentKind = 'invoice' | 'adjustment';
+
+/** A priced line of an invoice: pricing's line draft plus the subscription and plan it belongs to. */
+export interface InvoiceLine extends InvoiceLineDraft {
+  subscription: string;
+  plan: string;
+}
+
+/** How one line changed between the previous document and a recomputation. */
+export interface AdjustmentLine {
+  subscription: string;
+  plan: string;
+  chargeId: string;
+  name: string;
+  meter?: string;
+  quantityBefore: string;
+  quantityAfter: string;
+  amountMinorBefore: string;
+  amountMinorAfter: string;
+  /** `amountMinorAfter − amountMinorBefore`. */
+  amountMinor: string;
+}
+
+/**
+ * Which events an invoice billed: how many events of the priced meters' event types the customer
+ * sent in the period, and the sum (mod 2^64) of `cityHash64(event_id)` over them. Both can be
+ * recomputed from raw events at any time (`usageFingerprintQuery`) to reconcile an invoice.
+ */
+export interface UsageFingerprint {
+  eventCount: string;
+  checksum: string;
+}
+
+/** Usage of one series (meter or `meter:profile`) of one subscription: the period total and per local day. */
+export interface SeriesUsage {
+  total: string;
+  days: Array<{ day: string; value: string }>;
+}
+
+/** Everything a document was computed from, so that it can be recomputed exactly. */
+export interface PricingSnapshot {
+  subscriptions: SubscriptionPeriod[];
+  plans: Record<string, PricingPlan>;
+  meterVersions: Record<string, number>;
+}
+
+export interface InvoiceDocument {
+  tenant: string;
+  customer: string;
+  period: string;
+  invoiceId: string;
+  kind: DocumentKind;
+  version: number;
+  /** The invoice an adjustment corrects ('' on an invoice). */
+  referencesInvoiceId: string;
+  currency: string;
+  /** Invoice: the lines as priced. Adjustment: the lines that changed, with before/after. */
+  lines: InvoiceLine[] | AdjustmentLine[];
+  /** The full priced lines after this document: what the next recomputation is compared with. */
+  effectiveLines: InvoiceLine[];
+  subtotalMinor: string;
+  /** Invoice: its total. Adjustment: the difference it makes (negative = credit note). */
+  totalMinor: string;
+  /** What the customer owes for the period after this document. */
+  cumulativeTotalMinor: string;
+  /** Per subscription, per series: the usage priced. */
+  usage: Record<string, Record<string, SeriesUsage>>;
+  pricing: PricingSnapshot;
+  fingerprint: UsageFingerprint;
+  /** Adjustment: events counted now that the previous document did not count. */
+  lateEventCount: number;
+  timezone: string;
+  periodStart: string;
+  periodEnd: string;
+  /** Workflow that issued it. */
+  issuedBy: string;
+  createdAt: string;
+}
+
+/** Deterministic document id from (tenant, customer, period, version): a retried write writes the same row. */
+export function invoiceId(tenant: string, customer: string, period: string, version: number): string {
+  const digest = createHash('sha256')
+    .update(`${tenant}\u0000${customer}\u0000${period}\u0000${version}`)
+    .digest('hex')
+    .slice(0, 16);
+  return `${version === 1 ? 'inv' : 'adj'}-${period}-${digest}-v${version}`;
+}
+
+export const INVOICE_ID_PATTERN = /^(inv|adj)-\d{4}-\d{2}-[0-9a-f]{16}-v\d{1,9}$/;
+
+/** The pricing plan of a catalog plan (the catalog validated its charges with `validatePlan`). */
+export function pricingPlanOf(plan: CatalogPlan): PricingPlan {
+  return {
+    id: plan.id,
+    name: plan.name,
+    currency: plan.currency,
+    charges: plan.charges as unknown as Charge[],
+    ...(plan.minimumCommitment !== undefined ? { minimumCommitment: plan.minimumCommitment } : {}),
+    ...(plan.maximum !== undefined ? { maximum: plan.maximum } : {}),
+  };
+}
+
+/** Series keys (`meter` or `meter:profile`) a plan's usage-based charges read. */
+export function seriesOfPlan(plan: PricingPlan): string[] {
+  const keys = new Set<string>();
+  for (const c of plan.charges) if (c.kind !== 'flat') keys.add(c.meter);
+  return [...keys].sort();
+}
+
+export interface InvoiceComputation {
+  tenant: string;
+  customer: string;
+  period: CustomerPeriod;
+  pricing: PricingSnapshot;
+  /** Per subscription id, per series key. Missing series count as zero usage. */
+  usage: Record<string, Record<string, SeriesUsage>>;
+  fingerprint: UsageFingerprint;
+  issuedBy: string;
+  createdAt: string;
+}
+
+export interface PricedPeriod {
+  currency: string;
+  lines: InvoiceLine[];
+  subtotalMinor: string;
+  totalMinor: string;
+}
+
+/** Prices every subscription of the period with its plan; one currency per invoice. */
+export function pricePeriod(c: Pick<InvoiceComputation, 'period' | 'pricing' | 'usage'>): PricedPeriod {
+  const lines: InvoiceLine[] = [];
+  let subtotal = 0n;
+  let total = 0n;
+  let currency: string | undefined;
+  for (const share of c.period.subscriptions) {
+    const plan = c.pricing.plans[share.plan];
+    if (!plan)
+      throw new ValidationFailedError([
+        { field: 'plan', code: 'UNKNOWN_PLAN', message: `plan '${share.plan}' is missing` },
+      ]);
+    if (currency !== undefined && plan.currency !== currency) {
+      throw new ValidationFailedError([
+        {
+          field: 'subscriptions',
+          code: 'MIXED_CURRENCIES',
+          message: `subscriptions of one period must share a currency (${currency} and ${plan.currency})`,
+        },
+      ]);
+    }
+    currency = plan.currency;
+    const usage: Record<string, string> = {};
+    for (const [series, u] of Object.entries(c.usage[share.subscription] ?? {})) usage[series] = u.total;
+    const priced = priceUsage({
+      plan,
+      usage,
+      period: { daysInPeriod: share.daysInPeriod, activeDays: share.activeDays },
+    });
+    for (const line of priced.lines) lines.push({ ...line, subscription: share.subscription, plan: plan.id });
+    subtotal += BigInt(priced.subtotalMinor);
+    total += BigInt(priced.totalMinor);
+  }
+  return {
+    currency: currency ?? '',
+    lines,
+    subtotalMinor: subtotal.toString(),
+    totalMinor: total.toString(),
+  };
+}
+
+/** The first document of a period: version 1. */
+export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
+  const priced = pricePeriod(c);
+  return {
+    tenant: c.tenant,
+    customer: c.customer,
+    period: c.period.period,
+    invoiceId: invoiceId(c.tenant, c.customer, c.period.period, 1),
+    kind: 'invoice',
+    version: 1,
+    referencesInvoiceId: '',
+    currency: priced.currency,
+    lines: priced.lines,
+    effectiveLines: priced.lines,
+    subtotalMinor: priced.subtotalMinor,
+    totalMinor: priced.totalMinor,
+    cumulativeTotalMinor: priced.totalMinor,
+    usage: c.usage,
+    pricing: c.pricing,
+    fingerprint: c.fingerprint,
+    lateEventCount: 0,
+    timezone: c.period.timezone,
+    periodStart: new Date(c.period.fromMs).toISOString(),
+    periodEnd: new Date(c.period.toMs).toISOString(),
+    issuedBy: c.issuedBy,
+    createdAt: c.createdAt,
+  };
+}
+
+/**
+ * The adjustment that brings the period from `latest` (its newest document) to a recomputation with
+ * the same pricing snapshot, or undefined when the recomputation billed exactly the same events
+ * (same fingerprint): a signal repeated for events already billed changes nothing. When new events
+ * were counted but no amount changed, the adjustment is still issued (total 0), so that every late
+ * event is traceable to a document.
+ */
+export function computeAdjustment(
+  invoice: InvoiceDocument,
+  latest: InvoiceDocument,
+  recomputed: Pick<InvoiceComputation, 'usage' | 'fingerprint' | 'issuedBy' | 'createdAt'>,
+): InvoiceDocument | undefined {
+  if (
+    recomputed.fingerprint.eventCount === latest.fingerprint.eventCount &&
+    recomputed.fingerprint.checksum === latest.fingerprint.checksum
+  ) {
+    return undefined;
+  }
+  const period: CustomerPeriod = {
+    period: invoice.period,
+    timezone: invoice.timezone,
+    subscriptions: invoice.pricing.subscriptions,
+    fromMs: Date.parse(invoice.periodStart),
+    toMs: Date.parse(invoice.periodEnd),
+  };
+  const priced = pricePeriod({ period, pricing: invoice.pricing, usage: recomputed.usage });
+  const key = (l: { subscription: string; chargeId: string }) => `${l.subscription}\u0000${l.chargeId}`;
+  const before = new Map(latest.effectiveLines.map((l) => [key(l), l]));
+  const after = new Map(priced.lines.map((l) => [key(l), l]));
+  const lines: AdjustmentLine[] = [];
+  for (const k of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(k);
+    const a = after.get(k);
+    const line = (a ?? b) as InvoiceLine;
+    const amountBefore = b?.amountMinor ?? '0';
+    const amountAfter = a?.amountMinor ?? '0';
+    if (b && a && b.quantity === a.quantity && amountBefore === amountAfter) continue;
+    lines.push({
+      subscription: line.subscription,
+      plan: line.plan,
+      chargeId: line.chargeId,
+      name: line.name,
+      ...(line.meter !== undefined ? { meter: line.meter } : {}),
+      quantityBefore: b?.quantity ?? '0',
+      quantityAfter: a?.quantity ?? '0',
+      amountMinorBefore: amountBefore,
+      amountMinorAfter: amountAfter,
+      amountMinor: (BigInt(amountAfter) - BigInt(amountBefore)).toString(),
+    });
+  }
+  const version = latest.version + 1;
+  const delta = BigInt(priced.totalMinor) - BigInt(latest.cumulativeTotalMinor);
+  const late = BigInt(recomputed.fingerprint.eventCount) - BigInt(latest.fingerprint.eventCount);
+  return {
+    ...invoice,
+    invoiceId: invoiceId(invoice.tenant, invoice.customer, invoice.period, version),
+    kind: 'adjustment',
+    version,
+    referencesInvoiceId: invoice.invoiceId,
+    lines,
+    effectiveLines: priced.lines,
+    subtotalMinor: (BigInt(priced.subtotalMinor) - BigInt(subtotalOf(latest))).toString(),
+    totalMinor: delta.toString(),
+    cumulativeTotalMinor: priced.totalMinor,
+    usage: recomputed.usage,
+    fingerprint: recomputed.fingerprint,
+    lateEventCount: Number(late > 0n ? late : 0n),
+    issuedBy: recomputed.issuedBy,
+    createdAt: recomputed.createdAt,
+  };
+}
+
+/** Sum of the charge lines (what `subtotalMinor` of an invoice is) of a document's effective lines. */
+function subtotalOf(doc: InvoiceDocument): string {
+  let sum = 0n;
+  for (const l of doc.effectiveLines) {
+    if (l.kind !== 'minimum_true_up' && l.kind !== 'maximum_adjustment') sum += BigInt(l.amountMinor);
+  }
+  return sum.toString();
+}

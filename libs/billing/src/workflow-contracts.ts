@@ -1,0 +1,166 @@
+/**
+ * How billing workflows are named, identified and started: shared by the code that starts them (the
+ * writer's late-event observer, the query API, the schedules) and, as types re-exported by
+ * `@tally/activities`, by the workflows themselves. A spec in `libs/workflows` checks the names.
+ */
+
+/** Workflow type names (the exported function names in `@tally/workflows`). */
+export const BILLING_WORKFLOWS = {
+  customerInvoice: 'customerInvoiceWorkflow',
+  invoiceBatch: 'invoiceBatchWorkflow',
+  billingRun: 'billingRunWorkflow',
+  rebill: 'rebillWorkflow',
+  deadLetterReplay: 'deadLetterReplayWorkflow',
+} as const;
+
+/** Signal of `rebillWorkflow`: more late event ids. */
+export const LATE_EVENTS_SIGNAL = 'lateEvents';
+/** Query of the billing run and of the dead-letter replay. */
+export const PROGRESS_QUERY = 'progress';
+
+/**
+ * Workflow ids. `invoice/...` is started with ALLOW_DUPLICATE_FAILED_ONLY: starting it again once it
+ * ran is refused (a no-op), unless it failed; `rebill/...` is signalled with start.
+ */
+export const billingWorkflowIds = {
+  customerInvoice: (tenant: string, customer: string, period: string) =>
+    `invoice/${tenant}/${customer}/${period}`,
+  rebill: (tenant: string, customer: string, period: string) => `rebill/${tenant}/${customer}/${period}`,
+  billingRun: (tenant: string) => `billing-run/${tenant}`,
+  schedule: (tenant: string) => `billing/${tenant}`,
+  deadLetterReplay: (tenant: string, replayId: string) => `dead-letter-replay/${tenant}/${replayId}`,
+};
+
+/** Timeouts and poll intervals the billing workflows give their activities (tests pass short ones). */
+export interface ActivityTimings {
+  /** Start-to-close of issuing invoices and recomputing adjustments. Default 120 s. */
+  activitySeconds?: number;
+  /** Heartbeat timeout of the watermark wait (how fast a dead worker's wait is retried). Default 30 s. */
+  heartbeatSeconds?: number;
+}
+
+export interface CustomerInvoiceInput extends ActivityTimings {
+  tenant: string;
+  customer: string;
+  /** `YYYY-MM`. */
+  period: string;
+  /** Wait this long after the period's end before closing it. Default 3600. */
+  graceSeconds?: number;
+  /** When the period ends (epoch ms), if the starter knows it (saves an activity). */
+  endsAtMs?: number;
+}
+
+export interface InvoiceBatchInput extends ActivityTimings {
+  tenant: string;
+  periods: Array<{ customer: string; period: string; endsAtMs: number }>;
+  graceSeconds?: number;
+}
+
+export type InvoiceStatus = 'issued' | 'already_issued' | 'already_closed' | 'no_subscription' | 'failed';
+
+export interface InvoiceResult {
+  customer: string;
+  period: string;
+  status: InvoiceStatus;
+  invoiceId?: string;
+  totalMinor?: string;
+  currency?: string;
+  /** Why it failed, or who else closes the period. */
+  detail?: string;
+}
+
+export interface BillingRunInput extends ActivityTimings {
+  tenant: string;
+  /** The run's instant (ISO 8601). Default: when the run started (the schedule's fire time). */
+  at?: string;
+  /** Periods that ended within this many hours before `at` are billed. Default 48. */
+  lookbackHours?: number;
+  graceSeconds?: number;
+  /** Customers per invoice child workflow: 1 = one `invoice/<tenant>/<customer>/<period>` each. Default 1. */
+  customersPerChild?: number;
+  /** Children running at once (a sliding window). Default 100. */
+  maxConcurrentChildren?: number;
+  /** Customers per page of the catalog. Default 1000. */
+  pageSize?: number;
+  /** Continue as new after this many pages. Default 5. */
+  pagesPerRun?: number;
+  /** Carried over continue-as-new. */
+  state?: BillingRunState;
+}
+
+export interface BillingRunState {
+  at: string;
+  after?: string;
+  pages: number;
+  scanned: number;
+  due: number;
+  children: number;
+  counts: Record<InvoiceStatus, number>;
+  failures: InvoiceResult[];
+}
+
+export interface BillingRunProgress extends BillingRunState {
+  tenant: string;
+  running: number;
+  done: boolean;
+}
+
+export interface RebillInput extends ActivityTimings {
+  tenant: string;
+  customer: string;
+  period: string;
+  /** Wait until no late event arrived for this long before recomputing. Default 300. */
+  quietSeconds?: number;
+  /** End the workflow after this long without late events (a later one starts it again). Default 86400. */
+  idleSeconds?: number;
+  /** Continue as new after this many waves. Default 20. */
+  wavesPerRun?: number;
+  /** Carried over continue-as-new. */
+  state?: RebillState;
+}
+
+export interface RebillState {
+  waves: number;
+  adjustments: number;
+  pendingEventIds: string[];
+}
+
+export interface DeadLetterFilter {
+  reason?: string;
+  customer?: string;
+  /** First dead-letter stream sequence to look at. */
+  fromSeq?: number;
+}
+
+export interface DeadLetterReplayInput extends ActivityTimings {
+  tenant: string;
+  replayId: string;
+  filter: DeadLetterFilter;
+  dryRun: boolean;
+  pageSize?: number;
+  pagesPerRun?: number;
+  state?: DeadLetterReplayCounts & { nextSeq?: number; pages: number };
+}
+
+export interface DeadLetterReplayCounts {
+  /** Letters read (of the tenant). */
+  scanned: number;
+  /** Letters that match the filter. */
+  matched: number;
+  /** Republished to the events stream (or, in a dry run, would be). */
+  replayed: number;
+  /** Replayed by an earlier replay: not published again. */
+  alreadyReplayed: number;
+  /** Still refused by today's catalog, by reason. */
+  stillInvalid: Record<string, number>;
+  /** No event to replay (the payload never decoded). */
+  notReplayable: number;
+}
+
+export interface DeadLetterReplayProgress extends DeadLetterReplayCounts {
+  tenant: string;
+  replayId: string;
+  dryRun: boolean;
+  pages: number;
+  done: boolean;
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DataPointRow } from '@tally/analytics-engine';
+import { UnavailableError } from '@tally/errors';
+import type { NatsNames } from '@tally/nats';
+import type { PublishAck } from '../gateway/event-publisher';
+import { splitPointsToFit, type PointsBatchMessage } from './points-message';
+
+/** Port: where accepted data points go. The gateway answers only after `publish` resolved. */
+export interface PointsPublisher {
+  /**
+   * `requestId` names the request (see `pointsRequestId`): the same request sent again gets the same
+   * id, and JetStream drops it as a duplicate within its duplicate window.
+   */
+  publish(message: PointsBatchMessage, requestId: string): Promise<PublishAck>;
+}
+
+/**
+ * The id of a request: tenant, dataset and a digest of every point, before sampling, so that a client
+ * retrying the same request is recognised whatever the sampler keeps the second time. A point with
+ * its own id counts as sent (its JSON, so a retry without a timestamp is still the same request); a
+ * point without one got a fresh id, so two identical id-less requests stay two requests, as two
+ * `writeDataPoint` calls are two data points on Cloudflare.
+ */
+export function pointsRequestId(
+  tenant: string,
+  dataset: string,
+  rows: readonly DataPointRow[],
+  sent: readonly unknown[],
+): string {
+  const hash = createHash('sha256');
+  rows.forEach((row, i) => {
+    const input = sent[i] as { id?: unknown } | undefined;
+    const fingerprint = typeof input?.id === 'string' ? JSON.stringify(input) : row.id;
+    hash.update(row.id).update('\0').update(fingerprint).update('\n');
+  });
+  return `${tenant}:${dataset}:${hash.digest('base64url')}`;
+}
+
+export class JetStreamPointsPublisher implements PointsPublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: NatsNames,
+    private readonly timeoutMs = 5_000,
+  ) {
+    this.js = jetstream(nc, { timeout: timeoutMs });
+  }
+
+  async publish(message: PointsBatchMessage, requestId: string): Promise<PublishAck> {
+    try {
+      const parts = splitPointsToFit(message, this.nc.info?.max_payload ?? 1024 * 1024);
+      // Parts go out one after the other with deterministic ids: if one fails the client retries
+      // the request, and JetStream drops the parts it already has.
+      let duplicate = true;
+      let seq = 0;
+      for (const [i, part] of parts.entries()) {
+        const ack = await this.js.publish(this.names.pointsSubject(message.tenant, message.dataset), part, {
+          msgID: parts.length === 1 ? requestId : `${requestId}:${i}`,
+          timeout: this.timeoutMs,
+        });
+        duplicate &&= ack.duplicate;
+        seq = ack.seq;
+      }
+      return { duplicate, seq };
+    } catch (error) {
+      // Whatever the cause, the points are not durable: the client must retry, nothing was acknowledged.
+      const full = error instanceof JetStreamApiError && /maximum|storage|resources/i.test(error.message);
+      throw new UnavailableError(
+        full ? 'STREAM_FULL' : 'STREAM_UNAVAILABLE',
+        full ? 'Data point stream is full; retry later' : 'Data point stream unavailable; retry later',
+        full ? 5 : 1,
+        error,
+      );
+    }
+  }
+}

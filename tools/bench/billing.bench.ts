@@ -1,0 +1,289 @@
+/**
+ * `npm run bench:billing [-- --customers 10000 --customers-per-child 100 ...]`: the billing benchmark.
+ *
+ * Seeds a fresh ClickHouse database and NATS prefix with one tenant, three meters, one plan and N
+ * customers with subscriptions and usage on all three meters (events inserted straight into ClickHouse
+ * in bulk), starts the real `apps/billing-worker`, runs the tenant's billing run with a grace window of
+ * 0, checks that every customer got exactly one invoice, and prints one JSON document on stdout
+ * (progress on stderr): wall time of the run, invoices per second, the worker's peak RSS.
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Client, Connection } from '@temporalio/client';
+import { deleteBillingBucket, type BillingRunState } from '@tally/billing';
+import { CatalogStore, deleteCatalogBuckets } from '@tally/catalog';
+import { createTestDatabase, insertEvents, sql, type EventRow } from '@tally/clickhouse';
+import { connectNats, deleteStreams, ensureStreams, natsNames } from '@tally/nats';
+import {
+  freePort,
+  randomPrefix,
+  startService,
+  testNatsUrl,
+  testTemporalAddress,
+  waitFor,
+} from '@tally/testing';
+import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
+import { cpuSeconds, machineInfo, memoryMb } from './process-stats';
+
+const specs = {
+  customers: { env: 'BENCH_CUSTOMERS', help: 'customers to bill (default 10000)' },
+  'events-per-meter': { env: 'BENCH_EVENTS_PER_METER', help: 'events per customer and meter (default 5)' },
+  'customers-per-child': {
+    env: 'BENCH_CUSTOMERS_PER_CHILD',
+    help: 'customers per invoice workflow (default 100; 1 = one workflow per customer)',
+  },
+  window: { env: 'BENCH_WINDOW', help: 'invoice workflows running at once (default 20)' },
+  'page-size': { env: 'BENCH_PAGE_SIZE', help: 'customers per catalog page of the run (default 2000)' },
+  help: { flag: true, help: 'print this help' },
+} satisfies Record<string, OptionSpec>;
+
+const log = (line: string) =>
+  process.stderr.write(`[bench:billing ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const PERIOD = '2026-10';
+const RUN_AT = '2026-11-01T06:00:00.000Z';
+
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(specs);
+  if (args.help) {
+    process.stdout.write(`usage: npm run bench:billing -- [options]\n${usage(specs)}\n`);
+    return;
+  }
+  const int = { integer: true, min: 1 };
+  const customers = numberOption(args, 'customers', 10_000, int);
+  const eventsPerMeter = numberOption(args, 'events-per-meter', 5, int);
+  const perChild = numberOption(args, 'customers-per-child', 100, { ...int, max: 1000 });
+  const window = numberOption(args, 'window', 20, { ...int, max: 1000 });
+  const pageSize = numberOption(args, 'page-size', 2000, { ...int, max: 10_000 });
+
+  const names = natsNames(randomPrefix('bench'));
+  const nc = await connectNats(testNatsUrl(), 'bench-billing');
+  await ensureStreams(nc, names);
+  const db = await createTestDatabase();
+  const store = await CatalogStore.open(nc, names);
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const client = new Client({ connection });
+  const tenant = `bench-${randomUUID().slice(0, 8)}`;
+  const taskQueue = randomPrefix('bench');
+  let worker: ReturnType<typeof startService> | undefined;
+  try {
+    // ---------------------------------------------------------------- seed (not measured)
+    const seedStart = performance.now();
+    await store.putTenant({ id: tenant, name: 'Bench', timezone: 'UTC', currency: 'USD' });
+    await store.putMeter({
+      tenant,
+      key: 'calls',
+      name: 'API calls',
+      eventTypes: ['call'],
+      aggregation: 'count',
+    });
+    await store.putMeter({
+      tenant,
+      key: 'tokens',
+      name: 'Tokens',
+      eventTypes: ['completion'],
+      aggregation: 'sum',
+      valueProperty: 'tokens',
+    });
+    await store.putMeter({
+      tenant,
+      key: 'storage',
+      name: 'Peak storage',
+      eventTypes: ['storage'],
+      aggregation: 'max',
+      valueProperty: 'gb',
+    });
+    await store.putPlan({
+      tenant,
+      id: 'pro',
+      name: 'Pro',
+      currency: 'USD',
+      charges: [
+        { id: 'base', name: 'Platform fee', kind: 'flat', amount: '10' },
+        {
+          id: 'calls',
+          name: 'API calls',
+          kind: 'per_unit',
+          meter: 'calls',
+          unitPrice: '0.05',
+          freeUnits: '2',
+        },
+        {
+          id: 'tokens',
+          name: 'Tokens',
+          kind: 'graduated',
+          meter: 'tokens',
+          tiers: [
+            { upTo: '1000', unitPrice: '0.001' },
+            { upTo: null, unitPrice: '0.0005' },
+          ],
+        },
+        { id: 'storage', name: 'Peak storage', kind: 'per_unit', meter: 'storage', unitPrice: '1' },
+      ],
+    });
+    const ids = Array.from({ length: customers }, (_, i) => `cust-${String(i).padStart(6, '0')}`);
+    const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
+    await mapLimit(ids, 64, async (id) => {
+      const n = Number(id.slice(5));
+      await store.putCustomer({ tenant, id, timezone: zones[n % zones.length] });
+      await store.putSubscription({
+        tenant,
+        id: `sub-${id}`,
+        customer: id,
+        plan: 'pro',
+        start: '2026-01-01',
+      });
+    });
+    log(
+      `catalog: ${customers} customers and subscriptions in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+    );
+
+    const rows: EventRow[] = [];
+    const day = Date.parse('2026-10-02T12:00:00Z');
+    for (const [c, id] of ids.entries()) {
+      for (let e = 0; e < eventsPerMeter; e++) {
+        const ts = Math.floor((day + ((c * 7 + e * 86_400_000 * 5) % (27 * 86_400_000))) / 1000);
+        const base = {
+          tenant,
+          customer: id,
+          ts,
+          tsMs: 0,
+          quantity: '1',
+          source: 'bench',
+          schemaVersion: '1',
+          requestId: '',
+          receivedAt: ts,
+          payloadHash: 'h',
+        };
+        rows.push({ ...base, eventType: 'call', eventId: randomUUID(), properties: {} });
+        rows.push({
+          ...base,
+          eventType: 'completion',
+          eventId: randomUUID(),
+          properties: { tokens: String(100 + ((c + e) % 400)) },
+        });
+        rows.push({
+          ...base,
+          eventType: 'storage',
+          eventId: randomUUID(),
+          properties: { gb: String(1 + ((c * 3 + e) % 50)) },
+        });
+      }
+    }
+    for (let i = 0; i < rows.length; i += 100_000)
+      await insertEvents(db.client, db.database, rows.slice(i, i + 100_000));
+    log(
+      `events: ${rows.length} inserted; seeding took ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+    );
+
+    // ---------------------------------------------------------------- worker
+    const port = await freePort();
+    worker = startService('billing-worker', {
+      NATS_URL: testNatsUrl(),
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      TALLY_NATS_PREFIX: names.prefix,
+      CLICKHOUSE_DATABASE: db.database,
+      TALLY_TASK_QUEUE: taskQueue,
+      BILLING_SCHEDULES: 'false',
+      BILLING_WORKER_PORT: String(port),
+      LOG_LEVEL: 'warn',
+    });
+    const w = worker;
+    await waitFor(
+      async () => {
+        if (w.child.exitCode !== null) throw new Error(`billing worker exited:\n${w.output()}`);
+        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok;
+      },
+      { timeoutMs: 120_000, what: 'billing worker /health' },
+    );
+    const pid = w.child.pid as number;
+    log(
+      `worker up (pid ${pid}); billing run: ${customers} customers, ${perChild} per child, ${window} children at once`,
+    );
+
+    // ---------------------------------------------------------------- the measured run
+    // The worker bundles the workflow code with webpack at start-up: its peak so far is that, not billing.
+    const startupPeakRssMb = memoryMb(pid).peakRssMb;
+    const cpuBefore = cpuSeconds(pid);
+    const started = performance.now();
+    const handle = await client.workflow.start('billingRunWorkflow', {
+      taskQueue,
+      workflowId: `billing-run/${tenant}`,
+      args: [
+        {
+          tenant,
+          at: RUN_AT,
+          graceSeconds: 0,
+          customersPerChild: perChild,
+          maxConcurrentChildren: window,
+          pageSize,
+        },
+      ],
+    });
+    const progress = setInterval(() => {
+      handle
+        .query<{ counts: Record<string, number>; running: number }>('progress')
+        .then((p) => log(`progress: ${JSON.stringify(p.counts)} running ${p.running}`))
+        .catch(() => undefined);
+    }, 10_000);
+    const state = (await handle.result()) as BillingRunState;
+    clearInterval(progress);
+    const wallSeconds = (performance.now() - started) / 1000;
+    const memory = memoryMb(pid);
+    const workerCpuSeconds = cpuSeconds(pid) - cpuBefore;
+
+    const [ledger] = await db.client.query<{ documents: string; customers: string; total: string }>(
+      sql`SELECT toString(count()) AS documents, toString(uniqExact(customer)) AS customers, toString(sum(total_minor)) AS total
+          FROM ${db.client.table('invoices')} FINAL WHERE tenant = ${tenant} AND period = ${PERIOD}`,
+      { exactNumbers: true },
+    );
+    const invoices = Number(ledger.documents);
+    const result = {
+      customers,
+      events: rows.length,
+      customersPerChild: perChild,
+      maxConcurrentChildren: window,
+      invoices,
+      invoicedCustomers: Number(ledger.customers),
+      exactlyOnePerCustomer: invoices === customers && Number(ledger.customers) === customers,
+      counts: state.counts,
+      wallSeconds: Math.round(wallSeconds * 10) / 10,
+      invoicesPerSecond: Math.round((invoices / wallSeconds) * 10) / 10,
+      workerPeakRssMb: memory.peakRssMb,
+      workerPeakRssAtStartupMb: startupPeakRssMb,
+      workerRssAfterRunMb: memory.rssMb,
+      workerCpuSeconds: Math.round(workerCpuSeconds * 10) / 10,
+      targetMet: wallSeconds <= 180 && invoices === customers,
+      machine: machineInfo(),
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (!result.exactlyOnePerCustomer) process.exitCode = 1;
+  } finally {
+    await worker?.stop();
+    await connection.close();
+    await deleteStreams(nc, names).catch(() => undefined);
+    await deleteCatalogBuckets(nc, names);
+    await deleteBillingBucket(nc, names);
+    const jsm = await jetstreamManager(nc).catch(() => undefined);
+    await jsm?.streams.delete(`KV_${names.billingBucket}`).catch(() => undefined);
+    await nc.close();
+    await db.drop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
