@@ -21,3 +21,4 @@ export * from './points/points-writer';
 export * from './points/points-writer.runtime';
 export * from './points/points.controller';
 export * from './points/points.service';
+export * from './jetstream-publish';

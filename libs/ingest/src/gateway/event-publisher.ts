@@ -1,16 +1,12 @@
 import * as crypto from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { fingerprintInput } from '@tally/event-schema';
-import { UnavailableError } from '@tally/errors';
 import type { NatsNames } from '@tally/nats';
 import { encodeBatchMessage, type IngestBatchMessage } from '../batch-message';
+import { publishParts, type PublishAck } from '../jetstream-publish';
 
-export interface PublishAck {
-  /** JetStream recognised the message id: this exact batch was already accepted. */
-  duplicate: boolean;
-  seq: number;
-}
+export type { PublishAck };
 
 /** Port: where accepted batches go. The gateway answers only after `publish` resolved. */
 export interface EventPublisher {
@@ -48,34 +44,9 @@ export class JetStreamEventPublisher implements EventPublisher {
     this.js = jetstream(nc, { timeout: timeoutMs });
   }
 
-  async publish(batch: IngestBatchMessage): Promise<PublishAck> {
-    try {
-      const parts = splitToFit(batch, this.nc.info?.max_payload ?? 1024 * 1024);
-      const id = batchMessageId(batch);
-      // Parts go out one after the other with deterministic ids: if one fails the client retries
-      // the request, and JetStream drops the parts it already has.
-      let duplicate = true;
-      let seq = 0;
-      for (const [i, part] of parts.entries()) {
-        const ack = await this.js.publish(this.names.eventsSubject(batch.tenant), part, {
-          msgID: parts.length === 1 ? id : `${id}:${i}`,
-          timeout: this.timeoutMs,
-        });
-        duplicate &&= ack.duplicate;
-        seq = ack.seq;
-      }
-      return { duplicate, seq };
-    } catch (error) {
-      // Whatever the cause (no responders, timeout, stream full, disconnected), the batch is not
-      // durable: the client must retry, and nothing was acknowledged.
-      const full = error instanceof JetStreamApiError && /maximum|storage|resources/i.test(error.message);
-      throw new UnavailableError(
-        full ? 'STREAM_FULL' : 'STREAM_UNAVAILABLE',
-        full ? 'Event stream is full; retry later' : 'Event stream unavailable; retry later',
-        full ? 5 : 1,
-        error,
-      );
-    }
+  publish(batch: IngestBatchMessage): Promise<PublishAck> {
+    const parts = splitToFit(batch, this.nc.info?.max_payload ?? 1024 * 1024);
+    return publishParts(this.js, this.names.eventsSubject(batch.tenant), parts, batchMessageId(batch), this.timeoutMs, 'Event');
   }
 }
 

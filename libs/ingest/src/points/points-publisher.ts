@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataPointRow } from '@tally/analytics-engine';
-import { UnavailableError } from '@tally/errors';
 import type { NatsNames } from '@tally/nats';
-import type { PublishAck } from '../gateway/event-publisher';
+import { publishParts, type PublishAck } from '../jetstream-publish';
 import { splitPointsToFit, type PointsBatchMessage } from './points-message';
 
 /** Port: where accepted data points go. The gateway answers only after `publish` resolved. */
@@ -49,31 +48,8 @@ export class JetStreamPointsPublisher implements PointsPublisher {
     this.js = jetstream(nc, { timeout: timeoutMs });
   }
 
-  async publish(message: PointsBatchMessage, requestId: string): Promise<PublishAck> {
-    try {
-      const parts = splitPointsToFit(message, this.nc.info?.max_payload ?? 1024 * 1024);
-      // Parts go out one after the other with deterministic ids: if one fails the client retries
-      // the request, and JetStream drops the parts it already has.
-      let duplicate = true;
-      let seq = 0;
-      for (const [i, part] of parts.entries()) {
-        const ack = await this.js.publish(this.names.pointsSubject(message.tenant, message.dataset), part, {
-          msgID: parts.length === 1 ? requestId : `${requestId}:${i}`,
-          timeout: this.timeoutMs,
-        });
-        duplicate &&= ack.duplicate;
-        seq = ack.seq;
-      }
-      return { duplicate, seq };
-    } catch (error) {
-      // Whatever the cause, the points are not durable: the client must retry, nothing was acknowledged.
-      const full = error instanceof JetStreamApiError && /maximum|storage|resources/i.test(error.message);
-      throw new UnavailableError(
-        full ? 'STREAM_FULL' : 'STREAM_UNAVAILABLE',
-        full ? 'Data point stream is full; retry later' : 'Data point stream unavailable; retry later',
-        full ? 5 : 1,
-        error,
-      );
-    }
+  publish(message: PointsBatchMessage, requestId: string): Promise<PublishAck> {
+    const parts = splitPointsToFit(message, this.nc.info?.max_payload ?? 1024 * 1024);
+    return publishParts(this.js, this.names.pointsSubject(message.tenant, message.dataset), parts, requestId, this.timeoutMs, 'Data point');
   }
 }
