@@ -31,6 +31,15 @@ async function main(): Promise<void> {
       requireKnownCustomers: false,
     });
   }
+  // Two meters over the demo traffic: calls counted, tokens summed, each split by endpoint.
+  for (const meter of [
+    { key: 'api_calls', name: 'API calls', eventTypes: ['api_call'], aggregation: 'count' as const, groupBy: ['endpoint'] },
+    { key: 'tokens', name: 'Tokens', eventTypes: ['tokens'], aggregation: 'sum' as const, valueProperty: 'quantity', groupBy: ['endpoint'] },
+  ]) {
+    if (!(await catalog.getMeter(TENANT, meter.key))) {
+      await catalog.putMeter({ tenant: TENANT, filters: [], profiles: [], ...meter });
+    }
+  }
   const { key } = await keys.create(TENANT, 'admin', `demo ${new Date().toISOString()}`);
   const dataDir = process.env.TALLY_DATA_DIR ?? path.resolve(__dirname, '../../.data');
   mkdirSync(dataDir, { recursive: true });
@@ -76,6 +85,19 @@ async function main(): Promise<void> {
   );
   console.log('[demo] usage per customer (all time):');
   console.table(rows.map((r) => ({ ...r, quantity: r.quantity.includes('.') ? r.quantity.replace(/\.?0+$/, '') : r.quantity })));
+  // The same answer through the query API, per meter, as billing sees it.
+  const queryUrl = `http://127.0.0.1:${process.env.QUERY_PORT ?? 3001}`;
+  const period = new Date().toISOString().slice(0, 7);
+  const usage = (await (
+    await fetch(`${queryUrl}/v1/customers/${CUSTOMERS[0]}/usage?period=${period}`, { headers: { authorization: `Bearer ${key}` } })
+  ).json()) as { usage?: { series: string; total: string; days: { date: string; value: string }[] }[] };
+  console.log(`[demo] GET ${queryUrl}/v1/customers/${CUSTOMERS[0]}/usage?period=${period} (totals and busiest day):`);
+  console.table(
+    (usage.usage ?? []).map((u) => {
+      const busiest = [...u.days].sort((a, b) => Number(b.value) - Number(a.value))[0];
+      return { meter: u.series, total: u.total, busiestDay: busiest?.date, busiestDayValue: busiest?.value };
+    }),
+  );
   console.log(`[demo] API key for tenant '${TENANT}' saved in ${path.join(dataDir, 'demo-api-key')}`);
   await keys.close();
   await clickhouse.close();
