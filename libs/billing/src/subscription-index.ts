@@ -1,5 +1,5 @@
-import { Kvm, type KvWatchEntry } from '@nats-io/kv';
-import { CATALOG_HISTORY, KvWatcher, parseCatalogKey, type Plan, type Subscription } from '@tally/catalog';
+import type { KvWatchEntry } from '@nats-io/kv';
+import { KvWatcher, parseCatalogKey, watchCatalog, type Plan, type Subscription } from '@tally/catalog';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 
 /**
@@ -21,21 +21,8 @@ export class SubscriptionIndex {
     names: NatsNames,
     onError?: (error: unknown) => void,
   ): Promise<SubscriptionIndex> {
-    const kvm = new Kvm(nc);
-    const kv = await kvm
-      .create(names.catalogBucket, { history: CATALOG_HISTORY })
-      .catch(() => kvm.open(names.catalogBucket));
     const index = new SubscriptionIndex();
-    index.watcher = KvWatcher.start(kv, (entry) => index.apply(entry), {
-      onError,
-      connectionClosed: () => nc.isClosed(),
-    });
-    try {
-      await index.watcher.ready();
-    } catch (error) {
-      await index.watcher.stop();
-      throw error;
-    }
+    index.watcher = await watchCatalog(nc, names, (entry) => index.apply(entry), onError);
     return index;
   }
 

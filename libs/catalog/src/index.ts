@@ -43,7 +43,7 @@ export {
 } from './entities';
 export { catalogKeys, decodeCustomerId, encodeCustomerId, parseCatalogKey, type ParsedKey } from './keys';
 export { CATALOG_HISTORY, deleteCatalogBuckets, type Versioned, type WriteOptions } from './kv';
-export { KvWatcher, type KvWatcherOptions } from './kv-watcher';
+export { KvWatcher, watchCatalog, type KvWatcherOptions } from './kv-watcher';
 export { CatalogStore, type CatalogStoreOptions } from './catalog-store';
 export { CatalogCache, type CatalogCacheOptions, type CatalogChange } from './catalog-cache';
 export {

@@ -1,4 +1,6 @@
 import { type KV, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
+import type { NatsConnection, NatsNames } from '@tally/nats';
+import { openBucket } from './kv';
 
 export interface KvWatcherOptions {
   /** Pause before re-establishing a watch that ended. Default 500 ms. */
@@ -108,4 +110,25 @@ export class KvWatcher {
         this.markReady();
     }
   }
+}
+
+/**
+ * Follows the catalog bucket (creating it if this service comes first) and resolves once its
+ * current contents were applied: the start of every in-memory view of the catalog.
+ */
+export async function watchCatalog(
+  nc: NatsConnection,
+  names: NatsNames,
+  apply: (entry: KvWatchEntry) => void,
+  onError?: (error: unknown) => void,
+): Promise<KvWatcher> {
+  const kv = await openBucket(nc, names.catalogBucket);
+  const watcher = KvWatcher.start(kv, apply, { onError, connectionClosed: () => nc.isClosed() });
+  try {
+    await watcher.ready();
+  } catch (error) {
+    await watcher.stop();
+    throw error;
+  }
+  return watcher;
 }

@@ -1,10 +1,9 @@
 import type { KvWatchEntry } from '@nats-io/kv';
-import { Kvm } from '@nats-io/kv';
 import {
   type AlertRule,
-  CATALOG_HISTORY,
   KvWatcher,
   parseCatalogKey,
+  watchCatalog,
   type Plan,
   type Subscription,
 } from '@tally/catalog';
@@ -28,22 +27,8 @@ export class BillingCatalog {
     names: NatsNames,
     onError?: (error: unknown) => void,
   ): Promise<BillingCatalog> {
-    const kvm = new Kvm(nc);
-    // Same settings as the catalog's own openBucket: whichever service comes first creates it.
-    const kv = await kvm
-      .create(names.catalogBucket, { history: CATALOG_HISTORY })
-      .catch(() => kvm.open(names.catalogBucket));
     const catalog = new BillingCatalog();
-    catalog.watcher = KvWatcher.start(kv, (entry) => catalog.apply(entry), {
-      onError,
-      connectionClosed: () => nc.isClosed(),
-    });
-    try {
-      await catalog.watcher.ready();
-    } catch (error) {
-      await catalog.watcher.stop();
-      throw error;
-    }
+    catalog.watcher = await watchCatalog(nc, names, (entry) => catalog.apply(entry), onError);
     return catalog;
   }
 
