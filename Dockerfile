@@ -14,17 +14,17 @@ ENV NX_DAEMON=false \
     npm_config_update_notifier=false
 
 # Dependencies first, so the layer is reused while only sources change.
-# devDependencies are needed at run time: the apps run from TypeScript through @swc-node/register.
+# devDependencies stay: the billing worker bundles its workflows from TypeScript at start-up.
 COPY package.json package-lock.json .npmrc ./
 RUN npm install --no-audit --no-fund && npm cache clean --force
 
-# The repository (see .dockerignore: no node_modules, .data, .git, build output).
+# The repository (see .dockerignore: no node_modules, .data, .git, build output), compiled to dist/.
 COPY . .
+RUN node tools/build/compile.js
 
 ARG APP=gateway
 ENV APP=${APP} \
-    NODE_ENV=production \
-    SWC_NODE_PROJECT=/app/tsconfig.base.json
+    NODE_ENV=production
 
 # gateway 3000, query 3001, writer 3002, billing-worker 3003 (health endpoint)
 EXPOSE 3000 3001 3002 3003
@@ -34,4 +34,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
   CMD node -e "const a=process.env.APP,d={gateway:3000,query:3001,writer:3002,'billing-worker':3003}[a],p=process.env[a.toUpperCase().replace(/-/g,'_')+'_PORT']||d;fetch('http://127.0.0.1:'+p+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
 USER node
-CMD ["sh", "-c", "exec node -r @swc-node/register \"apps/${APP}/src/main.ts\""]
+CMD ["sh", "-c", "exec node \"dist/apps/${APP}/src/main.js\""]

@@ -35,6 +35,9 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# The services run compiled (dist/); incremental, so a second start compiles only what changed.
+node tools/build/compile.js
+
 # One migration run before the services start (they also migrate at boot; this makes errors visible first).
 node -r @swc-node/register libs/clickhouse/src/cli.ts migrate
 
@@ -44,7 +47,7 @@ for app in gateway writer query billing-worker; do
     echo "[start] $app already running (pid $(cat "$RUN/$app.pid")); stop it first" >&2
     exit 1
   fi
-  node -r @swc-node/register "apps/$app/src/main.ts" >"$LOGS/$app.log" 2>&1 &
+  node "dist/apps/$app/src/main.js" >"$LOGS/$app.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   echo "$pid" >"$RUN/$app.pid"

@@ -1,5 +1,14 @@
 import { jetstream } from '@nats-io/jetstream';
-import { identifier, insertEvents, serializeEventRows, sql, type ClickHouse, type EventRow } from '@tally/clickhouse';
+import {
+  encodeEventRows,
+  identifier,
+  insertEvents,
+  insertEventsJsonEachRow,
+  serializeEventRows,
+  sql,
+  type ClickHouse,
+  type EventRow,
+} from '@tally/clickhouse';
 import { eventFingerprint, normalizeBatch, type UsageEvent } from '@tally/event-schema';
 import { encodeBatchMessage, toEventRow } from '@tally/ingest';
 import { deleteStreams, ensureStreams, natsNames, type NatsConnection } from '@tally/nats';
@@ -39,7 +48,7 @@ export async function jetstreamBaseline(
   const names = natsNames(randomPrefix('b'));
   await ensureStreams(nc, names);
   try {
-    const payloads = batches.map((events) => encodeBatchMessage({ v: 2, tenant: 'bench', receivedAt: Date.now(), events }));
+    const payloads = batches.map((events) => encodeBatchMessage({ v: 3, tenant: 'bench', receivedAt: Date.now(), events }));
     const js = jetstream(nc, { timeout: 30_000 });
     const subject = names.eventsSubject('bench');
     let messages = 0;
@@ -79,20 +88,26 @@ export interface ClickHouseBaseline {
   events: number;
   seconds: number;
   rowsPerInsert: number;
-  /** Share of the time spent building the JSONEachRow body in Node (the rest is the server). */
+  format: 'JSONEachRow' | 'RowBinary';
+  /** Share of the time spent building the body in Node (the rest is the server). */
   serializeShare: number;
   bytesPerRow: number;
 }
 
 /**
  * Raw ClickHouse insert: the same events as `events` rows (`toEventRow`, fingerprints computed
- * beforehand), stored with `insertEvents` (JSONEachRow over HTTP, as the writer does) into a plain
- * MergeTree copy of `events`, without the dedup view, in inserts of `rowsPerInsert` one after the other.
+ * beforehand), stored over HTTP into a plain MergeTree copy of `events`, without the dedup view,
+ * in inserts of `rowsPerInsert` one after the other: as JSONEachRow (`insertEventsJsonEachRow`,
+ * the issue's baseline) or as RowBinary (`insertEvents`, the format the writer sends).
  */
 export async function clickhouseBaseline(
   ch: ClickHouse,
   batches: UsageEvent[][],
-  { totalRows, rowsPerInsert = 100_000 }: { totalRows: number; rowsPerInsert?: number },
+  {
+    totalRows,
+    rowsPerInsert = 100_000,
+    format = 'JSONEachRow',
+  }: { totalRows: number; rowsPerInsert?: number; format?: 'JSONEachRow' | 'RowBinary' },
 ): Promise<ClickHouseBaseline> {
   const database = `${ch.database}_raw`;
   const receivedAt = Date.now();
@@ -105,13 +120,14 @@ export async function clickhouseBaseline(
     // Same columns, same MergeTree engine and sort key; no materialized view hangs off the copy.
     await ch.command(sql`CREATE TABLE ${identifier(database, 'events')} AS ${identifier(ch.database, 'events')}`);
     const serializeStarted = performance.now();
-    const bytesPerRow = Buffer.byteLength(serializeEventRows(rows)) / rows.length;
+    const bytesPerRow =
+      (format === 'JSONEachRow' ? Buffer.byteLength(serializeEventRows(rows)) : encodeEventRows(rows).length) / rows.length;
     const serializeMs = performance.now() - serializeStarted;
     let stored = 0;
     const started = performance.now();
     while (stored < totalRows) {
       const batch = totalRows - stored >= rows.length ? rows : rows.slice(0, totalRows - stored);
-      await insertEvents(ch, database, batch);
+      await (format === 'JSONEachRow' ? insertEventsJsonEachRow : insertEvents)(ch, database, batch);
       stored += batch.length;
     }
     const elapsed = (performance.now() - started) / 1000;
@@ -121,6 +137,7 @@ export async function clickhouseBaseline(
       events: stored,
       seconds: Math.round(elapsed * 100) / 100,
       rowsPerInsert: rows.length,
+      format,
       serializeShare: Math.round(((serializeMs * inserts) / 1000 / elapsed) * 100) / 100,
       bytesPerRow: Math.round(bytesPerRow),
     };

@@ -93,7 +93,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
   const machineAtStart = machineInfo();
   const profileEnv: Record<string, string> = o.profileDir
     ? {
-        NODE_OPTIONS: `--require @swc-node/register --require ${path.join(__dirname, 'cpu-profile-preload.ts')}`,
+        NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`,
         TALLY_CPU_PROFILE_DIR: path.resolve(o.profileDir),
       }
     : {};
@@ -114,7 +114,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
       factory,
     );
     opened = load;
-    const stored = () => h.storedCount(TENANT);
+    const stored = () => h.storedRows();
     const pids = { gateway: h.gateway.child.pid as number, writer: h.writer.child.pid as number };
     const cpuSources = {
       gateway: () => cpuSeconds(pids.gateway),
@@ -224,6 +224,11 @@ export async function runIngestBench(options: IngestBenchOptions) {
     const js: JetStreamBaseline = await jetstreamBaseline(h.nc, batches, { seconds: o.baselineJetStreamS });
     log(`baseline: raw ClickHouse insert of ${o.baselineClickHouseRows} rows`);
     const ch: ClickHouseBaseline = await clickhouseBaseline(h.db.client, batches, { totalRows: o.baselineClickHouseRows });
+    log(`baseline: raw ClickHouse RowBinary insert of ${o.baselineClickHouseRows} rows`);
+    const chRowBinary: ClickHouseBaseline = await clickhouseBaseline(h.db.client, batches, {
+      totalRows: o.baselineClickHouseRows,
+      format: 'RowBinary',
+    });
 
     const halfP99 = half.load.latency.p99Ms;
     const r2q = half.receiptToQueryable.p99Ms;
@@ -242,10 +247,11 @@ export async function runIngestBench(options: IngestBenchOptions) {
         exactness: { ...exactness, warmupAccepted },
         profiles,
       },
-      baselines: { jetstreamPublish: js, clickhouseInsert: ch },
+      baselines: { jetstreamPublish: js, clickhouseInsert: ch, clickhouseInsertRowBinary: chRowBinary },
       ratios: {
         tallyToJetStream: round(sustained / js.eventsPerSecond, 3),
         tallyToClickHouse: round(sustained / ch.eventsPerSecond, 3),
+        tallyToClickHouseRowBinary: round(sustained / chRowBinary.eventsPerSecond, 3),
       },
       targets: {
         sustainedEventsPerSecond: target(sustained, TARGETS.sustainedEventsPerSecond, '>='),

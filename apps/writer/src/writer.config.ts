@@ -9,9 +9,11 @@ export const writerConfigSpec = {
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
   clickhouseDatabase: infraConfig.clickhouseDatabase,
-  // 2 MiB of compact (encoding 2) batch messages is about 14,500 events per insert: big enough for
-  // ClickHouse, small enough to keep the writer's heap (and so its RSS) low.
-  maxBatchBytes: env.int('WRITER_MAX_BATCH_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024, 'flush when this many bytes are pending'),
+  // ClickHouse's cost per event falls steeply with the rows per insert (every insert writes a part
+  // of `events` and of each view's table): measured on 18.16, 13.8 µs of server CPU per event at
+  // 5,000 rows, 6.0 at 15,000, 2.9 at 30,000, 2.4 at 60,000. 8 MiB of compact batch messages is
+  // about 58,000 events; below 58,000 events/s the 1 s flush interval ends a batch first.
+  maxBatchBytes: env.int('WRITER_MAX_BATCH_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024, 'flush when this many bytes are pending'),
   flushIntervalMs: env.int('WRITER_FLUSH_INTERVAL_MS', 1_000, 10, 60_000, 'flush at least this often'),
   ackWaitMs: env.int('WRITER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000, 'redelivery delay for unacked messages'),
   heapGrowingPercent: env.int('WRITER_HEAP_GROWING_PERCENT', 50, 0, 1_000, 'heap growth allowed before a full GC, % of the live heap (0: V8 default)'),

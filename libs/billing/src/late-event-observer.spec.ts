@@ -33,7 +33,9 @@ const october = {
 };
 const stored = (id: string, at: string, customer = 'a') => ({
   tenant: 'acme',
-  event: { id, ts: Date.parse(at), customer },
+  id,
+  ts: Date.parse(at),
+  customer,
 });
 const logger = pino({ level: 'silent' });
 

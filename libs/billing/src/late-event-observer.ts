@@ -13,7 +13,10 @@ import {
 /** The part of the writer's `StoredEvent` the observer reads (structurally `@tally/ingest`'s). */
 export interface StoredEventLike {
   tenant: string;
-  event: { id: string; ts: number; customer: string };
+  id: string;
+  /** Event time, epoch ms. */
+  ts: number;
+  customer: string;
 }
 
 export interface LateEvents {
@@ -109,10 +112,10 @@ export class LateEventObserver {
         'closed-period view could not catch up with the billing bucket; checking against what it has',
       );
     }
-    for (const { tenant, event } of events) {
-      const period = this.view.closedPeriodAt(tenant, event.customer, event.ts);
+    for (const { tenant, id, ts, customer } of events) {
+      const period = this.view.closedPeriodAt(tenant, customer, ts);
       if (period === undefined) continue;
-      this.enqueue(tenant, event.customer, period, event.id);
+      this.enqueue(tenant, customer, period, id);
     }
     if (this.pending.size) this.startPump();
   }

@@ -115,11 +115,35 @@ export class ClickHouse {
     body: string,
     options: QueryOptions = {},
   ): Promise<{ queryId: string }> {
-    const statement = `INSERT INTO ${table.text} (${columns.map((c) => columnName(c)).join(', ')}) FORMAT JSONEachRow`;
+    return this.insertBody(table, columns, 'JSONEachRow', Buffer.from(body, 'utf8'), options);
+  }
+
+  /**
+   * Inserts rows already encoded in ClickHouse's `RowBinary` format (see row-binary.ts), in one
+   * request: the cheapest format for the server to read. The column list is sent so that columns
+   * left out get their DEFAULT expression.
+   */
+  async insertRowBinary(
+    table: SqlFragment,
+    columns: readonly string[],
+    body: Buffer,
+    options: QueryOptions = {},
+  ): Promise<{ queryId: string }> {
+    return this.insertBody(table, columns, 'RowBinary', body, options);
+  }
+
+  private async insertBody(
+    table: SqlFragment,
+    columns: readonly string[],
+    format: 'JSONEachRow' | 'RowBinary',
+    body: Buffer,
+    options: QueryOptions,
+  ): Promise<{ queryId: string }> {
+    const statement = `INSERT INTO ${table.text} (${columns.map((c) => columnName(c)).join(', ')}) FORMAT ${format}`;
     try {
       const result = await this.client.exec({
         query: statement,
-        values: Readable.from([Buffer.from(body, 'utf8')], { objectMode: false }),
+        values: Readable.from([body], { objectMode: false }),
         clickhouse_settings: options.settings,
         abort_signal: options.signal,
         query_id: options.queryId,

@@ -44,13 +44,24 @@ export {
 export {
   EVENT_COLUMNS,
   EventRowError,
+  EventRowsEncoder,
   FIND_IDS_CHUNK,
+  encodeEventRows,
+  chunkIdsByTenant,
   eventKey,
   findExistingIds,
+  insertEventRowBinary,
   insertEvents,
+  insertEventsJsonEachRow,
+  readEventFields,
+  readEventFieldsSummary,
   serializeEventRows,
+  writeEventFields,
+  type EventFieldsSummary,
   type EventKey,
   type EventRow,
+  type EventRowSource,
 } from './repositories/eventStore';
+export { RowBinaryError, RowBinaryReader, RowBinaryWriter } from './row-binary';
 export { MIGRATIONS, type ClusterOptions, type Migration, type SchemaOptions } from './schema';
 export { createTestDatabase, type TestDatabase } from './testing';

@@ -1,5 +1,6 @@
 import type { UsageEvent } from '@tally/event-schema';
-import { decodeBatchMessage, encodeBatchMessage, type IngestBatchMessage } from './batch-message';
+import { eventFingerprint } from '@tally/event-schema';
+import { decodeBatchMessage, encodeBatchMessage, readEncodedBatch, type IngestBatchMessage } from './batch-message';
 import { batchMessageId } from './gateway/event-publisher';
 
 const event = (over: Partial<UsageEvent> = {}): UsageEvent => ({
@@ -17,12 +18,16 @@ const event = (over: Partial<UsageEvent> = {}): UsageEvent => ({
   ...over,
 });
 
-const batch = (v: 1 | 2, events: UsageEvent[]): IngestBatchMessage => ({ v, tenant: 'acme', receivedAt: 1_700_000_000_500, events });
+const batch = (v: 1 | 2 | 3, events: UsageEvent[]): IngestBatchMessage => ({ v, tenant: 'acme', receivedAt: 1_700_000_000_500, events });
 
 describe('batch messages', () => {
-  it('round-trips both wire encodings to the same events', () => {
-    const events = [event(), event({ id: 'gen', idGenerated: true, tsGenerated: true, properties: {} })];
-    for (const v of [1, 2] as const) {
+  it('round-trips every wire encoding to the same events', () => {
+    const events = [
+      event(),
+      event({ id: 'gen', idGenerated: true, tsGenerated: true, properties: {} }),
+      event({ id: 'big', quantity: '-99999999999999999999999999.000000000001', customer: 'ü😀'.repeat(30) }),
+    ];
+    for (const v of [1, 2, 3] as const) {
       const decoded = decodeBatchMessage(encodeBatchMessage(batch(v, events)));
       expect(decoded).toEqual({ ok: true, message: batch(v, events) });
     }
@@ -36,6 +41,40 @@ describe('batch messages', () => {
       'e-0', 1_700_000_000_123, 'cus_1', 'api_calls', '12.5', { region: 'eu', 'odd "key"': 'line\nbreak' }, 'svc', '1', 'r-1', 0,
     ]);
     expect(v2.byteLength).toBeLessThan(v1.byteLength * 0.65);
+  });
+
+  it('carries each event in encoding 3 with its fingerprint and its encoded columns, read in place', () => {
+    const events = Array.from({ length: 100 }, (_, i) => event({ id: `e-${i}`, quantity: `${i}.25` }));
+    const v2 = encodeBatchMessage(batch(2, events));
+    const v3 = encodeBatchMessage(batch(3, events));
+    expect(v3[0]).toBe(3);
+    // The fingerprint (40 bytes) and fixed-width numbers make it a little larger than encoding 2.
+    expect(v3.byteLength).toBeLessThan(v2.byteLength * 1.25);
+    const read = readEncodedBatch(v3);
+    if (!read.ok) throw new Error(read.reason);
+    expect(read.batch).toMatchObject({ tenant: 'acme', receivedAt: 1_700_000_000_500 });
+    expect(read.batch.events[7]).toMatchObject({ id: 'e-7', tenant: 'acme', customer: 'cus_1', ts: 1_700_000_000_123, fingerprint: eventFingerprint(events[7]) });
+    // JSON encodings are read as the same events and fingerprints.
+    const fromJson = readEncodedBatch(v2);
+    if (!fromJson.ok) throw new Error(fromJson.reason);
+    expect(fromJson.batch.events.map((e) => [e.id, e.fingerprint])).toEqual(read.batch.events.map((e) => [e.id, e.fingerprint]));
+  });
+
+  it('refuses a corrupt binary batch wherever it is cut or altered', () => {
+    const v3 = Buffer.from(encodeBatchMessage(batch(3, [event(), event({ id: 'e-2' })])));
+    for (let cut = 1; cut < v3.byteLength; cut++) {
+      expect(readEncodedBatch(v3.subarray(0, cut))).toMatchObject({ ok: false });
+    }
+    expect(readEncodedBatch(Buffer.concat([v3, Buffer.from([0])]))).toEqual({ ok: false, reason: 'bytes follow the last event of the batch' });
+    const badLength = Buffer.from(v3);
+    const firstLength = 1 + 1 + 4 + 8 + 1 + 1 + 1 + 40; // magic, tenant, receivedAt, count, flags, fingerprint
+    badLength.writeUInt32LE(badLength.readUInt32LE(firstLength) + 1, firstLength);
+    expect(readEncodedBatch(badLength)).toMatchObject({ ok: false, reason: expect.stringContaining('event 0') });
+  });
+
+  it('dead-letters rather than retries a JSON batch whose event cannot be stored', () => {
+    const json = encodeBatchMessage(batch(1, [event({ quantity: '1.0000000000001' })]));
+    expect(readEncodedBatch(json)).toMatchObject({ ok: false, reason: expect.stringContaining('quantity') });
   });
 
   it('refuses what is not a batch, naming the bad event', () => {

@@ -1,7 +1,16 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
 
-const workspaceRoot = path.resolve(__dirname, '../../..');
+/** The directory with tsconfig.base.json: the same from the sources and from the compiled dist/. */
+function findWorkspaceRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'tsconfig.base.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../../..');
+  }
+}
+
+const workspaceRoot = findWorkspaceRoot(__dirname);
 
 /**
  * Temporal's workflow bundler (webpack) does not read tsconfig path aliases, so the `@tally/*`

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -30,11 +30,27 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts one of Tally's apps (`apps/<name>/src/main.ts`) as a real child process. */
+let compiled = false;
+
+/**
+ * Brings dist/ up to date with the sources (tools/build/compile.js, incremental: a fraction of a
+ * second when nothing changed), once per test process, so a service never runs stale code.
+ */
+export function compileServices(): void {
+  if (compiled) return;
+  execFileSync(process.execPath, [path.join(workspaceRoot, 'tools/build/compile.js')], { cwd: workspaceRoot, stdio: 'pipe' });
+  compiled = true;
+}
+
+/**
+ * Starts one of Tally's apps as a real child process, compiled (`dist/apps/<name>/src/main.js`) as
+ * production runs it.
+ */
 export function startService(app: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
+  compileServices();
+  const child = spawn(process.execPath, [`dist/apps/${app}/src/main.js`], {
     cwd: workspaceRoot,
-    env: { ...process.env, SWC_NODE_PROJECT: path.join(workspaceRoot, 'tsconfig.base.json'), ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -71,6 +71,31 @@ describe('insertEvents / findExistingIds on the real server', () => {
     expect(sum.s).toBe('12.345678901233');
   });
 
+  it('stores every string byte for byte in RowBinary: one- and two-byte lengths, Unicode, control characters', async () => {
+    const strings = [
+      '',
+      'a'.repeat(42),
+      'é'.repeat(42), // 84 bytes: the one-byte length path with multi-byte text
+      '😀'.repeat(21), // 42 UTF-16 units, 84 bytes
+      'x'.repeat(43), // just past the short path
+      'ü'.repeat(100), // 200 bytes: a two-byte length
+      'z'.repeat(20_000),
+      "tab\tnl\nnul\u0000quote'bs\\",
+    ];
+    await insertEvents(
+      db.client,
+      db.database,
+      strings.map((text, i) => row(i, { customer: text, properties: { [text || 'empty']: text }, requestId: text })),
+    );
+    const rows = await db.client.query<{ event_id: string; customer: string; request_id: string; v: string[] }>(
+      sql`SELECT event_id, customer, request_id, properties.value AS v FROM ${db.client.table('events')}`,
+    );
+    const byId = new Map(rows.map((r) => [r.event_id, r]));
+    strings.forEach((text, i) => {
+      expect(byId.get(`evt_${i}`)).toEqual({ event_id: `evt_${i}`, customer: text, request_id: text, v: [text] });
+    });
+  });
+
   it('stores times, properties and the server-side inserted_at', async () => {
     await insertEvents(db.client, db.database, [
       row(1, { properties: { 'a"b': 'x\\y', empty: '' } }),

@@ -1,4 +1,4 @@
-import { EventRowError, eventKey, serializeEventRows, type EventRow } from './eventStore';
+import { EventRowError, EventRowsEncoder, encodeEventRows, eventKey, serializeEventRows, type EventRow } from './eventStore';
 
 const row = (over: Partial<EventRow> = {}): EventRow => ({
   tenant: 't1',
@@ -89,5 +89,51 @@ describe('serializeEventRows', () => {
 describe('eventKey', () => {
   it('joins tenant and event id with NUL', () => {
     expect(eventKey('t', 'e')).toBe('t\u0000e');
+  });
+});
+
+describe('EventRowsEncoder', () => {
+  const event = {
+    id: 'e1',
+    ts: 1_700_000_000_123,
+    customer: 'c1',
+    type: 'api_call',
+    quantity: '12.345678901234',
+    properties: { region: 'eu', path: '/v1/"x"' },
+    source: 'http',
+    schemaVersion: '1',
+    requestId: 'r1',
+  };
+
+  it('writes the same bytes for an event as for its seconds-based row', () => {
+    const fromEvent = new EventRowsEncoder();
+    fromEvent.appendEvent('t1', event, 1_700_000_001_999, 'h1');
+    expect(fromEvent.body().toString('hex')).toBe(encodeEventRows([row()]).toString('hex'));
+  });
+
+  it('lays the columns out in EVENT_COLUMNS order', () => {
+    const body = encodeEventRows([row({ properties: { k: 'v' }, quantity: '1' })]);
+    const expected = Buffer.concat([
+      Buffer.from('\x02t1\x02c1\x08api_call', 'latin1'),
+      Buffer.from([0x00, 0xf1, 0x53, 0x65]), // ts 1_700_000_000 LE
+      Buffer.from([123, 0]), // ts_ms
+      Buffer.from('\x02e1', 'latin1'),
+      Buffer.from('0010a5d4e8000000' + '0'.repeat(16), 'hex'), // 1 × 10^12
+      Buffer.from('\x01\x01k\x01\x01v', 'latin1'),
+      Buffer.from('\x04http\x011\x02r1', 'latin1'),
+      Buffer.from([0x01, 0xf1, 0x53, 0x65]), // received_at 1_700_000_001
+      Buffer.from('\x02h1', 'latin1'),
+    ]);
+    expect(body.toString('hex')).toBe(expected.toString('hex'));
+  });
+
+  it('names the row and field of a value it cannot write', () => {
+    const encoder = new EventRowsEncoder();
+    encoder.appendRow(row());
+    expect(() => encoder.appendRow(row({ quantity: '1e5' }))).toThrow(new EventRowError(1, 'quantity', 'must be decimal text (^-?\\d+(\\.\\d+)?$), got "1e5"'));
+    expect(() => encoder.appendRow(row({ tsMs: 1000 }))).toThrow(EventRowError);
+    expect(() => encoder.appendRow(row({ ts: -1 }))).toThrow(/ts must be whole epoch seconds/);
+    expect(() => encoder.appendRow(row({ properties: { a: 1 as unknown as string } }))).toThrow(/properties\.a must be a string/);
+    expect(() => encoder.appendEvent('t1', { ...event, ts: 1.5 }, 0, 'h')).toThrow(/ts must be whole epoch milliseconds/);
   });
 });

@@ -1,6 +1,7 @@
 import { TallyError } from '@tally/errors';
 import type { ClickHouse, QueryOptions } from '../client';
 import { identifier, join, sql } from '../quote';
+import { RowBinaryError, RowBinaryReader, RowBinaryWriter } from '../row-binary';
 
 /**
  * One row of `events`, as the writer hands it over. Names are the camelCase of the columns.
@@ -156,13 +157,220 @@ export function serializeEventRows(rows: readonly EventRow[]): string {
 }
 
 /**
- * Stores the rows with one INSERT; the `event_ids_mv` view records every id in the same statement.
- * Validation happens before anything is sent. An INSERT is atomic per block and partition only: rows
- * of several months become several parts, and the view writes `event_ids` after `events`, so a failed
- * insert may have stored part of the batch. Before retrying, ask `findExistingIds` and send only the
- * rows that are missing (a failure between an `events` part and its `event_ids` rows is not visible
- * to that check; it needs a query on `events` itself).
+ * An event as the writer holds it (structurally `@tally/event-schema`'s `UsageEvent`): times in epoch
+ * milliseconds, the quantity as exact decimal text.
  */
+export interface EventRowSource {
+  id: string;
+  /** Event time, epoch milliseconds. */
+  ts: number;
+  customer: string;
+  type: string;
+  quantity: string;
+  properties: Readonly<Record<string, string>>;
+  source: string;
+  schemaVersion: string;
+  requestId: string;
+}
+
+const QUANTITY_SCALE = 12;
+
+/**
+ * The columns of `events` that come from the event itself, `customer` to `request_id` (the middle
+ * of `EVENT_COLUMNS`), in RowBinary. The gateway encodes them once into its batch messages and the
+ * writer copies the bytes into the insert between the `tenant` and the `received_at`, `payload_hash`
+ * it adds: no event is parsed or serialised again on the way to ClickHouse. Throws `EventRowError`
+ * (row `index`) for a value that cannot be stored.
+ */
+export function writeEventFields(out: RowBinaryWriter, event: EventRowSource, index: number): void {
+  const ts = event.ts;
+  if (typeof ts !== 'number' || !Number.isInteger(ts)) throw new EventRowError(index, 'ts', `must be whole epoch milliseconds, got ${String(ts)}`);
+  const tsMs = ts % 1000;
+  text(out, index, 'customer', event.customer);
+  text(out, index, 'eventType', event.type);
+  epochSeconds(index, 'ts', (ts - tsMs) / 1000);
+  out.uint32((ts - tsMs) / 1000);
+  out.uint16(tsMs);
+  text(out, index, 'eventId', event.id);
+  if (typeof event.quantity !== 'string') throw new EventRowError(index, 'quantity', `must be decimal text, got ${typeof event.quantity}`);
+  const bad = out.decimal128(event.quantity, QUANTITY_SCALE);
+  if (bad) throw new EventRowError(index, 'quantity', bad);
+  const props = event.properties ?? {};
+  const keys = Object.keys(props);
+  out.varUInt(keys.length);
+  for (let k = 0; k < keys.length; k++) out.string(keys[k]);
+  out.varUInt(keys.length);
+  for (let k = 0; k < keys.length; k++) text(out, index, `properties.${keys[k]}`, props[keys[k]]);
+  text(out, index, 'source', event.source);
+  text(out, index, 'schemaVersion', event.schemaVersion);
+  text(out, index, 'requestId', event.requestId);
+}
+
+/** What the writer needs of an event without decoding all of it. */
+export interface EventFieldsSummary {
+  customer: string;
+  /** Epoch milliseconds. */
+  ts: number;
+  id: string;
+}
+
+/**
+ * Reads the customer, time and id of one `writeEventFields` record into `into` (no object of its
+ * own: the writer calls it for every event) and walks the rest, so that a corrupt record fails here
+ * (`RowBinaryError`) and never reaches ClickHouse. Leaves the reader after the record.
+ */
+export function readEventFieldsSummary(reader: RowBinaryReader, into: EventFieldsSummary): void {
+  into.customer = reader.string();
+  reader.skipString(); // event_type
+  const seconds = reader.uint32();
+  const ms = reader.uint16();
+  if (ms > 999) throw new RowBinaryError(`ts_ms ${ms} is not 0..999`);
+  into.ts = seconds * 1000 + ms;
+  into.id = reader.string();
+  reader.skip(16);
+  const keys = reader.varUInt();
+  for (let k = 0; k < keys; k++) reader.skipString();
+  if (reader.varUInt() !== keys) throw new RowBinaryError('properties have as many keys as values');
+  for (let k = 0; k < keys; k++) reader.skipString();
+  reader.skipString();
+  reader.skipString();
+  reader.skipString();
+}
+
+/** Decodes one `writeEventFields` record completely (dead letters, tools); the quantity comes back canonical. */
+export function readEventFields(reader: RowBinaryReader): EventRowSource {
+  const customer = reader.string();
+  const type = reader.string();
+  const seconds = reader.uint32();
+  const ms = reader.uint16();
+  if (ms > 999) throw new RowBinaryError(`ts_ms ${ms} is not 0..999`);
+  const id = reader.string();
+  const quantity = reader.decimal128(QUANTITY_SCALE);
+  const keys = reader.stringArray();
+  const values = reader.stringArray();
+  if (keys.length !== values.length) throw new RowBinaryError('properties have as many keys as values');
+  const properties: Record<string, string> = {};
+  for (let k = 0; k < keys.length; k++) properties[keys[k]] = values[k];
+  const source = reader.string();
+  const schemaVersion = reader.string();
+  const requestId = reader.string();
+  return { id, ts: seconds * 1000 + ms, customer, type, quantity, properties, source, schemaVersion, requestId };
+}
+
+function text(out: RowBinaryWriter, index: number, field: string, value: string): void {
+  if (typeof value !== 'string') throw new EventRowError(index, field, `must be a string, got ${typeof value}`);
+  out.string(value);
+}
+
+/**
+ * Builds the `RowBinary` body of an insert into `events` (columns `EVENT_COLUMNS`), one row at a
+ * time, into a buffer reused across batches. Every value is checked as it is written; a bad one
+ * throws `EventRowError` naming the row and field (a bug upstream: ingestion validated the events).
+ */
+export class EventRowsEncoder {
+  private readonly out: RowBinaryWriter;
+  private rows = 0;
+
+  constructor(initialBytes?: number) {
+    this.out = new RowBinaryWriter(initialBytes);
+  }
+
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** Bytes written so far: where the next row starts. */
+  get byteLength(): number {
+    return this.out.length;
+  }
+
+  reset(): void {
+    this.out.reset();
+    this.rows = 0;
+  }
+
+  /** The body so far; a view that the next append or reset overwrites. */
+  body(): Buffer {
+    return this.out.bytes();
+  }
+
+  /** Appends the row of an event accepted at `receivedAtMs` (epoch ms). */
+  appendEvent(tenant: string, event: EventRowSource, receivedAtMs: number, payloadHash: string): void {
+    const out = this.out;
+    text(out, this.rows, 'tenant', tenant);
+    writeEventFields(out, event, this.rows);
+    this.finishRow(Math.floor(receivedAtMs / 1000), payloadHash);
+  }
+
+  /**
+   * Appends a row whose event columns are already encoded (`writeEventFields` bytes `[start, end)` of
+   * `fields`, as a gateway batch message carries them; `readEventFieldsSummary` checked them).
+   */
+  appendEncoded(tenant: string, fields: Uint8Array, start: number, end: number, receivedAtMs: number, payloadHash: string): void {
+    const out = this.out;
+    text(out, this.rows, 'tenant', tenant);
+    out.raw(fields, start, end);
+    this.finishRow(Math.floor(receivedAtMs / 1000), payloadHash);
+  }
+
+  appendRow(r: EventRow): void {
+    if (!Number.isInteger(r.tsMs) || r.tsMs < 0 || r.tsMs > 999) throw new EventRowError(this.rows, 'tsMs', `must be an integer 0..999, got ${String(r.tsMs)}`);
+    epochSeconds(this.rows, 'ts', r.ts);
+    const event: EventRowSource = {
+      id: r.eventId,
+      ts: r.ts * 1000 + r.tsMs,
+      customer: r.customer,
+      type: r.eventType,
+      quantity: r.quantity,
+      properties: r.properties,
+      source: r.source,
+      schemaVersion: r.schemaVersion,
+      requestId: r.requestId,
+    };
+    const out = this.out;
+    text(out, this.rows, 'tenant', r.tenant);
+    writeEventFields(out, event, this.rows);
+    this.finishRow(r.receivedAt, r.payloadHash);
+  }
+
+  private finishRow(receivedAtSeconds: number, payloadHash: string): void {
+    epochSeconds(this.rows, 'receivedAt', receivedAtSeconds);
+    this.out.uint32(receivedAtSeconds);
+    text(this.out, this.rows, 'payloadHash', payloadHash);
+    this.rows++;
+  }
+}
+
+/** The `RowBinary` body for `EVENT_COLUMNS`: what `insertEvents` sends. */
+export function encodeEventRows(rows: readonly EventRow[]): Buffer {
+  const encoder = new EventRowsEncoder(Math.max(1024, rows.length * 256));
+  for (const row of rows) encoder.appendRow(row);
+  return encoder.body();
+}
+
+/**
+ * Stores a `RowBinary` body of `EVENT_COLUMNS` rows (built by `EventRowsEncoder`) with one INSERT;
+ * the `event_ids_mv` view records every id in the same statement. An INSERT is atomic per block and
+ * partition only: rows of several months become several parts, and the view writes `event_ids` after
+ * `events`, so a failed insert may have stored part of the batch. Before retrying, ask
+ * `findExistingIds` and send only the rows that are missing (a failure between an `events` part and
+ * its `event_ids` rows is not visible to that check; it needs a query on `events` itself).
+ */
+export async function insertEventRowBinary(
+  ch: ClickHouse,
+  database: string,
+  body: Buffer,
+  options: QueryOptions = {},
+): Promise<{ queryId?: string }> {
+  if (body.length === 0) return {};
+  const { queryId } = await ch.insertRowBinary(identifier(database, 'events'), EVENT_COLUMNS, body, {
+    operation: 'insert events',
+    ...options,
+  });
+  return { queryId };
+}
+
+/** Stores the rows with one INSERT (RowBinary); see `insertEventRowBinary`. Validation happens before anything is sent. */
 export async function insertEvents(
   ch: ClickHouse,
   database: string,
@@ -170,8 +378,22 @@ export async function insertEvents(
   options: QueryOptions = {},
 ): Promise<{ rows: number; queryId?: string }> {
   if (rows.length === 0) return { rows: 0 };
-  const body = serializeEventRows(rows);
-  const { queryId } = await ch.insertJsonEachRow(identifier(database, 'events'), EVENT_COLUMNS, body, {
+  const { queryId } = await insertEventRowBinary(ch, database, encodeEventRows(rows), options);
+  return { rows: rows.length, queryId };
+}
+
+/**
+ * The same rows as JSONEachRow (`serializeEventRows`), the text format Tally used before RowBinary;
+ * kept as the benchmark's raw-insert baseline and for tools that want readable bodies.
+ */
+export async function insertEventsJsonEachRow(
+  ch: ClickHouse,
+  database: string,
+  rows: readonly EventRow[],
+  options: QueryOptions = {},
+): Promise<{ rows: number; queryId?: string }> {
+  if (rows.length === 0) return { rows: 0 };
+  const { queryId } = await ch.insertJsonEachRow(identifier(database, 'events'), EVENT_COLUMNS, serializeEventRows(rows), {
     operation: 'insert events',
     ...options,
   });
@@ -201,23 +423,18 @@ export const FIND_IDS_CHUNK = 5_000;
 export async function findExistingIds(
   ch: ClickHouse,
   database: string,
-  keys: readonly EventKey[],
+  keys: readonly EventKey[] | ReadonlyMap<string, readonly string[]>,
   options: QueryOptions = {},
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  const byTenant = new Map<string, Set<string>>();
-  for (const { tenant, eventId } of keys) {
-    let ids = byTenant.get(tenant);
-    if (!ids) byTenant.set(tenant, (ids = new Set()));
-    ids.add(eventId);
-  }
-  for (const chunk of chunks(byTenant, FIND_IDS_CHUNK)) {
+  const byTenant = isIdsByTenant(keys) ? keys : groupByTenant(keys);
+  for (const chunk of chunkIdsByTenant(byTenant, FIND_IDS_CHUNK)) {
     // (tenant = t AND event_id IN (SELECT arrayJoin([...]))) OR ...: both columns are the sort key, so
     // only granules that can hold these ids are read. An array literal rather than `IN ('a', 'b', ...)`:
     // 18.16 parses one array literal much faster than thousands of separate literals (measured: 5,000
     // keys take ~200 ms instead of ~480 ms), and the primary key is used all the same.
     const where = join(
-      chunk.map(([tenant, ids]) => sql`(tenant = ${tenant} AND event_id IN (SELECT arrayJoin(${ids})))`),
+      [...chunk].map(([tenant, ids]) => sql`(tenant = ${tenant} AND event_id IN (SELECT arrayJoin(${ids})))`),
       ' OR ',
     );
     const rows = await ch.query<{ tenant: string; event_id: string; payload_hash: string }>(
@@ -229,25 +446,38 @@ export async function findExistingIds(
   return found;
 }
 
-/** Splits tenant → ids into groups of at most `size` ids in all. */
-function chunks(byTenant: Map<string, Set<string>>, size: number): Array<Array<[string, string[]]>> {
-  const result: Array<Array<[string, string[]]>> = [];
-  let current: Array<[string, string[]]> = [];
+function isIdsByTenant(keys: readonly EventKey[] | ReadonlyMap<string, readonly string[]>): keys is ReadonlyMap<string, readonly string[]> {
+  return keys instanceof Map;
+}
+
+function groupByTenant(keys: readonly EventKey[]): Map<string, string[]> {
+  const sets = new Map<string, Set<string>>();
+  for (const { tenant, eventId } of keys) {
+    let ids = sets.get(tenant);
+    if (!ids) sets.set(tenant, (ids = new Set()));
+    ids.add(eventId);
+  }
+  return new Map([...sets].map(([tenant, ids]) => [tenant, [...ids]]));
+}
+
+/** Splits tenant → ids into groups of at most `size` ids in all (one lookup query each). */
+export function chunkIdsByTenant(byTenant: ReadonlyMap<string, readonly string[]>, size: number): Map<string, string[]>[] {
+  const result: Map<string, string[]>[] = [];
+  let current = new Map<string, string[]>();
   let count = 0;
-  for (const [tenant, idSet] of byTenant) {
-    const ids = [...idSet];
-    for (let start = 0; start < ids.length;) {
+  for (const [tenant, ids] of byTenant) {
+    for (let start = 0; start < ids.length; ) {
       const take = Math.min(size - count, ids.length - start);
-      current.push([tenant, ids.slice(start, start + take)]);
+      current.set(tenant, ids.slice(start, start + take));
       count += take;
       start += take;
       if (count === size) {
         result.push(current);
-        current = [];
+        current = new Map();
         count = 0;
       }
     }
   }
-  if (current.length) result.push(current);
+  if (current.size) result.push(current);
   return result;
 }

@@ -1,16 +1,18 @@
 import type { UsageEvent } from '@tally/event-schema';
-import { encodeBatchMessage } from '../batch-message';
+import { encodeBatchMessage, usageEventOf } from '../batch-message';
 import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
 import { BatchWriter, dedupKey, type EventAdmission, type EventStore, type InboundMessage, type StoredEvent } from './batch-writer';
 
 class MemoryStore implements EventStore {
   readonly rows = new Map<string, StoredEvent>();
   failNextInsert = false;
-  async findExisting(keys: { tenant: string; eventId: string }[]) {
+  async findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>) {
     const found = new Map<string, string>();
-    for (const k of keys) {
-      const row = this.rows.get(dedupKey(k.tenant, k.eventId));
-      if (row) found.set(dedupKey(k.tenant, k.eventId), row.fingerprint);
+    for (const [tenant, ids] of idsByTenant) {
+      for (const id of ids) {
+        const row = this.rows.get(dedupKey(tenant, id));
+        if (row) found.set(dedupKey(tenant, id), row.fingerprint);
+      }
     }
     return found;
   }
@@ -20,14 +22,14 @@ class MemoryStore implements EventStore {
       throw new Error('connection refused');
     }
     for (const e of events) {
-      const key = dedupKey(e.tenant, e.event.id);
+      const key = dedupKey(e.tenant, e.id);
       if (this.rows.has(key)) throw new Error(`test invariant: ${key} inserted twice`);
       this.rows.set(key, e);
     }
   }
   total(): string {
     let sum = 0n;
-    for (const r of this.rows.values()) sum += BigInt(r.event.quantity);
+    for (const r of this.rows.values()) sum += BigInt(usageEventOf(r).quantity);
     return sum.toString();
   }
 }
@@ -55,8 +57,8 @@ const event = (id: string, quantity = '1', customer = 'c1'): UsageEvent => ({
 });
 
 let seq = 0;
-const message = (tenant: string, events: UsageEvent[], deliveryCount = 1): InboundMessage => ({
-  data: encodeBatchMessage({ v: 1, tenant, receivedAt: 1_700_000_000_500, events }),
+const message = (tenant: string, events: UsageEvent[], deliveryCount = 1, v: 1 | 2 | 3 = 3): InboundMessage => ({
+  data: encodeBatchMessage({ v, tenant, receivedAt: 1_700_000_000_500, events }),
   streamSeq: ++seq,
   deliveryCount,
   publishedAt: 1_700_000_000_600,
@@ -126,6 +128,24 @@ describe('BatchWriter', () => {
       streamSeq: 99,
     });
     expect(dead.letters[1]).toMatchObject({ reason: 'UNKNOWN_CUSTOMER', tenant: 'acme', event: { id: 'a' } });
+  });
+
+  it('stores messages of every encoding alike, and a truncated binary one is dead-lettered whole', async () => {
+    const store = new MemoryStore();
+    const dead = new MemoryDeadLetters();
+    const writer = new BatchWriter(store, dead, acceptAll);
+    const binary = message('acme', [event('d', '4'), event('e', '5')]);
+    const truncated: InboundMessage = { ...binary, data: binary.data.subarray(0, binary.data.byteLength - 3), streamSeq: 1234 };
+    const outcome = await writer.write([
+      message('acme', [event('a', '1')], 1, 1),
+      message('acme', [event('b', '2'), event('a', '1')], 1, 2),
+      message('acme', [event('c', '3'), event('b', '2')], 1, 3),
+      truncated,
+    ]);
+    expect(outcome).toMatchObject({ inserted: 3, duplicates: 2, deadLettered: 1 });
+    expect(store.total()).toBe('6');
+    expect(dead.letters[0]).toMatchObject({ reason: 'UNDECODABLE', streamSeq: 1234, message: expect.stringContaining('event 1') });
+    expect(usageEventOf(store.rows.get(dedupKey('acme', 'c'))!)).toEqual({ ...event('c', '3'), tsGenerated: false });
   });
 
   it('throws on a failed insert without publishing dead letters, and a retry stores everything once', async () => {

@@ -1,5 +1,5 @@
-import { eventFingerprint, type UsageEvent } from '@tally/event-schema';
-import { decodeBatchMessage } from '../batch-message';
+import type { UsageEvent } from '@tally/event-schema';
+import { readEncodedBatch, usageEventOf, type EncodedEvent } from '../batch-message';
 import type { DeadLetter, DeadLetterReason, DeadLetterSink } from '../dead-letters/dead-letter';
 
 /** A message as the writer received it from the stream. */
@@ -11,24 +11,20 @@ export interface InboundMessage {
   publishedAt: number;
 }
 
-export interface StoredEvent {
-  tenant: string;
-  event: UsageEvent;
-  fingerprint: string;
-  receivedAt: number;
-}
+/** An event to store: tenant, id, customer, time, fingerprint, receipt time and its encoded columns. */
+export type StoredEvent = EncodedEvent;
 
 /** Port: the event store (ClickHouse in production). */
 export interface EventStore {
-  /** For each `tenant\0eventId` already stored, the fingerprint it was stored with. */
-  findExisting(keys: { tenant: string; eventId: string }[]): Promise<Map<string, string>>;
+  /** Of these ids (by tenant), those already stored: `dedupKey(tenant, id)` → the fingerprint stored with it. */
+  findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>>;
   /** Stores all rows or throws; a retry after an ambiguous failure is safe because of `findExisting`. */
   insert(events: StoredEvent[]): Promise<void>;
 }
 
 /** Port: catalog checks the writer applies (e.g. unknown tenant, unknown customer). */
 export interface EventAdmission {
-  check(tenant: string, event: UsageEvent): { reason: DeadLetterReason; message: string } | undefined;
+  check(tenant: string, event: Pick<UsageEvent, 'customer'>): { reason: DeadLetterReason; message: string } | undefined;
 }
 
 /** Port: told about every newly stored event (e.g. to rebill closed periods). */
@@ -67,8 +63,12 @@ export class BatchWriter {
 
   async write(messages: InboundMessage[]): Promise<WriteOutcome> {
     const letters: DeadLetter[] = [];
-    const candidates: (StoredEvent & { message: InboundMessage })[] = [];
-    const seenInBatch = new Map<string, string>();
+    // One entry per event and no wrapper objects: a batch holds tens of thousands of events for as
+    // long as ClickHouse takes to answer, and whatever is allocated per event is garbage to collect.
+    const candidates: EncodedEvent[] = [];
+    const candidateMessages: InboundMessage[] = [];
+    const seenInBatch = new Map<string, Map<string, string>>(); // tenant → id → fingerprint
+    const idsByTenant = new Map<string, string[]>();
     let duplicates = 0;
     const now = this.clock();
 
@@ -86,40 +86,46 @@ export class BatchWriter {
       });
 
     for (const m of messages) {
-      const decoded = decodeBatchMessage(m.data);
-      if (!decoded.ok) {
-        deadLetter(m, 'UNDECODABLE', decoded.reason, '_unknown');
+      const read = readEncodedBatch(m.data);
+      if (!read.ok) {
+        deadLetter(m, 'UNDECODABLE', read.reason, '_unknown');
         continue;
       }
-      const { tenant, events, receivedAt } = decoded.message;
+      const { tenant, events } = read.batch;
+      let seen = seenInBatch.get(tenant);
+      if (!seen) seenInBatch.set(tenant, (seen = new Map()));
+      let ids = idsByTenant.get(tenant);
+      if (!ids) idsByTenant.set(tenant, (ids = []));
       for (const event of events) {
         const rejection = this.admission.check(tenant, event);
         if (rejection) {
-          deadLetter(m, rejection.reason, rejection.message, tenant, event);
+          deadLetter(m, rejection.reason, rejection.message, tenant, usageEventOf(event));
           continue;
         }
-        const key = dedupKey(tenant, event.id);
-        const fingerprint = eventFingerprint(event);
-        const earlier = seenInBatch.get(key);
+        const earlier = seen.get(event.id);
         if (earlier !== undefined) {
-          if (earlier === fingerprint) duplicates++;
-          else deadLetter(m, 'IDEMPOTENCY_CONFLICT', conflictMessage(event.id), tenant, event);
+          if (earlier === event.fingerprint) duplicates++;
+          else deadLetter(m, 'IDEMPOTENCY_CONFLICT', conflictMessage(event.id), tenant, usageEventOf(event));
           continue;
         }
-        seenInBatch.set(key, fingerprint);
-        candidates.push({ tenant, event, fingerprint, receivedAt, message: m });
+        seen.set(event.id, event.fingerprint);
+        ids.push(event.id);
+        candidates.push(event);
+        candidateMessages.push(m);
       }
     }
 
-    const existing = candidates.length
-      ? await this.store.findExisting(candidates.map((c) => ({ tenant: c.tenant, eventId: c.event.id })))
-      : new Map<string, string>();
-    const fresh: StoredEvent[] = [];
-    for (const c of candidates) {
-      const stored = existing.get(dedupKey(c.tenant, c.event.id));
-      if (stored === undefined) fresh.push({ tenant: c.tenant, event: c.event, fingerprint: c.fingerprint, receivedAt: c.receivedAt });
-      else if (stored === c.fingerprint) duplicates++;
-      else deadLetter(c.message, 'IDEMPOTENCY_CONFLICT', conflictMessage(c.event.id), c.tenant, c.event);
+    const existing = candidates.length ? await this.store.findExisting(idsByTenant) : new Map<string, string>();
+    let fresh = candidates;
+    if (existing.size > 0) {
+      fresh = [];
+      for (let i = 0; i < candidates.length; i++) {
+        const c = candidates[i];
+        const stored = existing.get(dedupKey(c.tenant, c.id));
+        if (stored === undefined) fresh.push(c);
+        else if (stored === c.fingerprint) duplicates++;
+        else deadLetter(candidateMessages[i], 'IDEMPOTENCY_CONFLICT', conflictMessage(c.id), c.tenant, usageEventOf(c));
+      }
     }
 
     if (fresh.length) await this.store.insert(fresh);

@@ -45,7 +45,7 @@ const IDLE_POLL_MS = 250;
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
 export const defaultWriterLoopOptions: WriterLoopOptions = {
-  maxBatchBytes: 2 * 1024 * 1024,
+  maxBatchBytes: 8 * 1024 * 1024,
   flushIntervalMs: 1_000,
   ackWaitMs: 30_000,
   retryMinMs: 200,
@@ -174,7 +174,11 @@ export class WriterLoop {
         continue;
       }
       const seconds = (performance.now() - started) / 1000;
-      await Promise.all(batch.map((m) => m.ackAck().catch(() => false)));
+      // Plain acks and one flush rather than an acknowledged ack per message: the flush's round trip
+      // returns once the server has processed every ack sent before it. An ack lost on the way only
+      // means a redelivery, which the dedup lookup turns into nothing.
+      for (const m of batch) m.ack();
+      await this.nc.flush().catch(() => undefined);
       this.metrics?.recordBatch(outcome, seconds, batch);
       if (this.observer && outcome.stored.length) {
         await this.observer.stored(outcome.stored).catch((error: unknown) =>

@@ -8,9 +8,10 @@
  * SIGWINCH because Nest's shutdown hooks claim SIGUSR2 (and SIGUSR1 opens the inspector), and
  * because its default action is to do nothing: a process without this preload ignores it.
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import path from 'node:path';
+// Plain JavaScript, so that profiling does not load a TypeScript compiler into the service it measures.
+const { writeFileSync } = require('node:fs');
+const { Session } = require('node:inspector');
+const path = require('node:path');
 
 const dir = process.env.TALLY_CPU_PROFILE_DIR;
 if (dir) {
