@@ -51,7 +51,9 @@ export const defaultIngestBenchOptions: IngestBenchOptions = {
   connections: 8,
   pipelining: 1,
   probeIntervalMs: 200,
-  maxBacklogEvents: 30_000,
+  // About two writer batches (8 MiB, ~58,000 events): the gate must let a whole batch build up
+  // while the previous one is stored, or it caps throughput at backlog / flush interval.
+  maxBacklogEvents: 120_000,
   baselineJetStreamS: 15,
   baselineClickHouseRows: 1_000_000,
   log: () => undefined,

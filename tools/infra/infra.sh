@@ -26,6 +26,7 @@ TEMPORAL_DB="$DATA_DIR/temporal.db"
 HOST=127.0.0.1
 CH_HTTP_PORT=${CLICKHOUSE_HTTP_PORT:-8123}
 CH_TCP_PORT=${CLICKHOUSE_TCP_PORT:-9000}
+CH_NICE=${TALLY_CLICKHOUSE_NICE:-10}
 NATS_PORT=${NATS_PORT:-4222}
 NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-8222}
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
@@ -294,7 +295,10 @@ ch_up() {
 
   ch_render_config
   say "clickhouse: starting on http://$HOST:$CH_HTTP_PORT (native $HOST:$CH_TCP_PORT), data $CH_DIR, log $CH_LOG"
-  start_bg clickhouse "$CH_LOG" "$bin" --config-file="$CH_DIR/config.xml"
+  # Niced: on one small machine ClickHouse's inserts and background merges are throughput work that
+  # can wait a few milliseconds, the gateway's answers are latency work that cannot (measured: the
+  # gateway's p99 at half rate fell from ~100 ms to ~20 ms). TALLY_CLICKHOUSE_NICE=0 turns it off.
+  start_bg clickhouse "$CH_LOG" nice -n "$CH_NICE" "$bin" --config-file="$CH_DIR/config.xml"
   wait_ready clickhouse "$CH_TIMEOUT" "$CH_LOG" "$CH_MARKER" ch_ready
   say "clickhouse: ready (pid $(our_pid clickhouse "$CH_MARKER"))"
 }

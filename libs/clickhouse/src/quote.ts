@@ -53,6 +53,7 @@ const MAX_DATETIME_SECONDS = Date.UTC(2106, 0, 1) / 1000 - 1;
 
 // No backslash, quote, control character, DEL or surrogate: the text goes in as it is. Event ids and
 // names are like this, and the writer quotes thousands of them per dedup lookup.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NOTHING_TO_ESCAPE = /^[^\\'\x00-\x1f\x7f\uD800-\uDFFF]*$/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { eventFingerprint, findDuplicateIdsInBatch, fingerprintInput } from './fingerprint';
 import { normalizeBatch } from './normalize';
@@ -102,6 +103,53 @@ describe('eventFingerprint', () => {
 
   it('treats a sent timestamp and a receipt time as different payloads', () => {
     expect(eventFingerprint({ ...base, tsGenerated: true })).not.toBe(eventFingerprint(base));
+  });
+});
+
+/** The format spelled out as string concatenation: what the fingerprints stored so far were computed from. */
+function referenceInput(e: UsageEvent): string {
+  const keys = Object.keys(e.properties).sort();
+  let s = `f1|${e.tsGenerated === true ? '*' : String(e.ts)}|`;
+  for (const v of [e.customer, e.type, e.quantity]) s += `${v.length}:${v}`;
+  s += `${keys.length}|`;
+  for (const k of keys) s += `${k.length}:${k}${e.properties[k].length}:${e.properties[k]}`;
+  return s;
+}
+
+describe('fingerprint input', () => {
+  it('is the documented text, so fingerprints already stored stay valid', () => {
+    const text = `f1|${NOW - 1000}|5:cus_19:api_calls3:2.52|5:model6:gpt-4o6:region2:eu`;
+    expect(fingerprintInput(base)).toBe(text);
+    expect(eventFingerprint(base)).toBe(createHash('sha1').update(text).digest('hex'));
+    expect(fingerprintInput({ ...base, tsGenerated: true })).toBe(text.replace(String(NOW - 1000), '*'));
+  });
+
+  it('hashes the UTF-8 of the reference text for any strings and timestamps (fast-check)', () => {
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    // Any code points, and any UTF-16 code units (lone surrogates included).
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.string({ unit: codeUnit, maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 0, max: 4_291_747_199_999 }), fc.double(), fc.constant(-0)),
+        fc.boolean(),
+        text,
+        text,
+        text,
+        fc.dictionary(text, text, { maxKeys: 20 }),
+        (ts, tsGenerated, customer, type, quantity, properties) => {
+          const e = { ...base, ts, tsGenerated, customer, type, quantity, properties };
+          const reference = referenceInput(e);
+          return (
+            eventFingerprint(e) === createHash('sha1').update(reference).digest('hex') &&
+            fingerprintInput(e) === Buffer.from(reference).toString()
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

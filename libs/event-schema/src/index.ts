@@ -1,7 +1,13 @@
 export type { EventFormat, NormalizedBatch, NormalizeOptions, UsageEvent } from './types';
 export { EVENT_LIMITS, EventIssueCode, NORMALIZE_DEFAULTS } from './codes';
 export { detectFormat, formatForContentType, normalizeBatch } from './normalize';
-export { eventFingerprint, findDuplicateIdsInBatch, fingerprintInput } from './fingerprint';
+export {
+  eventFingerprint,
+  findDuplicateIdsInBatch,
+  fingerprintInput,
+  Utf8Writer,
+  writeFingerprintInput,
+} from './fingerprint';
 export {
   canonicalDecimalNumber,
   canonicalDecimalString,

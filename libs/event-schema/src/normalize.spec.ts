@@ -671,6 +671,25 @@ const cases: Case[] = [
     [{ index: 0, field: 'dimensions', code: 'TOO_MANY_PROPERTIES' }],
   ],
   [
+    'too many dimensions, some of them invalid: the count alone is reported, after earlier issues',
+    {
+      ...okNative,
+      customerId: 5,
+      dimensions: Object.fromEntries(
+        Array.from({ length: 101 }, (_, i) => [
+          i % 10 ? `d${i}` : `bad key ${i}`,
+          i % 7 ? 'x' : { nested: true },
+        ]),
+      ),
+    },
+    'auto',
+    {},
+    [
+      { index: 0, field: 'customerId', code: 'CUSTOMER_INVALID' },
+      { index: 0, field: 'dimensions', code: 'TOO_MANY_PROPERTIES' },
+    ],
+  ],
+  [
     '100 dimensions and a productId',
     {
       ...okNative,

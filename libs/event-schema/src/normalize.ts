@@ -324,18 +324,11 @@ function copyProperties(
   out: Record<string, string>,
   issues: Issues,
 ): void {
+  // One pass: past the limit it only counts, and the count then replaces whatever it reported.
+  const issuesBefore = issues.list.length;
   let n = extra;
-  for (const k in src) if (k !== skip) n++;
-  if (n > L.maxProperties) {
-    issues.add(
-      container,
-      C.TOO_MANY_PROPERTIES,
-      `${container}: at most ${L.maxProperties} properties per event, got ${n}`,
-    );
-    return;
-  }
   for (const k in src) {
-    if (k === skip) continue;
+    if (k === skip || ++n > L.maxProperties) continue;
     if (!isValidPropertyKey(k)) {
       if (hasInvalidCharacter(k))
         issues.add(keyPath(prefix, k), C.INVALID_CHARACTER, `property key ${INVALID_CHARACTER_MESSAGE}`);
@@ -352,6 +345,14 @@ function copyProperties(
     const v = scalarValue(src[k]);
     if (typeof v === 'string') out[k] = v;
     else if (v !== V_DROP) reportValue(v, prefix + k, nestedCode, issues);
+  }
+  if (n > L.maxProperties) {
+    issues.list.length = issuesBefore;
+    issues.add(
+      container,
+      C.TOO_MANY_PROPERTIES,
+      `${container}: at most ${L.maxProperties} properties per event, got ${n}`,
+    );
   }
 }
 
@@ -402,7 +403,9 @@ function normalizeNative(e: Obj, cfg: Cfg, issues: Issues): UsageEvent | null {
             ? 'idempotency_key'
             : '';
   const idGenerated = idField === '';
-  const id = idGenerated ? '' : readId(e[idField], idField, issues);
+  // The usual spellings are read by name: a computed key is a megamorphic lookup, and three of them
+  // per event were an eighth of normalizeBatch.
+  const id = idGenerated ? '' : readId(idField === 'eventId' ? e.eventId : e[idField], idField, issues);
 
   const rawTs = e.timestamp;
   const tsGenerated = rawTs === undefined || rawTs === null;
@@ -410,10 +413,14 @@ function normalizeNative(e: Obj, cfg: Cfg, issues: Issues): UsageEvent | null {
 
   const customerField =
     e.customerId === undefined && e.customer_id !== undefined ? 'customer_id' : 'customerId';
-  const customer = readCustomer(e[customerField], customerField, issues);
+  const customer = readCustomer(
+    customerField === 'customerId' ? e.customerId : e.customer_id,
+    customerField,
+    issues,
+  );
 
   const typeField = e.metricName === undefined && e.metric_name !== undefined ? 'metric_name' : 'metricName';
-  const type = readType(e[typeField], typeField, issues);
+  const type = readType(typeField === 'metricName' ? e.metricName : e.metric_name, typeField, issues);
 
   const quantity = e.quantity === undefined ? '1' : readQuantity(e.quantity, 'quantity', issues);
 

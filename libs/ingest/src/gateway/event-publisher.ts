@@ -1,10 +1,9 @@
 import * as crypto from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { fingerprintInput } from '@tally/event-schema';
+import { Utf8Writer, writeFingerprintInput } from '@tally/event-schema';
 import type { NatsNames } from '@tally/nats';
 import { encodeBatchMessage, type IngestBatchMessage } from '../batch-message';
-import { publishParts, type PublishAck } from '../jetstream-publish';
+import { JetStreamAcks, publishParts, type PublishAck } from '../jetstream-publish';
 
 export type { PublishAck };
 
@@ -13,35 +12,48 @@ export interface EventPublisher {
   publish(batch: IngestBatchMessage): Promise<PublishAck>;
 }
 
+// Message ids are computed synchronously: one writer serves every request.
+const messageIdText = new Utf8Writer(64 * 1024);
+
 /**
  * Message id of a batch: tenant plus a digest of every event's key and fingerprint input (what
  * `eventFingerprint` hashes), so a client retrying the same request is recognised by JetStream,
- * while a different batch is not. One digest over one string rather than a digest per event: this
+ * while a different batch is not. One digest over one text rather than a digest per event: this
  * runs for every request, and per-event hashing was an eighth of the gateway's CPU. The text is
- * unambiguous: ids are printable ASCII (never NUL) and fingerprint inputs are length-prefixed.
+ * unambiguous: ids are printable ASCII (never NUL) and fingerprint inputs are length-prefixed. It
+ * is the UTF-8 of `id NUL fingerprintInput LF` per event, written into a buffer rather than built as
+ * a string (see Utf8Writer).
  */
 export function batchMessageId(batch: IngestBatchMessage): string {
-  let text = '';
-  for (const e of batch.events) text += e.id + '\0' + fingerprintInput(e) + '\n';
-  return `${batch.tenant}:${sha256Base64url(text)}`;
+  const text = messageIdText;
+  text.reset();
+  for (const e of batch.events) {
+    text.text(e.id);
+    text.byte(0);
+    writeFingerprintInput(e, text);
+    text.byte(10); // LF
+  }
+  return `${batch.tenant}:${sha256Base64url(text.bytes())}`;
 }
 
 /** One-shot `crypto.hash` (Node >= 20.12) skips the Hash object; `createHash` otherwise. */
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
-const sha256Base64url: (text: string) => string =
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }
+).hash;
+const sha256Base64url: (data: Uint8Array) => string =
   typeof oneShotHash === 'function'
-    ? (text) => oneShotHash('sha256', text, 'base64url')
-    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('base64url');
+    ? (data) => oneShotHash('sha256', data, 'base64url')
+    : (data) => crypto.createHash('sha256').update(data).digest('base64url');
 
 export class JetStreamEventPublisher implements EventPublisher {
-  private readonly js: JetStreamClient;
+  private readonly js: JetStreamAcks;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly names: NatsNames,
     private readonly timeoutMs = 5_000,
   ) {
-    this.js = jetstream(nc, { timeout: timeoutMs });
+    this.js = new JetStreamAcks(nc);
   }
 
   publish(batch: IngestBatchMessage): Promise<PublishAck> {

@@ -61,7 +61,7 @@ describe('IngestService', () => {
       ],
     });
     expect(publisher.published).toHaveLength(1);
-    expect(publisher.published[0]).toMatchObject({ v: 2, tenant: 'acme', receivedAt: NOW });
+    expect(publisher.published[0]).toMatchObject({ v: 3, tenant: 'acme', receivedAt: NOW });
   });
 
   it('reports a re-sent request as duplicates', async () => {

@@ -122,21 +122,25 @@ export class IngestService {
     if (retryAfter > 0) throw new RateLimitedError(retryAfter);
 
     const stopTimer = this.metrics?.publishSeconds.startTimer();
-    const ack = await this.publisher.publish({ v: 2, tenant, receivedAt: request.nowMs, events });
+    const ack = await this.publisher.publish({ v: 3, tenant, receivedAt: request.nowMs, events });
     stopTimer?.();
     return answer(events, ack.duplicate);
   }
 }
 
 function answer(events: UsageEvent[], wholeBatchDuplicate: boolean): IngestResponse {
-  const repeatedInBatch = new Set(findDuplicateIdsInBatch(events));
-  const rows = events.map((e, index) => ({
-    index,
-    id: e.id,
-    duplicate: wholeBatchDuplicate || repeatedInBatch.has(index),
-  }));
-  const duplicates = rows.filter((r) => r.duplicate).length;
-  return { accepted: events.length - duplicates, duplicates, events: rows };
+  const rows: IngestResponse['events'] = [];
+  for (let index = 0; index < events.length; index++) {
+    rows.push({ index, id: events[index].id, duplicate: wholeBatchDuplicate });
+  }
+  if (wholeBatchDuplicate) return { accepted: 0, duplicates: events.length, events: rows };
+  const repeatedInBatch = findDuplicateIdsInBatch(events);
+  for (const index of repeatedInBatch) rows[index].duplicate = true;
+  return {
+    accepted: events.length - repeatedInBatch.length,
+    duplicates: repeatedInBatch.length,
+    events: rows,
+  };
 }
 
 function formatOf(contentType: string | undefined): EventFormat | 'auto' {

@@ -40,6 +40,11 @@ export interface WriterLoopSource {
 /** Messages buffered by consume(): a request is one message of at most 1,000 events. */
 const DEFAULT_CONSUME_MESSAGES = 256;
 
+/** When JetStream stored the message (its stream timestamp), epoch ms. */
+function storedAtMs(m: JsMsg): number {
+  return Math.floor(m.info.timestampNanos / 1e6);
+}
+
 /** How often an idle loop wakes up to notice stop(). */
 const IDLE_POLL_MS = 250;
 const TIMED_OUT: unique symbol = Symbol('timed out');
@@ -128,7 +133,15 @@ export class WriterLoop {
         if (next !== TIMED_OUT) {
           pending = undefined;
           if (next.done) break;
-          if (!batch.length) deadline = Date.now() + this.options.flushIntervalMs;
+          // The interval counts from when JetStream stored the message, not from when this loop
+          // took it: messages that arrived while the previous batch was being stored have waited
+          // already. But a batch always gets half an interval to fill, or a backlog (all of it
+          // old) would be stored one message per insert.
+          if (!batch.length) {
+            const now = Date.now();
+            const interval = this.options.flushIntervalMs;
+            deadline = Math.max(now + interval / 2, Math.min(now, storedAtMs(next.value)) + interval);
+          }
           batch.push(next.value);
           bytes += next.value.data.byteLength;
         }
@@ -154,7 +167,7 @@ export class WriterLoop {
       data: m.data,
       streamSeq: m.seq,
       deliveryCount: m.info.deliveryCount,
-      publishedAt: Math.floor(m.info.timestampNanos / 1e6),
+      publishedAt: storedAtMs(m),
     }));
     let delay = this.options.retryMinMs;
     for (let attempt = 1; ; attempt++) {
