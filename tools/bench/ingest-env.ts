@@ -78,15 +78,6 @@ export class IngestEnv {
     return key;
   }
 
-  /** Events of `tenant` stored in ClickHouse (exact; a full count, for the final check). */
-  async storedCount(tenant: string): Promise<number> {
-    const [row] = await this.db.client.query<{ n: string }>(
-      sql`SELECT toString(count()) AS n FROM ${this.db.client.table('events')} WHERE tenant = ${tenant}`,
-      { operation: 'bench stored count' },
-    );
-    return Number(row.n);
-  }
-
   /**
    * Rows in `events` from the active parts' row counts: what `count()` answers, for about 1 ms of
    * server CPU instead of ~40 ms at a few million rows. The bench samples it several times a second,

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { listDeadLetters } from '@tally/ingest';
 import { waitFor } from '@tally/testing';
@@ -183,5 +184,15 @@ describe('ingestion end to end (gateway + writer on real NATS and ClickHouse)', 
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('runs the writer at a lower CPU priority than the gateway, every thread of it', () => {
+    // /proc/<pid>/task/<tid>/stat: the nice value is the 19th field, the 17th after the command.
+    const niceOf = (pid: number) =>
+      readdirSync(`/proc/${pid}/task`).map((tid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
+    const writerThreads = niceOf(h.writer?.child.pid as number);
+    expect(writerThreads.length).toBeGreaterThan(1);
+    expect(new Set(writerThreads)).toEqual(new Set([10]));
+    expect(new Set(niceOf(h.gateway?.child.pid as number))).toEqual(new Set([0]));
   });
 });

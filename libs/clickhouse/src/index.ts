@@ -47,7 +47,6 @@ export {
   EventRowsEncoder,
   FIND_IDS_CHUNK,
   encodeEventRows,
-  chunkIdsByTenant,
   eventKey,
   findExistingIds,
   insertEventRowBinary,

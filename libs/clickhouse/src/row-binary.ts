@@ -7,6 +7,7 @@
  * `RowBinaryError` before anything is sent.
  */
 import { TallyError } from '@tally/errors';
+import { parseDecimalText } from './decimal-text';
 
 export class RowBinaryError extends TallyError {
   constructor(message: string) {
@@ -14,7 +15,6 @@ export class RowBinaryError extends TallyError {
   }
 }
 
-const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d+))?$/;
 const TWO_32 = 4_294_967_296;
 const TWO_128 = 1n << 128n;
 const LOW_64 = (1n << 64n) - 1n;
@@ -44,11 +44,6 @@ export class RowBinaryWriter {
   /** The bytes written since `reset()`; a view, valid until the next write or reset. */
   bytes(): Buffer {
     return this.buffer.subarray(0, this.position);
-  }
-
-  /** A copy of `[start, end)`, e.g. to rebuild a body without some rows. */
-  slice(start: number, end: number): Buffer {
-    return Buffer.from(this.buffer.subarray(start, end));
   }
 
   uint8(value: number): void {
@@ -112,26 +107,17 @@ export class RowBinaryWriter {
     this.position += this.buffer.write(value, this.position, 'utf8');
   }
 
-  stringArray(values: readonly string[]): void {
-    this.varUInt(values.length);
-    for (let i = 0; i < values.length; i++) this.string(values[i]);
-  }
-
   /**
    * `Decimal(38, scale)` (a little-endian two's-complement Int128 of value × 10^scale) from exact
    * decimal text, `^-?\d+(\.\d+)?$`, without a float on the way. Returns an error message instead
    * of throwing so that callers can name the row and field.
    */
   decimal128(text: string, scale: number): string | undefined {
-    const match = DECIMAL_TEXT.exec(text);
-    if (!match) return `must be decimal text (^-?\\d+(\\.\\d+)?$), got ${JSON.stringify(text)}`;
-    const [, sign, digits, fraction = ''] = match;
-    if (fraction.length > scale) return `has more than ${scale} fraction digits`;
-    let integer = digits;
-    if (integer.length > 1 && integer.charCodeAt(0) === 48) integer = integer.replace(/^0+(?=\d)/, '');
-    if (integer.length > 38 - scale) return `has more than ${38 - scale} integer digits`;
+    const parts = parseDecimalText(text, scale);
+    if (typeof parts === 'string') return parts;
+    const { negative, integer, fraction } = parts;
     this.reserve(16);
-    if (sign === '' && integer.length <= SMALL_INTEGER_DIGITS && scale <= 12) {
+    if (!negative && integer.length <= SMALL_INTEGER_DIGITS && scale <= 12) {
       const scaled = Number(integer) * POWERS_OF_TEN[scale] + (fraction ? Number(fraction) * POWERS_OF_TEN[scale - fraction.length] : 0);
       const low = scaled % TWO_32;
       this.buffer.writeUInt32LE(low, this.position);
@@ -139,7 +125,7 @@ export class RowBinaryWriter {
       this.buffer.fill(0, this.position + 8, this.position + 16);
     } else {
       let scaled = BigInt(integer + fraction.padEnd(scale, '0'));
-      if (sign === '-') scaled = (TWO_128 - scaled) % TWO_128;
+      if (negative) scaled = (TWO_128 - scaled) % TWO_128;
       this.buffer.writeBigUInt64LE(scaled & LOW_64, this.position);
       this.buffer.writeBigUInt64LE(scaled >> 64n, this.position + 8);
     }

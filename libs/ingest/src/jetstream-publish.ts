@@ -17,7 +17,7 @@ export interface PublishAck {
   seq: number;
 }
 
-/** What publishParts needs of JetStream: nats.js's `JetStreamClient` has it, and so has `JetStreamAcks`. */
+/** What publishParts needs of JetStream: `JetStreamAcks` (nats.js's `JetStreamClient` fits too). */
 export interface JetStreamPublishTarget {
   publish(
     subject: string,

@@ -1,4 +1,5 @@
-import { EventRowError, EventRowsEncoder, encodeEventRows, eventKey, serializeEventRows, type EventRow } from './eventStore';
+import { RowBinaryWriter } from '../row-binary';
+import { EventRowError, EventRowsEncoder, encodeEventRows, eventKey, serializeEventRows, writeEventFields, type EventRow } from './eventStore';
 
 const row = (over: Partial<EventRow> = {}): EventRow => ({
   tenant: 't1',
@@ -105,9 +106,11 @@ describe('EventRowsEncoder', () => {
     requestId: 'r1',
   };
 
-  it('writes the same bytes for an event as for its seconds-based row', () => {
+  it('writes the same bytes for an event encoded by the gateway as for its seconds-based row', () => {
+    const fields = new RowBinaryWriter();
+    writeEventFields(fields, event, 0);
     const fromEvent = new EventRowsEncoder();
-    fromEvent.appendEvent('t1', event, 1_700_000_001_999, 'h1');
+    fromEvent.appendEncoded('t1', fields.bytes(), 0, fields.length, 1_700_000_001_999, 'h1');
     expect(fromEvent.body().toString('hex')).toBe(encodeEventRows([row()]).toString('hex'));
   });
 
@@ -134,6 +137,6 @@ describe('EventRowsEncoder', () => {
     expect(() => encoder.appendRow(row({ tsMs: 1000 }))).toThrow(EventRowError);
     expect(() => encoder.appendRow(row({ ts: -1 }))).toThrow(/ts must be whole epoch seconds/);
     expect(() => encoder.appendRow(row({ properties: { a: 1 as unknown as string } }))).toThrow(/properties\.a must be a string/);
-    expect(() => encoder.appendEvent('t1', { ...event, ts: 1.5 }, 0, 'h')).toThrow(/ts must be whole epoch milliseconds/);
+    expect(() => writeEventFields(new RowBinaryWriter(), { ...event, ts: 1.5 }, 0)).toThrow(/ts must be whole epoch milliseconds/);
   });
 });

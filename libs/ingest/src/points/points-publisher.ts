@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataPointRow } from '@tally/analytics-engine';
 import type { NatsNames } from '@tally/nats';
-import { publishParts, type PublishAck } from '../jetstream-publish';
+import { JetStreamAcks, publishParts, type PublishAck } from '../jetstream-publish';
 import { splitPointsToFit, type PointsBatchMessage } from './points-message';
 
 /** Port: where accepted data points go. The gateway answers only after `publish` resolved. */
@@ -38,14 +37,14 @@ export function pointsRequestId(
 }
 
 export class JetStreamPointsPublisher implements PointsPublisher {
-  private readonly js: JetStreamClient;
+  private readonly js: JetStreamAcks;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly names: NatsNames,
     private readonly timeoutMs = 5_000,
   ) {
-    this.js = jetstream(nc, { timeout: timeoutMs });
+    this.js = new JetStreamAcks(nc);
   }
 
   publish(message: PointsBatchMessage, requestId: string): Promise<PublishAck> {

@@ -1,4 +1,4 @@
-import { EventRowsEncoder, FIND_IDS_CHUNK, chunkIdsByTenant, findExistingIds, insertEventRowBinary, type ClickHouse, type EventRow } from '@tally/clickhouse';
+import { EventRowsEncoder, findExistingIds, insertEventRowBinary, type ClickHouse, type EventRow } from '@tally/clickhouse';
 import type { UsageEvent } from '@tally/event-schema';
 import type { EventStore, StoredEvent } from './batch-writer';
 
@@ -9,14 +9,8 @@ export class ClickHouseEventStore implements EventStore {
 
   constructor(private readonly ch: ClickHouse) {}
 
-  async findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>> {
-    // A batch needs several lookup queries; sent together, the server works on them side by side
-    // instead of the writer waiting for each in turn (the writer spends most of a flush waiting).
-    const groups = chunkIdsByTenant(idsByTenant, FIND_IDS_CHUNK);
-    const found = await Promise.all(groups.map((group) => findExistingIds(this.ch, this.ch.database, group)));
-    const merged = found[0] ?? new Map<string, string>();
-    for (const more of found.slice(1)) for (const [key, hash] of more) merged.set(key, hash);
-    return merged;
+  findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>> {
+    return findExistingIds(this.ch, this.ch.database, idsByTenant);
   }
 
   async insert(events: StoredEvent[]): Promise<void> {

@@ -40,6 +40,16 @@ export interface WriterLoopSource {
 /** Messages buffered by consume(): a request is one message of at most 1,000 events. */
 const DEFAULT_CONSUME_MESSAGES = 256;
 
+/**
+ * When a batch whose first message JetStream stored at `storedAtMs` must be flushed. The interval
+ * counts from when JetStream stored the message, not from when the loop took it: messages that
+ * arrived while the previous batch was being stored have waited already. But a batch always gets
+ * half an interval to fill, or a backlog (all of it old) would be stored one message per insert.
+ */
+export function flushDeadline(nowMs: number, storedAtMs: number, intervalMs: number): number {
+  return Math.max(nowMs + intervalMs / 2, Math.min(nowMs, storedAtMs) + intervalMs);
+}
+
 /** When JetStream stored the message (its stream timestamp), epoch ms. */
 function storedAtMs(m: JsMsg): number {
   return Math.floor(m.info.timestampNanos / 1e6);
@@ -133,15 +143,7 @@ export class WriterLoop {
         if (next !== TIMED_OUT) {
           pending = undefined;
           if (next.done) break;
-          // The interval counts from when JetStream stored the message, not from when this loop
-          // took it: messages that arrived while the previous batch was being stored have waited
-          // already. But a batch always gets half an interval to fill, or a backlog (all of it
-          // old) would be stored one message per insert.
-          if (!batch.length) {
-            const now = Date.now();
-            const interval = this.options.flushIntervalMs;
-            deadline = Math.max(now + interval / 2, Math.min(now, storedAtMs(next.value)) + interval);
-          }
+          if (!batch.length) deadline = flushDeadline(Date.now(), storedAtMs(next.value), this.options.flushIntervalMs);
           batch.push(next.value);
           bytes += next.value.data.byteLength;
         }
