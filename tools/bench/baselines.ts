@@ -3,7 +3,6 @@ import {
   encodeEventRows,
   identifier,
   insertEvents,
-  insertEventsJsonEachRow,
   serializeEventRows,
   sql,
   type ClickHouse,
@@ -97,8 +96,8 @@ export interface ClickHouseBaseline {
 /**
  * Raw ClickHouse insert: the same events as `events` rows (`toEventRow`, fingerprints computed
  * beforehand), stored over HTTP into a plain MergeTree copy of `events`, without the dedup view,
- * in inserts of `rowsPerInsert` one after the other: as JSONEachRow (`insertEventsJsonEachRow`,
- * the issue's baseline) or as RowBinary (`insertEvents`, the format the writer sends).
+ * in inserts of `rowsPerInsert` one after the other (`insertEvents`): as JSONEachRow (the issue's
+ * baseline) or as RowBinary (the format the writer sends).
  */
 export async function clickhouseBaseline(
   ch: ClickHouse,
@@ -127,7 +126,7 @@ export async function clickhouseBaseline(
     const started = performance.now();
     while (stored < totalRows) {
       const batch = totalRows - stored >= rows.length ? rows : rows.slice(0, totalRows - stored);
-      await (format === 'JSONEachRow' ? insertEventsJsonEachRow : insertEvents)(ch, database, batch);
+      await insertEvents(ch, database, batch, { format });
       stored += batch.length;
     }
     const elapsed = (performance.now() - started) / 1000;

@@ -51,7 +51,6 @@ export {
   findExistingIds,
   insertEventRowBinary,
   insertEvents,
-  insertEventsJsonEachRow,
   readEventFields,
   readEventFieldsSummary,
   serializeEventRows,

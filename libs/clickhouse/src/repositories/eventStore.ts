@@ -325,29 +325,22 @@ export async function insertEventRowBinary(
   return { queryId };
 }
 
-/** Stores the rows with one INSERT (RowBinary); see `insertEventRowBinary`. Validation happens before anything is sent. */
+/**
+ * Stores the rows with one INSERT; see `insertEventRowBinary`. Validation happens before anything is
+ * sent. `format: 'JSONEachRow'` sends `serializeEventRows` text instead of RowBinary: the format Tally
+ * used before, kept as the benchmark's raw-insert baseline and for tools that want readable bodies.
+ */
 export async function insertEvents(
   ch: ClickHouse,
   database: string,
   rows: readonly EventRow[],
-  options: QueryOptions = {},
+  { format = 'RowBinary', ...options }: QueryOptions & { format?: 'RowBinary' | 'JSONEachRow' } = {},
 ): Promise<{ rows: number; queryId?: string }> {
   if (rows.length === 0) return { rows: 0 };
-  const { queryId } = await insertEventRowBinary(ch, database, encodeEventRows(rows), options);
-  return { rows: rows.length, queryId };
-}
-
-/**
- * The same rows as JSONEachRow (`serializeEventRows`), the text format Tally used before RowBinary;
- * kept as the benchmark's raw-insert baseline and for tools that want readable bodies.
- */
-export async function insertEventsJsonEachRow(
-  ch: ClickHouse,
-  database: string,
-  rows: readonly EventRow[],
-  options: QueryOptions = {},
-): Promise<{ rows: number; queryId?: string }> {
-  if (rows.length === 0) return { rows: 0 };
+  if (format === 'RowBinary') {
+    const { queryId } = await insertEventRowBinary(ch, database, encodeEventRows(rows), options);
+    return { rows: rows.length, queryId };
+  }
   const { queryId } = await ch.insertJsonEachRow(identifier(database, 'events'), EVENT_COLUMNS, serializeEventRows(rows), {
     operation: 'insert events',
     ...options,
