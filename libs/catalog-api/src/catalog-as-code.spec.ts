@@ -83,12 +83,14 @@ describe('parseCatalogDocument', () => {
 
   it('reports YAML syntax errors with their line', () => {
     expect(() => parseCatalogDocument('tenant: acme\ncustomers: [\n  - id: x')).toThrow(BadRequestError);
-    try {
-      parseCatalogDocument('tenant: acme\ntenant: globex');
-    } catch (e) {
-      expect((e as BadRequestError).code).toBe('INVALID_YAML');
-      expect((e as Error).message).toMatch(/line 2/);
-    }
+    // A duplicate key must be refused, not silently resolved to the last value.
+    expect(() => parseCatalogDocument('tenant: acme\ntenant: globex')).toThrow(
+      expect.objectContaining({
+        name: BadRequestError.name,
+        code: 'INVALID_YAML',
+        message: expect.stringMatching(/line 2/),
+      }),
+    );
   });
 });
 

@@ -311,11 +311,17 @@ describe('meterQuery: parameter validation', () => {
   });
 
   it('suggests the canonical time-zone spelling', () => {
-    try {
-      meterQuery(quote, base({ timezone: 'america/new_york' }));
-    } catch (e) {
-      expect((e as ValidationFailedError).details[0].message).toContain("did you mean 'America/New_York'");
-    }
+    expect(() => meterQuery(quote, base({ timezone: 'america/new_york' }))).toThrow(
+      expect.objectContaining({
+        details: [
+          expect.objectContaining({
+            field: 'timezone',
+            code: 'INVALID_TIMEZONE',
+            message: expect.stringContaining("did you mean 'America/New_York'"),
+          }),
+        ],
+      }),
+    );
   });
 
   it('refuses a database name that is not an identifier (from the quoter)', () => {
