@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { TALLY_NATS_SERVER_VERSION } from '@tally/testing';
 
 interface ComposeService {
   image?: string;
@@ -8,6 +9,8 @@ interface ComposeService {
   ports?: (string | { published: number | string; target: number | string })[];
   environment?: Record<string, string> | string[];
   depends_on?: unknown;
+  command?: string[];
+  volumes?: string[];
 }
 
 const compose = parse(readFileSync(path.join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as {
@@ -18,15 +21,29 @@ const publishedPorts = (service: ComposeService): string[] =>
   (service.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').slice(-2).join(':') : `${p.published}:${p.target}`));
 
 describe('docker-compose.yml', () => {
-  it('declares the infrastructure on modern images with their usual ports', () => {
+  it('declares the infrastructure on the engine versions the suites check, with their ports', () => {
     const { clickhouse, nats, temporal } = compose.services;
-    expect(clickhouse.image).toMatch(/^clickhouse\/clickhouse-server:(2[4-9]|[3-9]\d)/);
+    // ClickHouse 26: the generation the chDB parity suite runs every statement on
+    expect(clickhouse.image).toMatch(/^clickhouse\/clickhouse-server:26\.\d+/);
     expect(publishedPorts(clickhouse)).toEqual(expect.arrayContaining(['8123:8123']));
-    expect(nats.image).toMatch(/^nats:/);
-    expect(publishedPorts(nats)).toEqual(expect.arrayContaining(['4222:4222']));
+    // NATS: the exact version tools/infra/infra.sh builds, on Tally's own ports
+    expect(nats.image).toBe(`nats:${TALLY_NATS_SERVER_VERSION}`);
+    expect(publishedPorts(nats)).toEqual(expect.arrayContaining(['4322:4322', '8322:8322']));
     expect(temporal.image).toMatch(/^temporalio\//);
     expect(publishedPorts(temporal)).toEqual(expect.arrayContaining(['7233:7233']));
     expect(publishedPorts(compose.services['temporal-ui'])).toEqual(expect.arrayContaining(['8233:8080']));
+  });
+
+  it('runs NATS from the configuration file infra.sh uses, with its include files', () => {
+    const { nats } = compose.services;
+    expect(nats.volumes).toContain('./tools/infra/nats:/etc/nats:ro');
+    expect(nats.command?.slice(0, 2)).toEqual(['-c', '/etc/nats/tally.conf']);
+    const conf = readFileSync(path.join(__dirname, 'infra', 'nats', 'tally.conf'), 'utf8');
+    expect(conf).toMatch(/^port: 4322$/m);
+    expect(conf).toMatch(/^http_port: 8322$/m);
+    for (const [, file] of conf.matchAll(/^include \.\/(\S+)$/gm)) {
+      expect(existsSync(path.join(__dirname, 'infra', 'nats', file))).toBe(true);
+    }
   });
 
   it('builds the four Tally services from one Dockerfile, each on its port', () => {

@@ -48,7 +48,7 @@ export const USAGE = `Usage: tally <command>
   catalog apply -f <file.yaml|-> [--tenant <id>] [--dry-run]      declare customers, meters, plans, ...
   catalog export --tenant <id>                                    the stored catalog as YAML
 
-Connects to NATS_URL (default nats://127.0.0.1:4222) with prefix TALLY_NATS_PREFIX (default tally).
+Connects to NATS_URL (default nats://127.0.0.1:4322) with prefix TALLY_NATS_PREFIX (default tally).
 `;
 
 const cliConfigSpec = {

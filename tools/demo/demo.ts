@@ -17,7 +17,7 @@ const gatewayUrl = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 3000}`;
 
 async function main(): Promise<void> {
   const names = natsNames(process.env.TALLY_NATS_PREFIX ?? 'tally');
-  const nc = await connectNats(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', 'tally-demo');
+  const nc = await connectNats(process.env.NATS_URL ?? 'nats://127.0.0.1:4322', 'tally-demo');
   const catalog = await CatalogStore.open(nc, names);
   const keys = await ApiKeyStore.open(nc, names);
   if (!(await catalog.getTenant(TENANT))) {

@@ -27,10 +27,15 @@ HOST=127.0.0.1
 CH_HTTP_PORT=${CLICKHOUSE_HTTP_PORT:-8123}
 CH_TCP_PORT=${CLICKHOUSE_TCP_PORT:-9000}
 CH_NICE=${TALLY_CLICKHOUSE_NICE:-10}
-NATS_PORT=${NATS_PORT:-4222}
-NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-8222}
+NATS_PORT=${NATS_PORT:-4322}
+NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-8322}
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+
+NATS_SERVER_MODULE=github.com/nats-io/nats-server/v2
+NATS_SERVER_VERSION=v2.15.3 # the version every test and benchmark runs on
+NATS_CONF="$SCRIPT_DIR/nats/tally.conf"
+NATS_NAME=${TALLY_NATS_SERVER_NAME:-tally}
 
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal
 TEMPORAL_CLI_VERSION=v1.5.1 # later tags cannot be `go install`ed
@@ -50,7 +55,6 @@ for _v in CH_HTTP_PORT:CLICKHOUSE_HTTP_PORT CH_TCP_PORT:CLICKHOUSE_TCP_PORT NATS
   _n=${_v%%:*}
   _p=${!_n}
   _min=1
-  [ "$_n" = NATS_MONITOR_PORT ] && _min=0 # 0 = no NATS monitoring
   if ! [[ "$_p" =~ ^[0-9]{1,5}$ ]] || [ "$_p" -lt "$_min" ] || [ "$_p" -gt 65535 ]; then
     printf '[infra] ERROR: %s=%s is not a valid port number\n' "${_v#*:}" "$_p" >&2
     exit 2
@@ -319,6 +323,8 @@ ch_up() {
 
 NATS_MARKER="$NATS_DIR"
 NATS_LOG="$LOG_DIR/nats.log"
+NATS_BUILD_LOG="$LOG_DIR/nats-build.log"
+NATS_BIN=""
 
 # nats_info: the INFO line a NATS server sends on connect (empty if none)
 nats_info() {
@@ -348,19 +354,51 @@ nats_js_ok() {
   fi
 }
 
-nats_server_bin() {
-  if have nats-server; then command -v nats-server; return 0; fi
-  [ -x /usr/sbin/nats-server ] && { echo /usr/sbin/nats-server; return 0; }
-  [ -x /usr/bin/nats-server ] && { echo /usr/bin/nats-server; return 0; }
+# nats_version BIN: the version a nats-server binary reports, e.g. 2.15.3
+nats_version() { "$1" --version 2>/dev/null | sed -nE 's/^nats-server: v?([0-9][0-9.]*).*/\1/p' | head -n 1; }
+
+# nats_running_version: the version in the INFO line of the server on $NATS_PORT
+nats_running_version() { nats_info | sed -nE 's/.*"version":"([^"]*)".*/\1/p'; }
+
+# find_nats_server: $TALLY_NATS_SERVER_BIN if set, else the first nats-server of the pinned version
+# in ~/go/bin, Go's GOBIN / GOPATH/bin, then PATH. Only the version counts: a distribution's older
+# nats-server (Debian's is 2.9) in PATH is never used.
+find_nats_server() {
+  local c go candidates=()
+  if [ -n "${TALLY_NATS_SERVER_BIN:-}" ]; then
+    [ -x "$TALLY_NATS_SERVER_BIN" ] || die nats "TALLY_NATS_SERVER_BIN=$TALLY_NATS_SERVER_BIN is not an executable"
+    echo "$TALLY_NATS_SERVER_BIN"
+    return 0
+  fi
+  candidates+=("$HOME/go/bin/nats-server")
+  if go=$(go_bin); then
+    c=$("$go" env GOBIN 2>/dev/null || true)
+    [ -n "$c" ] && candidates+=("$c/nats-server")
+    c=$("$go" env GOPATH 2>/dev/null || true)
+    [ -n "$c" ] && candidates+=("${c%%:*}/bin/nats-server")
+  fi
+  have nats-server && candidates+=("$(command -v nats-server)")
+  for c in "${candidates[@]}"; do
+    [ -x "$c" ] && [ "$(nats_version "$c")" = "${NATS_SERVER_VERSION#v}" ] && { echo "$c"; return 0; }
+  done
   return 1
 }
 
+# ensure_nats_server: NATS_BIN = a nats-server of the pinned version, built with go install if needed
+ensure_nats_server() {
+  if NATS_BIN=$(find_nats_server); then return 0; fi
+  go_install nats "$NATS_SERVER_MODULE" "$NATS_SERVER_VERSION" "$NATS_BUILD_LOG"
+  NATS_BIN=$(find_nats_server) ||
+    die nats "go install succeeded but no nats-server $NATS_SERVER_VERSION was found in ~/go/bin, GOBIN or GOPATH/bin" "$NATS_BUILD_LOG"
+  say "nats: server built: $NATS_BIN"
+}
+
 nats_up() {
-  local pid bin monitor=()
+  local pid version
   drop_stale_pid nats "$NATS_MARKER"
   if pid=$(our_pid nats "$NATS_MARKER"); then
     if nats_js_ok; then
-      say "nats: already running (ours, pid $pid) at nats://$HOST:$NATS_PORT"
+      say "nats: already running (ours, pid $pid, $(nats_running_version)) at nats://$HOST:$NATS_PORT"
       return 0
     fi
     say "nats: our server (pid $pid) is not ready yet, waiting up to ${NATS_TIMEOUT}s"
@@ -370,30 +408,23 @@ nats_up() {
   fi
   if nats_is_nats; then
     if nats_js_ok; then
-      say "nats: reusing a server that is already running at nats://$HOST:$NATS_PORT with JetStream (not started by infra.sh)"
+      version=$(nats_running_version)
+      say "nats: reusing a server that is already running at nats://$HOST:$NATS_PORT with JetStream, version $version (not started by infra.sh)"
+      [ "$version" = "${NATS_SERVER_VERSION#v}" ] ||
+        warn "nats: that server is $version, Tally is tested on ${NATS_SERVER_VERSION#v}"
       return 0
     fi
     die nats "a NATS server without JetStream (or JetStream not usable) is listening on $HOST:$NATS_PORT and was not started by infra.sh; restart it with -js, or set NATS_PORT to use another port"
   fi
   require_free_port nats "$NATS_PORT" "NATS client port; what listens there is not NATS"
+  require_free_port nats "$NATS_MONITOR_PORT" "NATS monitoring"
 
-  if ! bin=$(nats_server_bin); then
-    apt_install nats nats-server
-    bin=$(nats_server_bin) || die nats "nats-server is still missing after apt-get install" "$LOG_DIR/apt.log"
-  fi
-
-  if [ -n "$NATS_MONITOR_PORT" ] && [ "$NATS_MONITOR_PORT" != 0 ]; then
-    if port_open "$NATS_MONITOR_PORT"; then
-      warn "nats: monitoring port $NATS_MONITOR_PORT is in use; starting without HTTP monitoring"
-    else
-      monitor=(-m "$NATS_MONITOR_PORT")
-    fi
-  fi
+  ensure_nats_server
   mkdir -p "$NATS_DIR"
-  say "nats: starting on nats://$HOST:$NATS_PORT with JetStream, store $NATS_DIR, log $NATS_LOG"
-  start_bg nats "$NATS_LOG" "$bin" -a "$HOST" -p "$NATS_PORT" -js -sd "$NATS_DIR" "${monitor[@]}"
+  say "nats: starting $NATS_BIN ($(nats_version "$NATS_BIN")) on nats://$HOST:$NATS_PORT (monitoring http://$HOST:$NATS_MONITOR_PORT), config $NATS_CONF, store $NATS_DIR, log $NATS_LOG"
+  start_bg nats "$NATS_LOG" "$NATS_BIN" -c "$NATS_CONF" -n "$NATS_NAME" -a "$HOST" -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -sd "$NATS_DIR"
   wait_ready nats "$NATS_TIMEOUT" "$NATS_LOG" "$NATS_MARKER" nats_js_ok
-  say "nats: ready (pid $(our_pid nats "$NATS_MARKER"))"
+  say "nats: ready (pid $(our_pid nats "$NATS_MARKER"), $(nats_running_version))"
 }
 
 # ---------------------------------------------------------------------------- Temporal
@@ -425,47 +456,48 @@ find_temporal() {
   return 1
 }
 
-# pids of a `go install` of the Temporal CLI already running on this machine
-go_install_pids() { pgrep -f "go install .*github.com/temporalio/cli" 2>/dev/null || true; }
+# go_install_pids MODULE: pids of a `go install` of MODULE already running on this machine
+go_install_pids() { pgrep -f "go install .*$1" 2>/dev/null || true; }
 
+# wait_for_pids COMPONENT WHAT PIDS
 wait_for_pids() {
-  local what=$1 pids=$2 start=$SECONDS p alive
+  local comp=$1 what=$2 pids=$3 start=$SECONDS p alive
   while :; do
     alive=""
     for p in $pids; do pid_alive "$p" && alive="$alive $p"; done
     [ -z "$alive" ] && return 0
     if [ $((SECONDS - start)) -ge "$GO_BUILD_TIMEOUT" ]; then
-      die temporal "$what still running after ${GO_BUILD_TIMEOUT}s"
+      die "$comp" "$what still running after ${GO_BUILD_TIMEOUT}s"
     fi
     if [ $(((SECONDS - start) % 60)) -eq 0 ] && [ "$SECONDS" -gt "$start" ]; then
-      say "temporal: ... still building ($((SECONDS - start))s)"
+      say "$comp: ... still building ($((SECONDS - start))s)"
     fi
     sleep 1
   done
 }
 
-ensure_temporal_cli() {
-  local go pids bpid
-  if TEMPORAL_BIN=$(find_temporal); then return 0; fi
-
-  pids=$(go_install_pids)
+# go_install COMPONENT MODULE VERSION LOG: build MODULE@VERSION into Go's bin directory. If such a
+# `go install` is already running on the machine, wait for it instead of starting a second one.
+go_install() {
+  local comp=$1 module=$2 version=$3 log=$4 go pids bpid
+  pids=$(go_install_pids "$module")
   if [ -n "$pids" ]; then
-    say "temporal: a 'go install' of the Temporal CLI is already running (pid ${pids//$'\n'/ }); waiting for it instead of starting another"
-    wait_for_pids "the running go install" "$pids"
-    if TEMPORAL_BIN=$(find_temporal); then
-      say "temporal: CLI built: $TEMPORAL_BIN"
-      return 0
-    fi
-    warn "temporal: that go install finished without producing a temporal binary; building it now"
+    say "$comp: a 'go install' of $module is already running (pid ${pids//$'\n'/ }); waiting for it instead of starting another"
+    wait_for_pids "$comp" "the running go install" "$pids"
+    return 0
   fi
-
-  go=$(go_bin) || die temporal "no temporal binary found (PATH, ~/go/bin) and no Go toolchain to build one (expected /usr/local/go/bin/go); install Go, or put the Temporal CLI $TEMPORAL_CLI_VERSION in PATH"
-  say "temporal: building the Temporal CLI $TEMPORAL_CLI_VERSION with $go (go install; this takes several minutes on a small machine; log: $TEMPORAL_BUILD_LOG)"
-  printf '\n===== go install %s@%s at %s =====\n' "$TEMPORAL_CLI_MODULE" "$TEMPORAL_CLI_VERSION" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$TEMPORAL_BUILD_LOG"
-  PATH="$PATH:$(dirname "$go")" GOFLAGS=-mod=mod "$go" install "$TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION" >>"$TEMPORAL_BUILD_LOG" 2>&1 </dev/null 9>&- &
+  go=$(go_bin) || die "$comp" "no $comp binary of the expected version found and no Go toolchain to build one (expected /usr/local/go/bin/go); install Go, or put $module $version in PATH"
+  say "$comp: building $module@$version with $go (go install; this takes minutes on a small machine; log: $log)"
+  printf '\n===== go install %s@%s at %s =====\n' "$module" "$version" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$log"
+  PATH="$PATH:$(dirname "$go")" GOFLAGS=-mod=mod "$go" install "$module@$version" >>"$log" 2>&1 </dev/null 9>&- &
   bpid=$!
-  wait_for_pids "go install" "$bpid"
-  wait "$bpid" || die temporal "go install $TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION failed" "$TEMPORAL_BUILD_LOG"
+  wait_for_pids "$comp" "go install" "$bpid"
+  wait "$bpid" || die "$comp" "go install $module@$version failed" "$log"
+}
+
+ensure_temporal_cli() {
+  if TEMPORAL_BIN=$(find_temporal); then return 0; fi
+  go_install temporal "$TEMPORAL_CLI_MODULE" "$TEMPORAL_CLI_VERSION" "$TEMPORAL_BUILD_LOG"
   TEMPORAL_BIN=$(find_temporal) || die temporal "go install succeeded but no temporal binary was found in ~/go/bin, GOBIN or GOPATH/bin" "$TEMPORAL_BUILD_LOG"
   say "temporal: CLI built: $TEMPORAL_BIN"
 }
@@ -643,7 +675,9 @@ cmd_status() {
   if [ "$ok" = 0 ] && nats_is_nats; then
     printf '%-11s %-28s %s\n' nats "running WITHOUT JetStream" "nats://$HOST:$NATS_PORT"
   else
-    status_line nats "$ok" "$pid" "nats://$HOST:$NATS_PORT"
+    local version
+    version=$(nats_running_version)
+    status_line nats "$ok" "$pid" "nats://$HOST:$NATS_PORT, monitoring http://$HOST:$NATS_MONITOR_PORT${version:+, nats-server $version}"
   fi
 
   pid=$(our_pid temporal "$TEMPORAL_MARKER" || true)

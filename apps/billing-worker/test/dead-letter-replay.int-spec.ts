@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { billingWorkflowIds, type InvoiceDocument, type InvoiceLine } from '@tally/billing';
 import { encodeBatchMessage, type DeadLetter } from '@tally/ingest';
-import { freePort, startService, testTemporalAddress, waitFor, type ServiceProcess } from '@tally/testing';
+import { freePort, startService, testNatsUrl, testTemporalAddress, waitFor, type ServiceProcess } from '@tally/testing';
 import { IngestionHarness } from '../../gateway/test/ingestion-harness';
 import { BillingHarness, testTimings } from './billing-harness';
 
@@ -28,7 +28,7 @@ describe('dead-letter replay and the invoice API (real gateway, writer, query se
     const port = await freePort();
     queryUrl = `http://127.0.0.1:${port}`;
     query = startService('query', {
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      NATS_URL: testNatsUrl(),
       TALLY_NATS_PREFIX: ingestion.names.prefix,
       CLICKHOUSE_DATABASE: ingestion.db.database,
       QUERY_PORT: String(port),

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:net';
-import { freePort, TcpProxy, testClickHouseUrl, waitFor } from '@tally/testing';
+import { freePort, TcpProxy, testClickHouseUrl, testNatsServerBin, waitFor } from '@tally/testing';
 import { IngestionHarness } from './ingestion-harness';
 
 const batch = (prefix: string, n: number, customer: string) => ({
@@ -62,7 +62,7 @@ describe('ingestion survives crashes and outages without losing or double-counti
     const port = await freePort();
     const store = mkdtempSync(path.join(tmpdir(), 'tally-nats-'));
     const startNats = () =>
-      spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
+      spawn(testNatsServerBin(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
     let nats = startNats();
     const h = new IngestionHarness({ natsUrl: `nats://127.0.0.1:${port}`, startWriter: false, gatewayEnv: { GATEWAY_PUBLISH_TIMEOUT_MS: '1000' } });
     try {

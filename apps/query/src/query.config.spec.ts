@@ -7,7 +7,7 @@ describe('query config', () => {
       port: 3001,
       host: '127.0.0.1',
       natsPrefix: 'tally',
-      natsUrl: 'nats://127.0.0.1:4222',
+      natsUrl: 'nats://127.0.0.1:4322',
       clickhouseDatabase: 'tally',
       bodyLimitBytes: 1024 * 1024,
       docs: true,

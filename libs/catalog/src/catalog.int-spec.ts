@@ -1,5 +1,5 @@
 /**
- * CatalogStore, CatalogCache and ApiKeyStore on the real NATS (NATS_URL, default 127.0.0.1:4222).
+ * CatalogStore, CatalogCache and ApiKeyStore on the real NATS (NATS_URL, default 127.0.0.1:4322).
  * Each test gets its own prefix, hence its own buckets, deleted afterwards.
  */
 import { Kvm } from '@nats-io/kv';

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     expect(loadConfig('gateway', spec, {})).toEqual({
       port: 3000,
       batch: 1000,
-      nats: 'nats://127.0.0.1:4222',
+      nats: 'nats://127.0.0.1:4322',
       debug: false,
     });
   });

@@ -120,7 +120,7 @@ export const env = {
 
 /** Connection settings shared by every service: one definition, so defaults never drift apart. */
 export const infraConfig = {
-  natsUrl: env.url('NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls'], 'NATS server with JetStream'),
+  natsUrl: env.url('NATS_URL', 'nats://127.0.0.1:4322', ['nats', 'tls'], 'NATS server with JetStream'),
   clickhouseUrl: env.url('CLICKHOUSE_URL', 'http://127.0.0.1:8123', ['http', 'https'], 'ClickHouse HTTP endpoint'),
   clickhouseUser: env.string('CLICKHOUSE_USER', 'default', 'ClickHouse user'),
   clickhousePassword: env.string('CLICKHOUSE_PASSWORD', '', 'ClickHouse password'),

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
  * Integration tests reuse the servers `tools/infra/infra.sh up` started (or whatever the env vars
  * name) and isolate themselves by name: their own database, stream prefix and task queue.
  */
-export const testNatsUrl = (): string => process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+export const testNatsUrl = (): string => process.env.NATS_URL ?? 'nats://127.0.0.1:4322';
 export const testClickHouseUrl = (): string => process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 export const testTemporalAddress = (): string => process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 

@@ -1,3 +1,4 @@
 export * from './env';
+export * from './nats-server';
 export * from './processes';
 export * from './tcp-proxy';
