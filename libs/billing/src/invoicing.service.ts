@@ -1,6 +1,5 @@
 import type { CatalogCache, CatalogStore, Meter } from '@tally/catalog';
 import { customerTimeZone } from '@tally/catalog';
-import * as quote from '@tally/clickhouse';
 import type { ClickHouse } from '@tally/clickhouse';
 import { isTallyError } from '@tally/errors';
 import type { NatsConnection, NatsNames } from '@tally/nats';
@@ -525,7 +524,7 @@ export class InvoicingService {
       for (let i = 0; i < customers.length; i += this.chunk) {
         const slice = customers.slice(i, i + this.chunk);
         const rows = await this.deps.clickhouse.query<BillingUsageRow>(
-          billingUsageQuery(quote, {
+          billingUsageQuery({
             database,
             tenant,
             customers: slice,
@@ -557,7 +556,7 @@ export class InvoicingService {
       const customers = [...group.customers];
       for (let i = 0; i < customers.length; i += this.chunk) {
         const rows = await this.deps.clickhouse.query<FingerprintRow>(
-          usageFingerprintQuery(quote, {
+          usageFingerprintQuery({
             database,
             tenant,
             customers: customers.slice(i, i + this.chunk),

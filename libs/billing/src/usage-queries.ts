@@ -1,10 +1,11 @@
 /**
  * The two queries an invoice needs, for many customers of one tenant at once (the billing run prices
  * customers in batches; one query per batch instead of one per customer is what keeps 10,000 invoices
- * within minutes on small hardware). Built like `@tally/metering`'s builders: they take the quoting
- * module (`import * as quote from '@tally/clickhouse'`) and produce no SQL from a value themselves.
+ * within minutes on small hardware). Built like the builders of
+ * `libs/clickhouse/src/sql/`: every value goes through its `quote.ts`.
  */
-import { meterQuery, type MeterDefinition, type Quoter, type SqlText } from '@tally/metering';
+import { identifier, join, meterQuery, sql, type SqlFragment } from '@tally/clickhouse';
+import type { MeterDefinition } from '@tally/metering';
 
 /** One series a plan prices: a meter, or one of its profiles (`meter:profile`). */
 export interface SeriesRef {
@@ -48,8 +49,8 @@ const MAX_DAYS = 32;
  * local day, as UNION ALL. Totals are aggregated over the whole period, never summed from days, so
  * unique counts, maxima, latest values and averages are right.
  */
-export function billingUsageQuery<F extends SqlText>(q: Quoter<F>, p: BillingUsageParams): F {
-  const branches: F[] = [];
+export function billingUsageQuery(p: BillingUsageParams): SqlFragment {
+  const branches: SqlFragment[] = [];
   for (const s of p.series) {
     const base = {
       database: p.database,
@@ -62,14 +63,14 @@ export function billingUsageQuery<F extends SqlText>(q: Quoter<F>, p: BillingUsa
       customers: p.customers,
       groupByCustomer: true,
     };
-    const total = meterQuery(q, { ...base, window: 'none', limit: p.customers.length });
-    const days = meterQuery(q, { ...base, window: 'day', limit: p.customers.length * MAX_DAYS });
+    const total = meterQuery({ ...base, window: 'none', limit: p.customers.length });
+    const days = meterQuery({ ...base, window: 'day', limit: p.customers.length * MAX_DAYS });
     branches.push(
-      q.sql`SELECT ${s.key} AS series, 'total' AS bucket, customer, toUInt32(0) AS day_start, value FROM (${total})`,
-      q.sql`SELECT ${s.key} AS series, 'day' AS bucket, customer, window_start AS day_start, value FROM (${days})`,
+      sql`SELECT ${s.key} AS series, 'total' AS bucket, customer, toUInt32(0) AS day_start, value FROM (${total})`,
+      sql`SELECT ${s.key} AS series, 'day' AS bucket, customer, window_start AS day_start, value FROM (${days})`,
     );
   }
-  return q.join(branches, '\nUNION ALL\n');
+  return join(branches, '\nUNION ALL\n');
 }
 
 export interface FingerprintParams {
@@ -92,13 +93,13 @@ export interface FingerprintRow {
  * and the sum of `cityHash64(event_id)` over them (UInt64, wrapping: order-independent, so any later
  * recount from raw events gives the same value exactly when the same events are there).
  */
-export function usageFingerprintQuery<F extends SqlText>(q: Quoter<F>, p: FingerprintParams): F {
-  return q.join(
+export function usageFingerprintQuery(p: FingerprintParams): SqlFragment {
+  return join(
     [
-      q.sql`SELECT customer, toString(count()) AS event_count, toString(sum(cityHash64(event_id))) AS checksum`,
-      q.sql`FROM ${q.identifier(p.database, 'events')}`,
-      q.sql`WHERE tenant = ${p.tenant} AND event_type IN (${q.join(p.eventTypes)}) AND ts >= ${p.from} AND ts < ${p.to} AND customer IN (${q.join(p.customers)})`,
-      q.sql`GROUP BY customer`,
+      sql`SELECT customer, toString(count()) AS event_count, toString(sum(cityHash64(event_id))) AS checksum`,
+      sql`FROM ${identifier(p.database, 'events')}`,
+      sql`WHERE tenant = ${p.tenant} AND event_type IN (${join(p.eventTypes)}) AND ts >= ${p.from} AND ts < ${p.to} AND customer IN (${join(p.customers)})`,
+      sql`GROUP BY customer`,
     ],
     '\n',
   );

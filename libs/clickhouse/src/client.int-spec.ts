@@ -1,6 +1,6 @@
 import { ClickHouseHealth, createClickHouse } from './client';
 import { ClickHouseError, isTransient } from './errors';
-import { join, literal, sql } from './quote';
+import { join, literal, sql } from './sql/quote';
 import { createTestDatabase, type TestDatabase } from './testing';
 
 let db: TestDatabase;

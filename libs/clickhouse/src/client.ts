@@ -8,7 +8,7 @@ import {
 } from '@clickhouse/client';
 import { ClickHouseError, toClickHouseError } from './errors';
 import { parseJsonEachRowExact } from './exact-json';
-import { SqlQuoteError, identifier, isValidIdentifier, raw, type SqlFragment } from './quote';
+import { SqlQuoteError, identifier, isValidIdentifier, raw, type SqlFragment } from './sql/quote';
 
 export interface ClickHouseConfig {
   /** HTTP(S) endpoint, e.g. `http://127.0.0.1:8123`. */

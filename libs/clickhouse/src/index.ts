@@ -40,7 +40,16 @@ export {
   raw,
   sql,
   type SqlValue,
-} from './quote';
+} from './sql/quote';
+export { trimDecimalText } from './sql/meter-sql-parts';
+export { meterQuery } from './sql/meter-query';
+export {
+  MAX_PERIOD_SERIES,
+  customerPeriodUsage,
+  type CustomerPeriodUsageParams,
+  type PeriodUsageRow,
+} from './sql/customer-period-usage';
+export { topCustomers, type TopCustomerRow, type TopCustomersParams } from './sql/top-customers';
 export {
   EVENT_COLUMNS,
   EventRowError,

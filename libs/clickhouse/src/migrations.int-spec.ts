@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClickHouse } from './client';
 import { migrate, renderMigrations } from './migrations';
-import { identifier, raw, sql } from './quote';
+import { identifier, raw, sql } from './sql/quote';
 import { MIGRATIONS, type Migration } from './schema';
 import { createTestDatabase, type TestDatabase } from './testing';
 

@@ -1,5 +1,5 @@
 import { migrationChecksum, migrationId, renderMigrations } from './migrations';
-import { raw, sql } from './quote';
+import { raw, sql } from './sql/quote';
 import { DdlContext, MIGRATIONS, type Migration } from './schema';
 
 const EVENTS_COLUMNS = `(

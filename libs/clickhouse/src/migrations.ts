@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TallyError } from '@tally/errors';
 import type { ClickHouse } from './client';
 import { isClickHouseError } from './errors';
-import { raw, sql, type SqlFragment } from './quote';
+import { raw, sql, type SqlFragment } from './sql/quote';
 import { DdlContext, MIGRATIONS, type Migration, type SchemaOptions } from './schema';
 
 /** The subset of a pino logger that `migrate` uses. */

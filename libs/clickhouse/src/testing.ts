@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClickHouse, type ClickHouse } from './client';
 import { migrate } from './migrations';
-import { identifier, sql } from './quote';
+import { identifier, sql } from './sql/quote';
 
 export interface TestDatabase {
   /** A handle whose `database` is the new database. */

@@ -1,7 +1,7 @@
 /**
  * The reference implementation: the same answers as the SQL builders, computed from event objects with
  * decimal.js. Integration tests elsewhere compare ClickHouse's results against it, so every rule here
- * mirrors one in sql-parts.ts (which events carry a value, how filters treat absent properties, how
+ * mirrors one in libs/clickhouse/src/sql/meter-sql-parts.ts (which events carry a value, how filters treat absent properties, how
  * `latest` breaks ties, how `avg` truncates, how empty aggregates read).
  */
 import {
@@ -23,7 +23,7 @@ import {
   resolveSeries,
   type Series,
 } from './meter';
-import { type MeterQueryParams, type MeterRow, validateMeterQueryParams } from './meter-query';
+import { type MeterQueryParams, type MeterRow, validateMeterQueryParams } from './query-params';
 import { windowStartOf } from './time-windows';
 
 /** What the reference needs of an event; `@tally/event-schema`'s `UsageEvent` fits. */

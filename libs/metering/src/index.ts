@@ -1,7 +1,7 @@
 /**
- * `@tally/metering`: what a meter is, and how its usage is computed, as ClickHouse SQL and as a pure
- * in-memory reference. No I/O: the SQL builders receive the quoting functions of `@tally/clickhouse`
- * (see `Quoter`) and return its `SqlFragment`; the caller runs them.
+ * `@tally/metering`: what a meter is, what a meter query asks for, and how its usage is computed as a
+ * pure in-memory reference. No I/O and no SQL: the ClickHouse queries of a meter are built in
+ * `@tally/clickhouse` (`libs/clickhouse/src/sql/`).
  */
 export {
   AGGREGATIONS,
@@ -29,16 +29,16 @@ export {
   type MeterProfile,
   type Series,
 } from './meter';
-export type { Quoter, SqlText, SqlValue } from './quoter';
-export { MAX_CUSTOMERS, MAX_LIMIT, WINDOW_SIZES, trimDecimalText, type WindowSize } from './sql-parts';
-export { meterQuery, validateMeterQueryParams, type MeterQueryParams, type MeterRow } from './meter-query';
 export {
-  MAX_PERIOD_SERIES,
-  customerPeriodUsage,
-  type CustomerPeriodUsageParams,
-  type PeriodUsageRow,
-} from './customer-period-usage';
-export { topCustomers, type TopCustomerRow, type TopCustomersParams } from './top-customers';
+  MAX_CUSTOMERS,
+  MAX_LIMIT,
+  ParamIssues,
+  WINDOW_SIZES,
+  validateMeterQueryParams,
+  type MeterQueryParams,
+  type MeterRow,
+  type WindowSize,
+} from './query-params';
 export {
   aggregateInMemory,
   compareBytes,
@@ -48,5 +48,11 @@ export {
 } from './aggregate-in-memory';
 export { startOfLocalDate, utcOffsetSeconds, windowStartOf } from './time-windows';
 export { isValidTimeZone, timeZoneProblem } from './timezone';
-export { NUMERIC_VALUE, NUMERIC_VALUE_SOURCE, VALUE_SCALE, toDecimalText } from './decimal';
+export {
+  NUMERIC_VALUE,
+  NUMERIC_VALUE_SOURCE,
+  VALUE_SCALE,
+  numberToPropertyText,
+  toDecimalText,
+} from './decimal';
 export { fieldIssuesFromZod, fieldPath } from './zod-issues';

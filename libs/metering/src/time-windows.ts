@@ -6,7 +6,7 @@
  * Times are epoch seconds. A day starts at its first instant in the zone (where midnight does not
  * exist because clocks jump forward at 00:00, that is 01:00); a month starts at its first day's start.
  */
-import type { WindowSize } from './sql-parts';
+import type { WindowSize } from './query-params';
 
 interface LocalTime {
   year: number;

@@ -1,18 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CatalogCache, customerTimeZone, type Meter } from '@tally/catalog';
-import * as quote from '@tally/clickhouse';
-import { NotFoundError, ValidationFailedError } from '@tally/errors';
 import {
-  allSeries,
   customerPeriodUsage,
-  type Filter,
-  MAX_LIMIT,
   MAX_PERIOD_SERIES,
   meterQuery,
   type PeriodUsageRow,
+  topCustomers,
+} from '@tally/clickhouse';
+import { NotFoundError, ValidationFailedError } from '@tally/errors';
+import {
+  allSeries,
+  type Filter,
+  MAX_LIMIT,
   resolveSeries,
   type Series,
-  topCustomers,
   windowStartOf,
   type WindowSize,
 } from '@tally/metering';
@@ -226,7 +227,7 @@ export class UsageService {
           limit: limit + 1,
           tiered: !narrow && request.window === 'none' && this.tieredUsable(request.from, request.to),
         })
-      : meterQuery(quote, {
+      : meterQuery({
           database: this.runner.database,
           tenant,
           meter,
@@ -295,7 +296,7 @@ export class UsageService {
     const perDay = new Map<string, Map<number, string>>();
     const scans = chunkBySeries(scanMeters).map((group) =>
       this.runner.rows<PeriodUsageRow>(
-        customerPeriodUsage(quote, {
+        customerPeriodUsage({
           database: this.runner.database,
           tenant,
           customer,
@@ -438,7 +439,7 @@ export class UsageService {
     };
     const query = rollup
       ? rollupTopCustomers({ ...params, series, tiered: this.tieredUsable(request.from, request.to) })
-      : topCustomers(quote, { ...params, meter, profile: request.profile, extraFilters: filters });
+      : topCustomers({ ...params, meter, profile: request.profile, extraFilters: filters });
     const rows = await this.runner.rows<{ customer: string; value: string }>(
       query,
       request.limit,
@@ -487,7 +488,7 @@ export class UsageService {
           limit: limit + 1,
           tiered: customers === undefined && this.tieredUsable(range.from, range.to),
         })
-      : meterQuery(quote, {
+      : meterQuery({
           ...base,
           meter,
           profile: series.profile,
@@ -544,7 +545,7 @@ export class UsageService {
     const base = { database: this.runner.database, tenant, from: period.from, to: period.to };
     const parts = scanned.map(({ meter, series }) => ({
       key: series.key,
-      query: meterQuery(quote, {
+      query: meterQuery({
         ...base,
         customers: [customer],
         limit: 1,

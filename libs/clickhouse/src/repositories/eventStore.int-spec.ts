@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decimal, join, raw, sql } from '../quote';
+import { decimal, join, raw, sql } from '../sql/quote';
 import { createTestDatabase, type TestDatabase } from '../testing';
 import { eventKey, findExistingIds, insertEvents, serializeEventRows, type EventRow } from './eventStore';
 
@@ -85,14 +85,24 @@ describe('insertEvents / findExistingIds on the real server', () => {
     await insertEvents(
       db.client,
       db.database,
-      strings.map((text, i) => row(i, { customer: text, properties: { [text || 'empty']: text }, requestId: text })),
+      strings.map((text, i) =>
+        row(i, { customer: text, properties: { [text || 'empty']: text }, requestId: text }),
+      ),
     );
-    const rows = await db.client.query<{ event_id: string; customer: string; request_id: string; v: string[] }>(
-      sql`SELECT event_id, customer, request_id, properties.value AS v FROM ${db.client.table('events')}`,
-    );
+    const rows = await db.client.query<{
+      event_id: string;
+      customer: string;
+      request_id: string;
+      v: string[];
+    }>(sql`SELECT event_id, customer, request_id, properties.value AS v FROM ${db.client.table('events')}`);
     const byId = new Map(rows.map((r) => [r.event_id, r]));
     strings.forEach((text, i) => {
-      expect(byId.get(`evt_${i}`)).toEqual({ event_id: `evt_${i}`, customer: text, request_id: text, v: [text] });
+      expect(byId.get(`evt_${i}`)).toEqual({
+        event_id: `evt_${i}`,
+        customer: text,
+        request_id: text,
+        v: [text],
+      });
     });
   });
 

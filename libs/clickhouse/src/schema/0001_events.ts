@@ -1,4 +1,4 @@
-import { raw, sql } from '../quote';
+import { raw, sql } from '../sql/quote';
 import type { Migration } from './ddl';
 
 /**

@@ -1,4 +1,4 @@
-import { raw } from '../quote';
+import { raw } from '../sql/quote';
 import type { Migration } from './ddl';
 
 /**

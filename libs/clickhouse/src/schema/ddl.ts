@@ -7,7 +7,7 @@ import {
   raw,
   sql,
   type SqlFragment,
-} from '../quote';
+} from '../sql/quote';
 
 export interface ClusterOptions {
   /** Cluster name from the servers' `remote_servers` config. */

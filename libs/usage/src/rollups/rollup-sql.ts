@@ -1,12 +1,11 @@
 /**
- * SQL over the hourly roll-up `usage_hourly` that returns exactly the rows of `@tally/metering`'s
- * builders over `events` (same columns, same text of values, same order), for the series and ranges
- * `eligibility.ts` admits. Every value goes through the quoting module; the only text written here is
+ * SQL over the hourly roll-up `usage_hourly` that returns exactly the rows of the meter query
+ * builders (`libs/clickhouse/src/sql/`) over `events` (same columns, same text of values, same
+ * order), for the series and ranges `eligibility.ts` admits. Every value goes through the quoting module; the only text written here is
  * constant SQL.
  */
-import * as quote from '@tally/clickhouse';
-import { identifier, join, type SqlFragment, sql } from '@tally/clickhouse';
-import { type Series, trimDecimalText, type WindowSize } from '@tally/metering';
+import { identifier, join, type SqlFragment, sql, trimDecimalText } from '@tally/clickhouse';
+import type { Series, WindowSize } from '@tally/metering';
 import { seriesUsesRollup } from './eligibility';
 
 /** Customer-first hourly roll-up (0003): one customer's range is a contiguous read. */
@@ -57,7 +56,7 @@ export function rollupAggregate(series: Series): SqlFragment {
 export function rollupAggregateText(series: Series): SqlFragment {
   const aggregate = rollupAggregate(series);
   if (series.aggregation === 'count') return sql`toString(${aggregate})`;
-  return trimDecimalText(quote, sql`toString(${aggregate})`);
+  return trimDecimalText(sql`toString(${aggregate})`);
 }
 
 /** Window start over the `hour` column (the scan uses `ts`); the zone's offset is whole hours. */

@@ -4,20 +4,24 @@
  * and late events (older than what was already stored), every answer from the hourly roll-up equals
  * the scan of `events` and the in-memory reference over the deduplicated events.
  */
-import * as quote from '@tally/clickhouse';
-import { createTestDatabase, identifier, sql, type TestDatabase } from '@tally/clickhouse';
+import {
+  createTestDatabase,
+  customerPeriodUsage,
+  identifier,
+  meterQuery,
+  sql,
+  topCustomers,
+  type TestDatabase,
+} from '@tally/clickhouse';
 import type { UsageEvent } from '@tally/event-schema';
 import { BatchWriter, ClickHouseEventStore, encodeBatchMessage, type InboundMessage } from '@tally/ingest';
 import {
   aggregateInMemory,
-  customerPeriodUsage,
-  meterQuery,
   type MeterDefinition,
   type MeterEvent,
   meterRowsInMemory,
   parseMeterDefinition,
   resolveSeries,
-  topCustomers,
   type WindowSize,
 } from '@tally/metering';
 import { createLogger } from '@tally/observability';
@@ -170,7 +174,7 @@ describe('roll-ups equal the scan and the reference (property, real ClickHouse)'
       meterRowsInMemory({ ...base, meter, window: q.window }, stored) as unknown as Row[],
     );
     const scanned = normalize(
-      await db.client.query<Row>(meterQuery(quote, { ...base, meter, window: q.window }), {
+      await db.client.query<Row>(meterQuery({ ...base, meter, window: q.window }), {
         exactNumbers: true,
       }),
     );
@@ -220,10 +224,9 @@ describe('roll-ups equal the scan and the reference (property, real ClickHouse)'
         to,
         timezone: q.zone,
       };
-      const scannedPeriod = await db.client.query<Row>(
-        customerPeriodUsage(quote, { ...period, meters: [meter] }),
-        { exactNumbers: true },
-      );
+      const scannedPeriod = await db.client.query<Row>(customerPeriodUsage({ ...period, meters: [meter] }), {
+        exactNumbers: true,
+      });
       const buckets = await db.client.query<BucketRow>(
         rollupBuckets({ ...period, eventTypes: TYPES, byDayIn: q.zone }),
         { exactNumbers: true },
@@ -259,7 +262,7 @@ describe('roll-ups equal the scan and the reference (property, real ClickHouse)'
       for (const day of days) expect(local.has(String(day))).toBe(true);
     }
     const top = { database: db.database, tenant, from, to, limit: 2 };
-    const scannedTop = await db.client.query<Row>(topCustomers(quote, { ...top, meter }), {
+    const scannedTop = await db.client.query<Row>(topCustomers({ ...top, meter }), {
       exactNumbers: true,
     });
     const rolledTop = await db.client.query<Row>(rollupTopCustomers({ ...top, series }), {

@@ -4,10 +4,9 @@
  * property test below strips every literal from the SQL and checks that what is left (the query's
  * structure) is the same as with harmless values, and that each literal decodes to exactly the input.
  */
-import * as quote from '@tally/clickhouse';
 import fc from 'fast-check';
 import { customerPeriodUsage } from './customer-period-usage';
-import { type Filter, parseMeterDefinition } from './meter';
+import { type Filter, parseMeterDefinition } from '@tally/metering';
 import { meterQuery } from './meter-query';
 import { topCustomers } from './top-customers';
 
@@ -104,7 +103,7 @@ function build(v: { tenant: string; customer: string; type: string; prop: string
   });
   const common = { database: 'tally', tenant: v.tenant, meter, from: new Date(0), to: new Date(86_400_000) };
   return [
-    meterQuery(quote, {
+    meterQuery({
       ...common,
       window: 'day',
       timezone: 'UTC',
@@ -114,8 +113,8 @@ function build(v: { tenant: string; customer: string; type: string; prop: string
       extraFilters: filters,
       limit: 10,
     }).text,
-    customerPeriodUsage(quote, { ...common, customer: v.customer, meters: [meter], timezone: 'UTC' }).text,
-    topCustomers(quote, { ...common, extraFilters: filters, limit: 10 }).text,
+    customerPeriodUsage({ ...common, customer: v.customer, meters: [meter], timezone: 'UTC' }).text,
+    topCustomers({ ...common, extraFilters: filters, limit: 10 }).text,
   ];
 }
 

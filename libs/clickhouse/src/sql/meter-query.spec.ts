@@ -1,7 +1,8 @@
-import * as quote from '@tally/clickhouse';
+import * as quote from './quote';
 import { ValidationFailedError } from '@tally/errors';
-import { type Filter, type MeterDefinitionInput, parseMeterDefinition } from './meter';
-import { meterQuery, type MeterQueryParams } from './meter-query';
+import { type Filter, type MeterDefinitionInput, parseMeterDefinition } from '@tally/metering';
+import type { MeterQueryParams } from '@tally/metering';
+import { meterQuery } from './meter-query';
 
 const meter = (overrides: Partial<MeterDefinitionInput> = {}) =>
   parseMeterDefinition({
@@ -33,7 +34,7 @@ const NUM = (name: string) =>
 const IS_NUM = (name: string) => `match(${P(name)}, '^-?[0-9]{1,26}(\\\\.[0-9]{1,12})?$')`;
 const TRIM = (x: string) => `replaceRegexpOne(toString(${x}), '\\\\.0*$|(\\\\.[0-9]*[1-9])0+$', '\\\\1')`;
 
-const text = (p: MeterQueryParams) => meterQuery(quote, p).text;
+const text = (p: MeterQueryParams) => meterQuery(p).text;
 
 describe('meterQuery: exact SQL', () => {
   it('count, no window, no grouping: one row, no GROUP BY', () => {
@@ -269,7 +270,7 @@ describe('meterQuery: exact SQL', () => {
 describe('meterQuery: parameter validation', () => {
   function issues(p: MeterQueryParams) {
     try {
-      meterQuery(quote, p);
+      meterQuery(p);
     } catch (e) {
       expect(e).toBeInstanceOf(ValidationFailedError);
       return (e as ValidationFailedError).details.map((d) => `${d.field}:${d.code}`);
@@ -311,7 +312,7 @@ describe('meterQuery: parameter validation', () => {
   });
 
   it('suggests the canonical time-zone spelling', () => {
-    expect(() => meterQuery(quote, base({ timezone: 'america/new_york' }))).toThrow(
+    expect(() => meterQuery(base({ timezone: 'america/new_york' }))).toThrow(
       expect.objectContaining({
         details: [
           expect.objectContaining({
@@ -325,7 +326,7 @@ describe('meterQuery: parameter validation', () => {
   });
 
   it('refuses a database name that is not an identifier (from the quoter)', () => {
-    expect(() => meterQuery(quote, base({ database: 'tally; DROP TABLE x' }))).toThrow(quote.SqlQuoteError);
-    expect(() => meterQuery(quote, base({ database: 'tally`.`x' }))).toThrow(quote.SqlQuoteError);
+    expect(() => meterQuery(base({ database: 'tally; DROP TABLE x' }))).toThrow(quote.SqlQuoteError);
+    expect(() => meterQuery(base({ database: 'tally`.`x' }))).toThrow(quote.SqlQuoteError);
   });
 });

@@ -1,6 +1,6 @@
-import { type Filter, type MeterDefinition, resolveSeries } from './meter';
-import type { Quoter, SqlText } from './quoter';
-import { aggregateExpression, aggregateText, eventsTable, ParamIssues, seriesConditions } from './sql-parts';
+import { ParamIssues, resolveSeries, type Filter, type MeterDefinition } from '@tally/metering';
+import { join, sql, type SqlFragment } from './quote';
+import { aggregateExpression, aggregateText, eventsTable, seriesConditions } from './meter-sql-parts';
 
 export interface TopCustomersParams {
   database: string;
@@ -24,7 +24,7 @@ export interface TopCustomerRow {
  * The customers with the highest usage of a meter (or profile) over [from, to), highest first; ties
  * are ordered by customer id so that pages are stable. Ordering uses the numeric aggregate, not its text.
  */
-export function topCustomers<F extends SqlText>(q: Quoter<F>, params: TopCustomersParams): F {
+export function topCustomers(params: TopCustomersParams): SqlFragment {
   const issues = new ParamIssues();
   issues.tenant(params.tenant);
   issues.range(params.from, params.to);
@@ -40,14 +40,14 @@ export function topCustomers<F extends SqlText>(q: Quoter<F>, params: TopCustome
   issues.throwIfAny();
 
   const series = resolveSeries(params.meter, params.profile);
-  return q.join(
+  return join(
     [
-      q.sql`SELECT customer, ${aggregateText(q, series)} AS value`,
-      q.sql`FROM ${eventsTable(q, params.database)}`,
-      q.sql`WHERE ${q.join(seriesConditions(q, series, params), ' AND ')}`,
-      q.sql`GROUP BY customer`,
-      q.sql`ORDER BY ${aggregateExpression(q, series)} DESC, customer`,
-      q.sql`LIMIT ${params.limit}`,
+      sql`SELECT customer, ${aggregateText(series)} AS value`,
+      sql`FROM ${eventsTable(params.database)}`,
+      sql`WHERE ${join(seriesConditions(series, params), ' AND ')}`,
+      sql`GROUP BY customer`,
+      sql`ORDER BY ${aggregateExpression(series)} DESC, customer`,
+      sql`LIMIT ${params.limit}`,
     ],
     '\n',
   );

@@ -1,6 +1,5 @@
-import * as quote from '@tally/clickhouse';
 import { ValidationFailedError } from '@tally/errors';
-import { parseMeterDefinition } from './meter';
+import { parseMeterDefinition } from '@tally/metering';
 import { topCustomers, type TopCustomersParams } from './top-customers';
 
 const meter = parseMeterDefinition({
@@ -32,7 +31,7 @@ const WHERE =
 describe('topCustomers', () => {
   it('orders by the numeric aggregate (not its text), ties by customer', () => {
     const num = `toDecimal128(if(match(${P('tokens')}, ${RE}), ${P('tokens')}, '0'), 12)`;
-    expect(topCustomers(quote, params()).text).toBe(
+    expect(topCustomers(params()).text).toBe(
       [
         `SELECT customer, replaceRegexpOne(toString(sum(${num})), '\\\\.0*$|(\\\\.[0-9]*[1-9])0+$', '\\\\1') AS value`,
         'FROM `tally`.`events`',
@@ -47,7 +46,6 @@ describe('topCustomers', () => {
   it('for a profile, with extra filters', () => {
     expect(
       topCustomers(
-        quote,
         params({
           profile: 'users',
           limit: 3,
@@ -67,7 +65,7 @@ describe('topCustomers', () => {
   });
 
   it('validates its parameters', () => {
-    expect(() => topCustomers(quote, params({ limit: 1.5 }))).toThrow(ValidationFailedError);
-    expect(() => topCustomers(quote, params({ profile: 'nope' }))).toThrow(ValidationFailedError);
+    expect(() => topCustomers(params({ limit: 1.5 }))).toThrow(ValidationFailedError);
+    expect(() => topCustomers(params({ profile: 'nope' }))).toThrow(ValidationFailedError);
   });
 });

@@ -3,9 +3,9 @@
  * same bytes, so no value can leave its literal. Runs against CLICKHOUSE_URL (default 127.0.0.1:8123).
  */
 import fc from 'fast-check';
-import type { ClickHouse } from './client';
+import type { ClickHouse } from '../client';
 import { decimal, identifier, join, literal, raw, sql, type SqlValue } from './quote';
-import { createTestDatabase, type TestDatabase } from './testing';
+import { createTestDatabase, type TestDatabase } from '../testing';
 
 let db: TestDatabase;
 let ch: ClickHouse;

@@ -1,7 +1,6 @@
-import * as quote from '@tally/clickhouse';
 import { ValidationFailedError } from '@tally/errors';
 import { customerPeriodUsage, type CustomerPeriodUsageParams } from './customer-period-usage';
-import { parseMeterDefinition } from './meter';
+import { parseMeterDefinition } from '@tally/metering';
 
 const calls = parseMeterDefinition({
   key: 'calls',
@@ -44,7 +43,7 @@ describe('customerPeriodUsage', () => {
     const day = "toUInt32(toStartOfDay(ts, 'America/New_York'))";
     const trim = (x: string) => `replaceRegexpOne(toString(${x}), '\\\\.0*$|(\\\\.[0-9]*[1-9])0+$', '\\\\1')`;
     const long = " AND quantity >= toDecimal128('60', 12)";
-    expect(customerPeriodUsage(quote, params()).text).toBe(
+    expect(customerPeriodUsage(params()).text).toBe(
       [
         'SELECT series, bucket, day_start, value FROM (',
         [
@@ -64,7 +63,7 @@ describe('customerPeriodUsage', () => {
   it('validates its parameters', () => {
     const codes = (p: CustomerPeriodUsageParams) => {
       try {
-        customerPeriodUsage(quote, p);
+        customerPeriodUsage(p);
         return [];
       } catch (e) {
         expect(e).toBeInstanceOf(ValidationFailedError);

@@ -1,6 +1,6 @@
-import { allSeries, type MeterDefinition } from './meter';
-import type { Quoter, SqlText } from './quoter';
-import { aggregateText, eventsTable, ParamIssues, seriesConditions, windowStart } from './sql-parts';
+import { ParamIssues, allSeries, type MeterDefinition } from '@tally/metering';
+import { join, sql, type SqlFragment } from './quote';
+import { aggregateText, eventsTable, seriesConditions, windowStart } from './meter-sql-parts';
 
 /** Most series (meters plus their profiles) one `customerPeriodUsage` query may compute. */
 export const MAX_PERIOD_SERIES = 200;
@@ -37,7 +37,7 @@ export interface PeriodUsageRow {
  * round trip. Totals are aggregated over the whole period (not summed from days) so that unique
  * counts, maxima, latest values and averages are right. Rows are ordered by series, bucket, day.
  */
-export function customerPeriodUsage<F extends SqlText>(q: Quoter<F>, params: CustomerPeriodUsageParams): F {
+export function customerPeriodUsage(params: CustomerPeriodUsageParams): SqlFragment {
   const issues = new ParamIssues();
   issues.tenant(params.tenant);
   issues.range(params.from, params.to);
@@ -54,24 +54,24 @@ export function customerPeriodUsage<F extends SqlText>(q: Quoter<F>, params: Cus
   });
   issues.throwIfAny();
 
-  const table = eventsTable(q, params.database);
+  const table = eventsTable(params.database);
   const scope = { tenant: params.tenant, from: params.from, to: params.to, customers: [params.customer] };
-  const day = windowStart(q, 'day', params.timezone);
-  const branches: F[] = [];
+  const day = windowStart('day', params.timezone);
+  const branches: SqlFragment[] = [];
   for (const s of series) {
-    const where = q.join(seriesConditions(q, s, scope), ' AND ');
-    const value = aggregateText(q, s);
+    const where = join(seriesConditions(s, scope), ' AND ');
+    const value = aggregateText(s);
     branches.push(
-      q.sql`SELECT ${s.key} AS series, 'total' AS bucket, toUInt32(0) AS day_start, ${value} AS value FROM ${table} WHERE ${where}`,
-      q.sql`SELECT ${s.key} AS series, 'day' AS bucket, ${day} AS day_start, ${value} AS value FROM ${table} WHERE ${where} GROUP BY day_start`,
+      sql`SELECT ${s.key} AS series, 'total' AS bucket, toUInt32(0) AS day_start, ${value} AS value FROM ${table} WHERE ${where}`,
+      sql`SELECT ${s.key} AS series, 'day' AS bucket, ${day} AS day_start, ${value} AS value FROM ${table} WHERE ${where} GROUP BY day_start`,
     );
   }
-  return q.join(
+  return join(
     [
-      q.sql`SELECT series, bucket, day_start, value FROM (`,
-      q.join(branches, '\nUNION ALL\n'),
-      q.sql`)`,
-      q.sql`ORDER BY series, bucket, day_start`,
+      sql`SELECT series, bucket, day_start, value FROM (`,
+      join(branches, '\nUNION ALL\n'),
+      sql`)`,
+      sql`ORDER BY series, bucket, day_start`,
     ],
     '\n',
   );

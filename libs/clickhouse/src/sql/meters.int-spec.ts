@@ -3,28 +3,27 @@
  * computed by hand below, and against the in-memory reference (`aggregateInMemory`,
  * `meterRowsInMemory`). Each run uses its own throw-away database `t_<random>`.
  */
-import * as quote from '@tally/clickhouse';
-import { createClickHouse, identifier, sql, type ClickHouse } from '@tally/clickhouse';
+import * as quote from './quote';
+import { createClickHouse, type ClickHouse } from '../client';
+import { identifier, sql } from './quote';
 import { randomPrefix, testClickHouseUrl } from '@tally/testing';
 import fc from 'fast-check';
 import {
   type Aggregation,
   aggregateInMemory,
-  customerPeriodUsage,
   type Filter,
   type MeterDefinitionInput,
   type MeterEvent,
   type MeterQueryParams,
-  meterQuery,
   type MeterRow,
   meterRowsInMemory,
   parseMeterDefinition,
-  type PeriodUsageRow,
-  topCustomers,
-  type TopCustomerRow,
   type WindowSize,
-} from './index';
-import { trimDecimalText } from './sql-parts';
+} from '@tally/metering';
+import { customerPeriodUsage, type PeriodUsageRow } from './customer-period-usage';
+import { trimDecimalText } from './meter-sql-parts';
+import { meterQuery } from './meter-query';
+import { topCustomers, type TopCustomerRow } from './top-customers';
 
 interface TestEvent extends MeterEvent {
   tenant: string;
@@ -164,7 +163,7 @@ describe('meter SQL on ClickHouse', () => {
 
   async function total(m: ReturnType<typeof meter>, extra: Partial<MeterQueryParams> = {}): Promise<string> {
     const p = params(m, extra);
-    const rows = await run<MeterRow>(meterQuery(quote, p));
+    const rows = await run<MeterRow>(meterQuery(p));
     expect(rows).toHaveLength(1);
     // The reference must agree on every query, not only the hand-computed ones.
     expect(rows).toEqual(meterRowsInMemory(p, ACME));
@@ -191,7 +190,7 @@ describe('meter SQL on ClickHouse', () => {
       '-5',
     ];
     const rows = await run<{ t: string }>(
-      sql`SELECT ${trimDecimalText(quote, sql`s`)} AS t FROM (SELECT arrayJoin(${inputs}) AS s)`,
+      sql`SELECT ${trimDecimalText(sql`s`)} AS t FROM (SELECT arrayJoin(${inputs}) AS s)`,
     );
     expect(rows.map((r) => r.t)).toEqual(['1.5', '100', '0', '-0.1', '100', '1.5', '10', '-5']);
   });
@@ -340,7 +339,7 @@ describe('meter SQL on ClickHouse', () => {
     it('per customer and region, by UTC day, in order', async () => {
       const m = meter({ aggregation: 'sum', valueProperty: 'quantity' });
       const p = params(m, { window: 'day', groupByCustomer: true, groupBy: ['region'] });
-      const rows = await run<MeterRow>(meterQuery(quote, p));
+      const rows = await run<MeterRow>(meterQuery(p));
       expect(rows).toEqual(meterRowsInMemory(p, ACME));
       expect(rows[0]).toEqual({
         window_start: Date.parse('2026-03-02T00:00:00Z') / 1000,
@@ -352,7 +351,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it('by region only (absent reads as empty)', async () => {
       const p = params(meter({}), { groupBy: ['region'] });
-      expect(await run<MeterRow>(meterQuery(quote, p))).toEqual([
+      expect(await run<MeterRow>(meterQuery(p))).toEqual([
         { group_0: '', value: '7' },
         { group_0: 'east', value: '3' },
         { group_0: 'west', value: '2' },
@@ -361,7 +360,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it('LIMIT applies after ordering', async () => {
       const p = params(meter({}), { groupByCustomer: true, limit: 2 });
-      const rows = await run<MeterRow>(meterQuery(quote, p));
+      const rows = await run<MeterRow>(meterQuery(p));
       expect(rows).toEqual([
         { customer: 'c1', value: '3' },
         { customer: 'c2', value: '6' },
@@ -381,7 +380,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it('day windows in America/New_York across both DST changes', async () => {
       const p = dst('day');
-      const rows = await run<MeterRow>(meterQuery(quote, p));
+      const rows = await run<MeterRow>(meterQuery(p));
       expect(rows).toEqual([
         { window_start: at('2026-03-07T05:00:00Z'), value: '1' },
         { window_start: at('2026-03-08T05:00:00Z'), value: '4' }, // 23-hour day
@@ -395,7 +394,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it('month windows start at local midnight of the 1st', async () => {
       const p = dst('month');
-      const rows = await run<MeterRow>(meterQuery(quote, p));
+      const rows = await run<MeterRow>(meterQuery(p));
       expect(rows).toEqual([
         { window_start: at('2026-03-01T05:00:00Z'), value: '6' },
         { window_start: at('2026-10-01T04:00:00Z'), value: '1' },
@@ -406,7 +405,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it.each(['hour', 'minute'] as const)('%s windows agree with the reference across DST', async (window) => {
       const p = dst(window);
-      const rows = await run<MeterRow>(meterQuery(quote, p));
+      const rows = await run<MeterRow>(meterQuery(p));
       expect(rows).toEqual(meterRowsInMemory(p, ACME));
       // The repeated 01:30 on Nov 1 falls into two different hours (EDT and EST).
       if (window === 'hour') {
@@ -421,7 +420,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it('hour windows in a half-hour zone agree with the reference', async () => {
       const p = { ...params(meter({}), { window: 'hour' as const, timezone: 'Asia/Kolkata' }) };
-      expect(await run<MeterRow>(meterQuery(quote, p))).toEqual(meterRowsInMemory(p, ACME));
+      expect(await run<MeterRow>(meterQuery(p))).toEqual(meterRowsInMemory(p, ACME));
     });
   });
 
@@ -441,7 +440,7 @@ describe('meter SQL on ClickHouse', () => {
 
     it('groups by a hostile property name and returns the exact values', async () => {
       const p = params(weird, { groupBy: [WEIRD_KEY], groupByCustomer: true });
-      const rows = await run<MeterRow>(meterQuery(quote, p));
+      const rows = await run<MeterRow>(meterQuery(p));
       expect(rows).toEqual(meterRowsInMemory(p, ACME));
       expect(rows).toContainEqual({ customer: "o'brien\\", group_0: WEIRD_VALUE, value: '1' });
     });
@@ -471,7 +470,7 @@ describe('meter SQL on ClickHouse', () => {
       const from = new Date('2026-03-01T05:00:00Z'); // March in New York
       const to = new Date('2026-04-01T04:00:00Z');
       const rows = await run<PeriodUsageRow>(
-        customerPeriodUsage(quote, {
+        customerPeriodUsage({
           database,
           tenant: 'acme',
           customer: 'c1',
@@ -548,7 +547,7 @@ describe('meter SQL on ClickHouse', () => {
     it('orders by the numeric usage, highest first', async () => {
       const m = meter({ aggregation: 'sum', valueProperty: 'quantity' });
       const rows = await run<TopCustomerRow>(
-        topCustomers(quote, { database, tenant: 'acme', meter: m, from: FROM, to: TO, limit: 10 }),
+        topCustomers({ database, tenant: 'acme', meter: m, from: FROM, to: TO, limit: 10 }),
       );
       // c2: 1+1+3+7+8+1 = 21, c1: 1+1+2 = 4, c3: 1+1+0.5 = 2.5 (text order would put "4" first).
       expect(rows).toEqual([
@@ -557,7 +556,7 @@ describe('meter SQL on ClickHouse', () => {
         { customer: 'c3', value: '2.5' },
       ]);
       const top1 = await run<TopCustomerRow>(
-        topCustomers(quote, { database, tenant: 'acme', meter: m, from: FROM, to: TO, limit: 1 }),
+        topCustomers({ database, tenant: 'acme', meter: m, from: FROM, to: TO, limit: 1 }),
       );
       expect(top1).toEqual([{ customer: 'c2', value: '21' }]);
     });
@@ -640,7 +639,7 @@ describe('meter SQL on ClickHouse', () => {
           groupByCustomer: d.groupByCustomer,
           groupBy: d.groupBy,
         });
-        expect(await run<MeterRow>(meterQuery(quote, p))).toEqual(meterRowsInMemory(p, ACME));
+        expect(await run<MeterRow>(meterQuery(p))).toEqual(meterRowsInMemory(p, ACME));
       }),
       { numRuns: 60 },
     );
