@@ -1,8 +1,8 @@
 /**
  * The reference implementation: the same answers as the SQL builders, computed from event objects with
  * decimal.js. Integration tests elsewhere compare ClickHouse's results against it, so every rule here
- * mirrors one in libs/clickhouse/src/sql/meter-sql-parts.ts (which events carry a value, how filters treat absent properties, how
- * `latest` breaks ties, how `avg` truncates, how empty aggregates read).
+ * mirrors one in libs/clickhouse/src/sql/meter-sql-parts.ts (which events carry a value, how filters
+ * treat absent properties, how `latest` breaks ties, how `avg` truncates, how empty aggregates read).
  */
 import {
   D,

@@ -76,6 +76,13 @@ export class ParamIssues {
     });
   }
 
+  /** A profile, when named, must be one of the meter's. */
+  profile(meter: MeterDefinition, profile: string | undefined): void {
+    if (profile !== undefined && !meter.profiles.some((p) => p.key === profile)) {
+      this.add('profile', 'UNKNOWN_PROFILE', `meter '${meter.key}' has no profile '${profile}'`);
+    }
+  }
+
   filters(filters: readonly unknown[] | undefined, field = 'extraFilters'): void {
     filters?.forEach((f, i) => {
       const r = filterSchema.safeParse(f);
@@ -145,12 +152,6 @@ export function validateMeterQueryParams(params: Omit<MeterQueryParams, 'databas
     if ((params.groupBy ?? []).indexOf(g) !== i)
       issues.add(`groupBy[${i}]`, 'DUPLICATE', `'${g}' appears twice`);
   });
-  if (params.profile !== undefined && !params.meter.profiles.some((p) => p.key === params.profile)) {
-    issues.add(
-      'profile',
-      'UNKNOWN_PROFILE',
-      `meter '${params.meter.key}' has no profile '${params.profile}'`,
-    );
-  }
+  issues.profile(params.meter, params.profile);
   issues.throwIfAny();
 }

@@ -30,13 +30,7 @@ export function topCustomers(params: TopCustomersParams): SqlFragment {
   issues.range(params.from, params.to);
   issues.limit(params.limit);
   issues.filters(params.extraFilters);
-  if (params.profile !== undefined && !params.meter.profiles.some((p) => p.key === params.profile)) {
-    issues.add(
-      'profile',
-      'UNKNOWN_PROFILE',
-      `meter '${params.meter.key}' has no profile '${params.profile}'`,
-    );
-  }
+  issues.profile(params.meter, params.profile);
   issues.throwIfAny();
 
   const series = resolveSeries(params.meter, params.profile);
