@@ -61,17 +61,17 @@ describe('Analytics Engine compatibility (gateway → writer → ClickHouse → 
   let intruder: Record<string, string>;
 
   /** Sum of `_sample_interval` in one of the caller's datasets, through the SQL API. */
-  async function total(key: string, dataset: string): Promise<number> {
-    const r = await h.sql(`SELECT sum(_sample_interval) AS n FROM ${dataset}`, key);
+  async function total(key: string, dataset: string, where = ''): Promise<number> {
+    const r = await h.sql(`SELECT sum(_sample_interval) AS n FROM ${dataset}${where}`, key);
     return r.status === 200 ? Number(r.body.data[0]?.n ?? 0) : -1;
   }
 
-  async function waitForTotal(key: string, dataset: string, expected: number): Promise<void> {
-    await waitFor(async () => (await total(key, dataset)) === expected, {
+  async function waitForTotal(key: string, dataset: string, expected: number, where = ''): Promise<void> {
+    await waitFor(async () => (await total(key, dataset, where)) === expected, {
       timeoutMs: 30_000,
       what: `${expected} points in ${dataset}`,
     }).catch(async (error: unknown) => {
-      throw new Error(`${String(error)} (now ${await total(key, dataset)})\n${await h.diagnostics()}`);
+      throw new Error(`${String(error)} (now ${await total(key, dataset, where)})\n${await h.diagnostics()}`);
     });
   }
 
@@ -498,8 +498,37 @@ describe('Analytics Engine compatibility (gateway → writer → ClickHouse → 
         sampling: { budgetPerIndexPerWindow: 1, windowMs: 100 },
       });
       expect([refused.status, refused.body.error.details[0].code]).toEqual([422, 'SAMPLING_NOT_ALLOWED']);
-      // The gateway follows the declaration through its catalog watch.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The gateway follows the declaration through its catalog watch. Positive marker instead of a
+      // sleep: 750 points on a fresh probe index, sent at once, are all kept only by a gateway that no
+      // longer samples 'bills' (a sampler keeps the first BUDGET = 500 of a window exactly, then about
+      // half). A probe counts only if sent and answered inside one sampling window (same clock as the
+      // gateway's receipt time); otherwise 250 + 500 across two windows could all be kept. Probes use
+      // their own indexes; the checks below read 'loud' only.
+      const declaredAt = Date.now();
+      let probes = 0;
+      await waitFor(
+        async () => {
+          const index = `probe_${probes++}`;
+          const sentAt = Date.now();
+          const answers = await Promise.all(
+            [0, 1, 2].map(() =>
+              h.points(
+                'bills',
+                Array.from({ length: 250 }, () => ({ indexes: [index] })),
+                keys.ingest,
+              ),
+            ),
+          );
+          if (Math.floor(sentAt / 1000) !== Math.floor(Date.now() / 1000)) return false;
+          return (
+            answers.every((r) => r.status === 202) && answers.reduce((n, r) => n + r.body.kept, 0) === 750
+          );
+        },
+        { timeoutMs: 30_000, intervalMs: 20, what: "the gateway to treat 'bills' as a billing dataset" },
+      );
+      console.log(
+        `billing declaration reached the gateway within ${Date.now() - declaredAt} ms (${probes} probes)`,
+      );
       let kept = 0;
       for (let i = 0; i < 12; i++) {
         const r = await h.points(
@@ -510,9 +539,14 @@ describe('Analytics Engine compatibility (gateway → writer → ClickHouse → 
         kept += r.body.kept;
       }
       expect(kept).toBe(3_000);
-      await waitForTotal(keys.query, 'bills', 3_000);
+      await waitForTotal(keys.query, 'bills', 3_000, " WHERE index1 = 'loud'");
       expect(
-        (await h.sql('SELECT count() AS rows, max(_sample_interval) AS k FROM bills', keys.query)).body.data,
+        (
+          await h.sql(
+            "SELECT count() AS rows, max(_sample_interval) AS k FROM bills WHERE index1 = 'loud'",
+            keys.query,
+          )
+        ).body.data,
       ).toEqual([{ rows: '3000', k: 1 }]);
       expect((await h.query('GET', '/v1/datasets', keys.query)).body).toEqual({
         datasets: [{ name: 'bills', kind: 'billing' }],

@@ -28,5 +28,34 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+  );
+}
+
+/**
+ * Deadline for a change to travel from one process to another (a catalog write to a cache, a
+ * declaration to the gateway). Generous on purpose: on a busy 2-core machine a watch can lag by
+ * seconds, and a tight deadline only measures the machine. What it takes is logged instead.
+ */
+export const PROPAGATION_DEADLINE_MS = 15_000;
+
+/**
+ * `waitFor` that measures: resolves with the milliseconds the condition took and logs them, so a
+ * slow propagation shows in the test output without failing a correct system on a busy machine.
+ */
+export async function waitForMeasured(
+  what: string,
+  probe: () => Promise<unknown>,
+  {
+    timeoutMs = PROPAGATION_DEADLINE_MS,
+    intervalMs = 5,
+    log = (line: string): void => void process.stdout.write(`${line}\n`),
+  } = {},
+): Promise<number> {
+  const started = Date.now();
+  await waitFor(async () => (await probe()) || undefined, { timeoutMs, intervalMs, what });
+  const ms = Date.now() - started;
+  log(`${what}: ${ms} ms`);
+  return ms;
 }

@@ -30,6 +30,8 @@ describe('usage alerts (real NATS and ClickHouse, local webhook receiver)', () =
   let server: Server;
   let sub: Subscription;
   const messages: AlertMessage[] = [];
+  let markersSent = 0;
+  let markersSeen = 0;
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -76,7 +78,11 @@ describe('usage alerts (real NATS and ClickHouse, local webhook receiver)', () =
     );
     sub = h.nc.subscribe(h.names.alertsSubject('acme'));
     void (async () => {
-      for await (const m of sub) messages.push(m.json<AlertMessage>());
+      for await (const m of sub) {
+        const message = m.json<AlertMessage | { endMarker: number }>();
+        if ('endMarker' in message) markersSeen = message.endMarker;
+        else messages.push(message);
+      }
     })();
   });
 
@@ -93,12 +99,16 @@ describe('usage alerts (real NATS and ClickHouse, local webhook receiver)', () =
     await h.nc.flush();
     return report.fired;
   };
+  /**
+   * Proves that exactly `count` alerts were published, with a positive end marker instead of a quiet
+   * period: every evaluator publishes on `h.nc` and `run` returned after its publishes, so a marker
+   * published on the same connection now reaches the subscriber after every one of them (NATS keeps
+   * one connection's messages in order).
+   */
   const settleMessages = async (count: number) => {
-    await waitFor(async () => messages.length >= count, {
-      timeoutMs: 5_000,
-      what: `${count} alert messages`,
-    });
-    await new Promise((r) => setTimeout(r, 100)); // and no more than that
+    const marker = ++markersSent;
+    h.nc.publish(h.names.alertsSubject('acme'), JSON.stringify({ endMarker: marker }));
+    await waitFor(async () => markersSeen >= marker, { timeoutMs: 10_000, what: `end marker ${marker}` });
     expect(messages).toHaveLength(count);
   };
 
