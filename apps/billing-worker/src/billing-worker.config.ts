@@ -1,8 +1,13 @@
 import { env, infraConfig, loadConfig } from '@tally/config';
 
 export const billingWorkerConfigSpec = {
-  port: env.port('BILLING_WORKER_PORT', 3003, 'health endpoint port'),
-  host: env.string('BILLING_WORKER_HOST', '127.0.0.1', 'interface of the health endpoint'),
+  port: env.port('BILLING_WORKER_PORT', 3003, 'health and metrics port'),
+  host: env.string('BILLING_WORKER_HOST', '127.0.0.1', 'interface of the health and metrics endpoint'),
+  sdkMetricsPort: env.port(
+    'BILLING_WORKER_SDK_METRICS_PORT',
+    0,
+    'loopback port of the Temporal SDK metrics exporter, served again on /metrics (0: any free port)',
+  ),
   taskQueue: env.string('TALLY_TASK_QUEUE', 'tally-billing', 'Temporal task queue the worker polls'),
   temporalAddress: infraConfig.temporalAddress,
   temporalNamespace: infraConfig.temporalNamespace,

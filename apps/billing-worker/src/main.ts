@@ -1,6 +1,5 @@
-import { createServer } from 'node:http';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createBillingActivities, createEchoActivities } from '@tally/activities';
+import { BillingMetrics, createBillingActivities, createEchoActivities } from '@tally/activities';
 import {
   BillingScheduleSync,
   ClosedPeriodStore,
@@ -9,17 +8,35 @@ import {
   SubscriptionIndex,
 } from '@tally/billing';
 import { CatalogCache, CatalogStore } from '@tally/catalog';
-import { createClickHouse, migrate } from '@tally/clickhouse';
+import { ClickHouseMetrics, createClickHouse, migrate } from '@tally/clickhouse';
 import { connectNats, ensureStreams, natsNames } from '@tally/nats';
-import { createLogger, type Logger } from '@tally/observability';
+import { createLogger, createMetricsRegistry, type Logger } from '@tally/observability';
+import { Gauge } from 'prom-client';
 import { connectTemporal, temporalLogger, workflowBundlerHook, workflowsPath } from '@tally/temporal';
 import { loadBillingWorkerConfig, type BillingWorkerConfig } from './billing-worker.config';
+import { freeLoopbackPort, startMetricsServer } from './metrics-server';
 
 async function main(): Promise<void> {
   const config = loadBillingWorkerConfig();
   const logger = createLogger('billing-worker', config.logLevel);
+  const registry = createMetricsRegistry('billing-worker');
+  const sdkMetricsPort = config.sdkMetricsPort || (await freeLoopbackPort());
   // On SIGTERM/SIGINT the worker stops polling, lets in-flight activities finish, and run() returns.
-  Runtime.install({ shutdownSignals: ['SIGTERM', 'SIGINT'], logger: temporalLogger(logger) });
+  Runtime.install({
+    shutdownSignals: ['SIGTERM', 'SIGINT'],
+    logger: temporalLogger(logger),
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: `127.0.0.1:${sdkMetricsPort}`,
+          // Prometheus conventions: counters end in _total, durations are seconds with the unit in the name.
+          countersTotalSuffix: true,
+          unitSuffix: true,
+          useSecondsForDurations: true,
+        },
+      },
+    },
+  });
 
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-billing-worker');
@@ -30,6 +47,7 @@ async function main(): Promise<void> {
     password: config.clickhousePassword,
     database: config.clickhouseDatabase,
     application: 'tally-billing-worker',
+    observer: new ClickHouseMetrics(registry),
   });
   await migrate(clickhouse, { logger });
   const onError = (error: unknown) => logger.warn({ err: error }, 'catalog watch problem (retrying)');
@@ -61,7 +79,7 @@ async function main(): Promise<void> {
     bundlerOptions: { webpackConfigHook: workflowBundlerHook() },
     activities: {
       ...createEchoActivities({ workerName: 'billing-worker' }),
-      ...createBillingActivities({ invoicing, replayer }),
+      ...createBillingActivities({ invoicing, replayer, metrics: new BillingMetrics(registry) }),
     },
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
@@ -76,20 +94,28 @@ async function main(): Promise<void> {
     ? new BillingScheduleSync(temporal.client, catalog, { ...config, taskQueue: config.taskQueue }, logger)
     : undefined;
   await schedules?.start();
-
-  const health = createServer((req, res) => {
-    const running = worker.getState() === 'RUNNING' && !nc.isClosed();
-    res.writeHead(req.url === '/health' ? (running ? 200 : 503) : 404, {
-      'content-type': 'application/json',
-    });
-    res.end(
-      JSON.stringify({
-        status: running ? 'ok' : worker.getState().toLowerCase(),
-        taskQueue: config.taskQueue,
-      }),
-    );
+  new Gauge({
+    name: 'tally_billing_scheduled_tenants',
+    help: 'Tenants this worker keeps an hourly billing-run schedule for (0 with BILLING_SCHEDULES=false)',
+    registers: [registry],
+    collect() {
+      this.set(schedules ? catalog.listTenants().length : 0);
+    },
   });
-  health.listen(config.port, config.host);
+
+  const health = startMetricsServer({
+    registry,
+    sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+    host: config.host,
+    port: config.port,
+    health: () => {
+      const running = worker.getState() === 'RUNNING' && !nc.isClosed();
+      return {
+        ok: running,
+        body: { status: running ? 'ok' : worker.getState().toLowerCase(), taskQueue: config.taskQueue },
+      };
+    },
+  });
   logger.info(
     { taskQueue: config.taskQueue, port: config.port, schedules: config.schedules },
     'worker started',

@@ -9,7 +9,7 @@ import {
   PointsController,
   PointsService,
 } from '@tally/ingest';
-import { connectNats, ensureStreams, natsNames, NatsHealth, type NatsConnection } from '@tally/nats';
+import { connectNats, ensureStreams, natsNames, NatsHealth, watchStreams, type NatsConnection } from '@tally/nats';
 import { HealthModule } from '@tally/nest-kit';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from './gateway.config';
@@ -48,6 +48,8 @@ class GatewayRuntime implements OnApplicationShutdown {
 export class AppModule {
   static register(config: GatewayConfig, deps: GatewayDependencies, registry: Registry): DynamicModule {
     const names = natsNames(config.natsPrefix);
+    // The gateway reports stream fullness: it is what refuses events once a stream is full.
+    watchStreams(deps.nc, [names.eventsStream, names.pointsStream, names.deadLetterStream], registry);
     const ingest = new IngestService(
       deps.keys,
       {

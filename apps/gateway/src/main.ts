@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     logger,
+    registry,
     bodyLimitBytes: config.bodyLimitBytes,
     configure: async (app) => {
       // NATS ingress shares the controller, and so the validation and publish path, with HTTP.

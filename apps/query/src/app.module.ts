@@ -4,7 +4,7 @@ import { AnalyticsApiModule } from '@tally/analytics-api';
 import { BillingApiModule } from '@tally/billing';
 import { CatalogApiModule } from '@tally/catalog-api';
 import { UsageModule } from '@tally/usage';
-import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
+import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import { connectNats, natsNames, NatsHealth, type NatsConnection, type NatsNames } from '@tally/nats';
 import { HealthModule, PRINCIPAL_RESOLVER } from '@tally/nest-kit';
 import type { Logger } from '@tally/observability';
@@ -27,6 +27,7 @@ export interface QueryDependencies {
 export async function connectQueryDependencies(
   config: QueryConfig,
   logger: Logger,
+  registry?: Registry,
 ): Promise<QueryDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-query');
@@ -36,6 +37,7 @@ export async function connectQueryDependencies(
     password: config.clickhousePassword,
     database: config.clickhouseDatabase,
     application: 'tally-query',
+    observer: registry && new ClickHouseMetrics(registry),
   });
   const onError = (error: unknown) => logger.warn({ err: error }, 'catalog watch problem (retrying)');
   try {

@@ -12,11 +12,12 @@ async function main(): Promise<void> {
   const config = loadQueryConfig();
   const logger = createLogger('query', config.logLevel);
   const registry = createMetricsRegistry('query');
-  const deps = await connectQueryDependencies(config, logger);
+  const deps = await connectQueryDependencies(config, logger, registry);
   await startHttpApp(AppModule.register(deps, registry), {
     port: config.port,
     host: config.host,
     logger,
+    registry,
     bodyLimitBytes: config.bodyLimitBytes,
     maxParamLength: MAX_PARAM_LENGTH,
     configure: (app) => {

@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { openLateEventReporting } from '@tally/billing';
 import { CatalogCache } from '@tally/catalog';
-import { ClickHouseHealth, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
+import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import {
   BatchWriter,
   CatalogAdmission,
@@ -52,7 +52,11 @@ export interface WriterDependencies {
 }
 
 /** Connects, migrates and creates the streams before Nest starts, so a broken dependency fails boot loudly. */
-export async function connectWriterDependencies(config: WriterConfig, logger: Logger): Promise<WriterDependencies> {
+export async function connectWriterDependencies(
+  config: WriterConfig,
+  logger: Logger,
+  registry?: Registry,
+): Promise<WriterDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-writer');
   await ensureStreams(nc, names);
@@ -62,6 +66,7 @@ export async function connectWriterDependencies(config: WriterConfig, logger: Lo
     password: config.clickhousePassword,
     database: config.clickhouseDatabase,
     application: 'tally-writer',
+    observer: registry && new ClickHouseMetrics(registry),
   });
   await migrate(clickhouse, { logger });
   const catalog = await CatalogCache.open(nc, names);

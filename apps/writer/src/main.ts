@@ -19,8 +19,13 @@ async function main(): Promise<void> {
   if (config.nice > 0) deprioritize(config.nice);
   const logger = createLogger('writer', config.logLevel);
   const registry = createMetricsRegistry('writer');
-  const deps = await connectWriterDependencies(config, logger);
-  await startHttpApp(AppModule.register(config, deps, registry, logger), { port: config.port, host: config.host, logger });
+  const deps = await connectWriterDependencies(config, logger, registry);
+  await startHttpApp(AppModule.register(config, deps, registry, logger), {
+    port: config.port,
+    host: config.host,
+    logger,
+    registry,
+  });
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type ReplayPageResult,
 } from '@tally/billing';
 import { isTallyError } from '@tally/errors';
+import type { BillingMetrics } from './billing-metrics';
 
 /** Dependencies the billing activities receive from the worker (never imported by workflows). */
 export interface BillingActivityDependencies {
@@ -23,6 +24,7 @@ export interface BillingActivityDependencies {
   replayer: DeadLetterReplayer;
   /** How often the watermark wait polls the writer's consumer. Default 250 ms. */
   watermarkPollMs?: number;
+  metrics?: BillingMetrics;
 }
 
 /**
@@ -43,11 +45,13 @@ async function rules<T>(work: () => Promise<T>): Promise<T> {
 
 /** The activities of billing: thin adapters from Temporal to `@tally/billing`. */
 export function createBillingActivities(deps: BillingActivityDependencies) {
-  const { invoicing, replayer } = deps;
+  const { invoicing, replayer, metrics } = deps;
   return {
     /** One page of customers whose period ended in the run's window and is not closed yet. */
     async dueCustomers(req: DueCustomersRequest): Promise<DueCustomersPage> {
-      return rules(() => invoicing.dueCustomers(req));
+      const page = await rules(() => invoicing.dueCustomers(req));
+      metrics?.scanned();
+      return page;
     },
 
     /** When each period ends (undefined: the customer has no subscription in it). */
@@ -74,7 +78,9 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     },
 
     async issueInvoices(req: IssueRequest): Promise<IssueOutcome[]> {
-      return rules(() => invoicing.issueInvoices(req));
+      const outcomes = await rules(() => invoicing.issueInvoices(req));
+      metrics?.issued(outcomes);
+      return outcomes;
     },
 
     /**
@@ -100,10 +106,9 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
         const every = Math.max(1_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3);
         const beat = setInterval(() => ctx.heartbeat({ ...close.watermark, issuing: claimed.length }), every);
         try {
-          return {
-            close,
-            issued: await invoicing.issueInvoices({ tenant: req.tenant, owner: req.owner, periods: claimed }),
-          };
+          const issued = await invoicing.issueInvoices({ tenant: req.tenant, owner: req.owner, periods: claimed });
+          metrics?.issued(issued);
+          return { close, issued };
         } finally {
           clearInterval(beat);
         }
@@ -111,7 +116,9 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     },
 
     async rebill(req: RebillRequest): Promise<RebillOutcome> {
-      return rules(() => invoicing.rebill(req));
+      const outcome = await rules(() => invoicing.rebill(req));
+      metrics?.rebilled(outcome);
+      return outcome;
     },
 
     async replayDeadLetterPage(req: ReplayPageRequest): Promise<ReplayPageResult> {

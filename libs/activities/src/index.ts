@@ -1,5 +1,6 @@
 export * from './echo.activities';
 export * from './billing.activities';
+export * from './billing-metrics';
 // The contracts workflows are written against (types only: workflows import nothing else from here).
 export type {
   ActivityTimings,

@@ -1,5 +1,5 @@
 import type { AnalyticsQuerySettings, OutputFormat } from '@tally/analytics-engine';
-import { toClickHouseError, type ClickHouse } from '@tally/clickhouse';
+import type { ClickHouse } from '@tally/clickhouse';
 
 /** One compiled query: SQL that can only read the caller's rows, with its read-only settings. */
 export interface CompiledQuery {
@@ -30,16 +30,14 @@ export class ClickHouseAnalyticsRunner implements AnalyticsQueryRunner {
       bytes < DEFAULT_MAX_QUERY_SIZE - 1024
         ? query.settings
         : { ...query.settings, max_query_size: String(bytes + 1024) };
-    try {
+    return this.ch.measure('SQL API query', async () => {
       const result = await this.ch.client.query({
         query: query.sql,
         format: query.format,
         clickhouse_settings: settings,
       });
-      // Exceptions raised mid-stream surface while reading, so reading stays inside the try.
+      // Exceptions raised mid-stream surface while reading, so reading stays inside the measure.
       return await result.text();
-    } catch (error) {
-      throw toClickHouseError(error, { operation: 'SQL API query' });
-    }
+    });
   }
 }

@@ -29,6 +29,14 @@ export interface ClickHouseConfig {
   keepAliveIdleMs?: number;
   /** Sent as the HTTP user agent's application part; shows up in the server's query log. */
   application?: string;
+  /** Told about every request (metrics: see `ClickHouseMetrics`). */
+  observer?: ClickHouseObserver;
+}
+
+/** Told the duration and outcome of every request a `ClickHouse` handle makes. */
+export interface ClickHouseObserver {
+  /** `operation` is the caller's name for the request (`insert events`); `error` is set when it failed. */
+  observe(operation: string, seconds: number, error?: ClickHouseError): void;
 }
 
 export interface QueryOptions {
@@ -63,6 +71,7 @@ export class ClickHouse {
     readonly client: ClickHouseClient,
     /** The database holding Tally's tables. */
     readonly database: string,
+    private readonly observer?: ClickHouseObserver,
   ) {
     if (!isValidIdentifier(database)) throw new SqlQuoteError(`'${database}' is not a valid database name`);
   }
@@ -72,9 +81,28 @@ export class ClickHouse {
     return identifier(this.database, name);
   }
 
+  /**
+   * Runs `work` (one request to the server) and tells the observer how long it took and how it
+   * ended; failures come out as `ClickHouseError`. For requests made on `client` directly.
+   */
+  async measure<T>(operation: string, work: () => Promise<T>, queryId?: string): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await work();
+      this.observer?.observe(operation, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      const failure = toClickHouseError(error, { operation, queryId });
+      this.observer?.observe(operation, (performance.now() - started) / 1000, failure);
+      throw failure;
+    }
+  }
+
   /** Runs a SELECT and returns its rows (JSONEachRow). */
   async query<T>(query: SqlFragment, options: SelectOptions = {}): Promise<T[]> {
-    try {
+    return this.measure(
+      options.operation ?? 'query',
+      async () => {
       const result = await this.client.query({
         query: query.text,
         format: 'JSONEachRow',
@@ -82,25 +110,26 @@ export class ClickHouse {
         abort_signal: options.signal,
         query_id: options.queryId,
       });
-      // Exceptions raised mid-stream surface while reading, so reading stays inside the try.
-      return options.exactNumbers ? parseJsonEachRowExact<T>(await result.text()) : await result.json<T>();
-    } catch (error) {
-      throw toClickHouseError(error, { operation: options.operation ?? 'query', queryId: options.queryId });
-    }
+        // Exceptions raised mid-stream surface while reading, so reading stays inside the measure.
+        return options.exactNumbers ? parseJsonEachRowExact<T>(await result.text()) : await result.json<T>();
+      },
+      options.queryId,
+    );
   }
 
   /** Runs a statement without a result set (DDL, ALTER, INSERT ... SELECT). */
   async command(statement: SqlFragment, options: QueryOptions = {}): Promise<void> {
-    try {
-      await this.client.command({
-        query: statement.text,
-        clickhouse_settings: withQuerySize(statement, options.settings),
-        abort_signal: options.signal,
-        query_id: options.queryId,
-      });
-    } catch (error) {
-      throw toClickHouseError(error, { operation: options.operation ?? 'command', queryId: options.queryId });
-    }
+    await this.measure(
+      options.operation ?? 'command',
+      () =>
+        this.client.command({
+          query: statement.text,
+          clickhouse_settings: withQuerySize(statement, options.settings),
+          abort_signal: options.signal,
+          query_id: options.queryId,
+        }),
+      options.queryId,
+    );
   }
 
   /**
@@ -140,19 +169,21 @@ export class ClickHouse {
     options: QueryOptions,
   ): Promise<{ queryId: string }> {
     const statement = `INSERT INTO ${table.text} (${columns.map((c) => columnName(c)).join(', ')}) FORMAT ${format}`;
-    try {
-      const result = await this.client.exec({
-        query: statement,
-        values: Readable.from([body], { objectMode: false }),
-        clickhouse_settings: options.settings,
-        abort_signal: options.signal,
-        query_id: options.queryId,
-      });
-      await drainStream(result.stream);
-      return { queryId: result.query_id };
-    } catch (error) {
-      throw toClickHouseError(error, { operation: options.operation ?? 'insert', queryId: options.queryId });
-    }
+    return this.measure(
+      options.operation ?? 'insert',
+      async () => {
+        const result = await this.client.exec({
+          query: statement,
+          values: Readable.from([body], { objectMode: false }),
+          clickhouse_settings: options.settings,
+          abort_signal: options.signal,
+          query_id: options.queryId,
+        });
+        await drainStream(result.stream);
+        return { queryId: result.query_id };
+      },
+      options.queryId,
+    );
   }
 
   /** Inserts plain objects (JSON-serialized by the client) into the named columns, in one request. */
@@ -229,7 +260,7 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
     keep_alive: { enabled: true, idle_socket_ttl: config.keepAliveIdleMs ?? 2_500 },
     log: { level: ClickHouseLogLevel.OFF },
   });
-  return new ClickHouse(client, database);
+  return new ClickHouse(client, database, config.observer);
 }
 
 /**

@@ -4,6 +4,7 @@ export {
   ClickHouseHealth,
   createClickHouse,
   type ClickHouseConfig,
+  type ClickHouseObserver,
   type QueryOptions,
   type SelectOptions,
 } from './client';
@@ -17,6 +18,7 @@ export {
   type ClickHouseErrorOptions,
 } from './errors';
 export { parseJsonEachRowExact, parseJsonExact } from './exact-json';
+export { ClickHouseMetrics } from './metrics';
 export {
   MigrationError,
   migrate,

@@ -17,12 +17,18 @@ export interface PublishAck {
   seq: number;
 }
 
+/**
+ * NATS header carrying the id of the HTTP (or NATS) request a message came from, so the writer's log
+ * lines name it; the payload's codec is left alone.
+ */
+export const REQUEST_ID_MSG_HEADER = 'Tally-Request-Id';
+
 /** What publishParts needs of JetStream: `JetStreamAcks` (nats.js's `JetStreamClient` fits too). */
 export interface JetStreamPublishTarget {
   publish(
     subject: string,
     payload: Uint8Array,
-    options: { msgID: string; timeout: number },
+    options: { msgID: string; timeout: number; requestId?: string },
   ): Promise<PublishAck>;
 }
 
@@ -39,6 +45,8 @@ export async function publishParts(
   requestId: string,
   timeoutMs: number,
   what: string,
+  /** The client request's id, sent as the `Tally-Request-Id` header. */
+  clientRequestId?: string,
 ): Promise<PublishAck> {
   try {
     let duplicate = true;
@@ -47,6 +55,7 @@ export async function publishParts(
       const ack = await js.publish(subject, part, {
         msgID: parts.length === 1 ? requestId : `${requestId}:${i}`,
         timeout: timeoutMs,
+        ...(clientRequestId ? { requestId: clientRequestId } : {}),
       });
       duplicate &&= ack.duplicate;
       seq = ack.seq;
@@ -95,7 +104,7 @@ export class JetStreamAcks implements JetStreamPublishTarget {
   publish(
     subject: string,
     payload: Uint8Array,
-    options: { msgID: string; timeout: number },
+    options: { msgID: string; timeout: number; requestId?: string },
   ): Promise<PublishAck> {
     return new Promise<PublishAck>((resolve, reject) => {
       if (this.nc.isDraining() || this.subscription.isClosed()) {
@@ -105,6 +114,7 @@ export class JetStreamAcks implements JetStreamPublishTarget {
       const token = (this.next++).toString(36);
       const h = headers();
       h.set('Nats-Msg-Id', options.msgID);
+      if (options.requestId) h.set(REQUEST_ID_MSG_HEADER, options.requestId);
       const timer = setTimeout(() => {
         this.pending.delete(token);
         reject(new TimeoutError());

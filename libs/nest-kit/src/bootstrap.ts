@@ -3,7 +3,9 @@ import { type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from '@tally/observability';
+import type { Registry } from 'prom-client';
 import { registerBodyParsers } from './body-parser';
+import { genRequestId, registerHttpObservability } from './http-observability';
 import { TallyExceptionFilter } from './tally-exception.filter';
 
 export interface HttpAppOptions {
@@ -15,6 +17,8 @@ export interface HttpAppOptions {
   /** Longest decoded path parameter (Fastify's default is 100; customer ids may have 256 characters). */
   maxParamLength?: number;
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /** Where the HTTP request metrics go (`tally_http_request_duration_seconds`); none without it. */
+  registry?: Registry;
 }
 
 /** Nest's own log lines go through pino too, so a process writes one log format. */
@@ -37,6 +41,7 @@ export async function startHttpApp(rootModule: unknown, options: HttpAppOptions)
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { maxParamLength: options.maxParamLength ?? 100 },
     trustProxy: true,
+    genReqId: genRequestId,
   });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
     logger: nestLogger(options.logger),
@@ -45,6 +50,7 @@ export async function startHttpApp(rootModule: unknown, options: HttpAppOptions)
     bodyParser: false,
   });
   registerBodyParsers(adapter.getInstance());
+  registerHttpObservability(adapter.getInstance(), options.registry, options.logger);
   app.useGlobalFilters(new TallyExceptionFilter(options.logger));
   app.enableShutdownHooks();
   await options.configure?.(app);

@@ -3,3 +3,4 @@ export * from './health';
 export * from './tally-exception.filter';
 export * from './body-parser';
 export * from './auth';
+export * from './http-observability';

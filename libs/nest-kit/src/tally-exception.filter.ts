@@ -44,7 +44,10 @@ export class TallyExceptionFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body, retryAfterSeconds } = toHttpError(error);
-    if (status >= 500) this.logger.error({ err: error }, 'request failed');
+    if (status >= 500) {
+      const request = host.switchToHttp().getRequest<{ id?: string; method?: string; url?: string } | undefined>();
+      this.logger.error({ err: error, requestId: request?.id, method: request?.method, url: request?.url }, 'request failed');
+    }
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
     void reply.status(status).send(body);
   }

@@ -9,7 +9,8 @@ export type { PublishAck };
 
 /** Port: where accepted batches go. The gateway answers only after `publish` resolved. */
 export interface EventPublisher {
-  publish(batch: IngestBatchMessage): Promise<PublishAck>;
+  /** `requestId`: the client request's id, for the writer's logs (a message header, not in the batch). */
+  publish(batch: IngestBatchMessage, requestId?: string): Promise<PublishAck>;
 }
 
 // Message ids are computed synchronously: one writer serves every request.
@@ -56,9 +57,17 @@ export class JetStreamEventPublisher implements EventPublisher {
     this.js = new JetStreamAcks(nc);
   }
 
-  publish(batch: IngestBatchMessage): Promise<PublishAck> {
+  publish(batch: IngestBatchMessage, requestId?: string): Promise<PublishAck> {
     const parts = splitToFit(batch, this.nc.info?.max_payload ?? 1024 * 1024);
-    return publishParts(this.js, this.names.eventsSubject(batch.tenant), parts, batchMessageId(batch), this.timeoutMs, 'Event');
+    return publishParts(
+      this.js,
+      this.names.eventsSubject(batch.tenant),
+      parts,
+      batchMessageId(batch),
+      this.timeoutMs,
+      'Event',
+      requestId,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IngestService, type IngestResponse } from './ingest.service';
 import { toHttpError } from '@tally/nest-kit';
@@ -15,8 +15,9 @@ export class EventsController {
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,
     @Headers('content-type') contentType: string | undefined,
+    @Req() request: { id: string },
   ): Promise<IngestResponse> {
-    return this.ingest.ingest({ authorization, contentType, body, nowMs: Date.now() });
+    return this.ingest.ingest({ authorization, contentType, body, nowMs: Date.now(), requestId: request.id });
   }
 
   /** Answers with an envelope: Nest's RPC layer would replace a thrown TallyError by a generic error. */
@@ -29,6 +30,7 @@ export class EventsController {
         body: request.body,
         tenantFromSubject: request.tenant,
         nowMs: Date.now(),
+        requestId: request.requestId,
       });
       return { status: 202, body };
     } catch (error) {

@@ -1,3 +1,4 @@
+import { BoundedLabel } from '@tally/observability';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
@@ -9,6 +10,8 @@ export class IngestMetrics {
   readonly duplicates: Counter<'tenant'>;
   readonly rejected: Counter<'tenant' | 'code'>;
   readonly publishSeconds: Histogram;
+  /** The tenant label, capped (see docs/operations.md). */
+  readonly tenant = new BoundedLabel();
 
   constructor(registry: Registry) {
     this.accepted = new Counter({

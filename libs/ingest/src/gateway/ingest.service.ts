@@ -40,6 +40,8 @@ export interface IngestRequest {
   /** NATS ingress: the tenant named by the subject must be the key's tenant. */
   tenantFromSubject?: string;
   nowMs: number;
+  /** The request's id (HTTP `x-request-id` or generated), passed to the writer in a message header. */
+  requestId?: string;
 }
 
 export interface IngestResponse {
@@ -93,13 +95,15 @@ export class IngestService {
     const { tenant } = this.authenticate(request.authorization, ROLES_ALLOWED_TO_INGEST);
     try {
       const response = await this.ingestFor(tenant, request);
-      this.metrics?.accepted.inc({ tenant }, response.accepted);
-      if (response.duplicates) this.metrics?.duplicates.inc({ tenant }, response.duplicates);
+      const label = this.metrics?.tenant.value(tenant);
+      this.metrics?.accepted.inc({ tenant: label }, response.accepted);
+      if (response.duplicates) this.metrics?.duplicates.inc({ tenant: label }, response.duplicates);
       return response;
     } catch (error) {
       if (this.metrics && error instanceof TallyError) {
-        if (error.details.length) for (const d of error.details) this.metrics.rejected.inc({ tenant, code: d.code });
-        else this.metrics.rejected.inc({ tenant, code: error.code });
+        const label = this.metrics.tenant.value(tenant);
+        if (error.details.length) for (const d of error.details) this.metrics.rejected.inc({ tenant: label, code: d.code });
+        else this.metrics.rejected.inc({ tenant: label, code: error.code });
       }
       throw error;
     }
@@ -122,7 +126,7 @@ export class IngestService {
     if (retryAfter > 0) throw new RateLimitedError(retryAfter);
 
     const stopTimer = this.metrics?.publishSeconds.startTimer();
-    const ack = await this.publisher.publish({ v: 3, tenant, receivedAt: request.nowMs, events });
+    const ack = await this.publisher.publish({ v: 3, tenant, receivedAt: request.nowMs, events }, request.requestId);
     stopTimer?.();
     return answer(events, ack.duplicate);
   }

@@ -1,7 +1,7 @@
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { BadRequestError } from '@tally/errors';
-import { toHttpError } from '@tally/nest-kit';
+import { requestIdOf, toHttpError } from '@tally/nest-kit';
 import type { Logger } from '@tally/observability';
 import { isObservable, lastValueFrom } from 'rxjs';
 
@@ -15,6 +15,8 @@ export interface NatsIngressRequest {
   authorization: string | undefined;
   contentType: string | undefined;
   body: unknown;
+  /** The requester's `X-Request-Id` header when it is a plausible id, a fresh one otherwise. */
+  requestId: string;
 }
 
 /** What the handler returns: the HTTP status and body the request would have had over HTTP. */
@@ -82,6 +84,7 @@ export class NatsIngressStrategy extends Server implements CustomTransportStrate
               authorization: msg.headers?.get('Authorization') || undefined,
               contentType: msg.headers?.get('Content-Type') || undefined,
               body: parsed,
+              requestId: requestIdOf(msg.headers?.get('X-Request-Id') || undefined),
             };
             const result: unknown = await handler(request);
             const reply = (isObservable(result) ? await lastValueFrom(result) : result) as NatsIngressReply;

@@ -1,3 +1,4 @@
+import { BoundedLabel } from '@tally/observability';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** Gateway metrics of the data point path; `kept / accepted` per tenant is the sampling rate. */
@@ -7,6 +8,8 @@ export class PointsMetrics {
   readonly duplicates: Counter<'tenant'>;
   readonly rejected: Counter<'tenant' | 'code'>;
   readonly publishSeconds: Histogram;
+  /** The tenant label, capped (see docs/operations.md). */
+  readonly tenant = new BoundedLabel();
 
   constructor(registry: Registry) {
     this.accepted = new Counter({

@@ -1,4 +1,5 @@
 import { toStorageRows, type DataPointStorageRow } from '@tally/analytics-engine';
+import { BoundedLabel } from '@tally/observability';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
@@ -26,6 +27,7 @@ class PointsWriterMetrics {
   readonly inserted: Counter<'tenant'>;
   readonly duplicates: Counter;
   readonly deadLetters: Counter;
+  readonly tenant = new BoundedLabel();
 
   constructor(registry: Registry) {
     this.inserted = new Counter({
@@ -112,7 +114,7 @@ export class PointsBatchWriter implements MessageBatchWriter {
     if (this.metrics) {
       const perTenant = new Map<string, number>();
       for (const row of fresh) perTenant.set(row.tenant, (perTenant.get(row.tenant) ?? 0) + 1);
-      for (const [tenant, n] of perTenant) this.metrics.inserted.inc({ tenant }, n);
+      for (const [tenant, n] of perTenant) this.metrics.inserted.inc({ tenant: this.metrics.tenant.value(tenant) }, n);
       this.metrics.duplicates.inc(duplicates);
       this.metrics.deadLetters.inc(letters.length);
     }

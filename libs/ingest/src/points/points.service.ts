@@ -77,15 +77,17 @@ export class PointsService {
     const { tenant } = this.auth.authenticate(request.authorization, ROLES_ALLOWED_TO_WRITE);
     try {
       const response = await this.writeFor(tenant, request);
-      this.metrics?.accepted.inc({ tenant }, response.accepted);
-      this.metrics?.kept.inc({ tenant }, response.kept);
-      if (response.duplicates) this.metrics?.duplicates.inc({ tenant }, response.duplicates);
+      const label = this.metrics?.tenant.value(tenant);
+      this.metrics?.accepted.inc({ tenant: label }, response.accepted);
+      this.metrics?.kept.inc({ tenant: label }, response.kept);
+      if (response.duplicates) this.metrics?.duplicates.inc({ tenant: label }, response.duplicates);
       return response;
     } catch (error) {
       if (this.metrics && error instanceof TallyError) {
+        const label = this.metrics.tenant.value(tenant);
         if (error.details.length)
-          for (const d of error.details) this.metrics.rejected.inc({ tenant, code: d.code });
-        else this.metrics.rejected.inc({ tenant, code: error.code });
+          for (const d of error.details) this.metrics.rejected.inc({ tenant: label, code: d.code });
+        else this.metrics.rejected.inc({ tenant: label, code: error.code });
       }
       throw error;
     }

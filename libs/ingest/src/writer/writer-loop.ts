@@ -3,6 +3,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { nanos } from '@nats-io/transport-node';
 import type { NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
+import { REQUEST_ID_MSG_HEADER } from '../jetstream-publish';
 import type { InboundMessage, StoredEventObserver, WriteOutcome } from './batch-writer';
 import type { WriterMetrics } from './writer-metrics';
 
@@ -179,7 +180,10 @@ export class WriterLoop {
         outcome = await this.writer.write(inbound);
       } catch (error) {
         this.metrics?.storeFailures.inc();
-        this.logger.warn({ err: error, attempt, messages: batch.length }, 'storing a batch failed; holding it and retrying');
+        this.logger.warn(
+          { err: error, attempt, messages: batch.length, requestIds: requestIdsOf(batch) },
+          'storing a batch failed; holding it and retrying',
+        );
         // Keep the messages ours while we retry, so JetStream does not hand them to another writer.
         for (const m of batch) m.working();
         await this.sleep(delay);
@@ -195,6 +199,17 @@ export class WriterLoop {
       for (const m of batch) m.ack();
       await this.nc.flush().catch(() => undefined);
       this.metrics?.recordBatch(outcome, seconds, batch);
+      if (outcome.deadLettered) {
+        this.logger.warn(
+          { deadLettered: outcome.deadLettered, messages: batch.length, requestIds: requestIdsOf(batch) },
+          'batch stored with dead letters',
+        );
+      } else if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug(
+          { inserted: outcome.inserted, duplicates: outcome.duplicates, messages: batch.length, requestIds: requestIdsOf(batch) },
+          'batch stored',
+        );
+      }
       if (this.observer && outcome.stored.length) {
         await this.observer.stored(outcome.stored).catch((error: unknown) =>
           this.logger.error({ err: error }, 'stored-event observer failed'),
@@ -227,4 +242,18 @@ export class WriterLoop {
       };
     });
   }
+}
+
+/** Most request ids one log line names: a batch can hold thousands of requests. */
+const LOGGED_REQUEST_IDS = 50;
+
+/** The gateway request ids of a batch's messages (the `Tally-Request-Id` header), for log lines. */
+export function requestIdsOf(batch: readonly Pick<JsMsg, 'headers'>[], max = LOGGED_REQUEST_IDS): string[] {
+  const ids: string[] = [];
+  for (const m of batch) {
+    const id = m.headers?.get(REQUEST_ID_MSG_HEADER);
+    if (id) ids.push(id);
+    if (ids.length >= max) break;
+  }
+  return ids;
 }

@@ -1,4 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
+import { BoundedLabel } from '@tally/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { WriteOutcome } from './batch-writer';
 
@@ -11,6 +12,8 @@ export class WriterMetrics {
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
   readonly receiptToStoredSeconds: Histogram;
+  /** The tenant label, capped (see docs/operations.md). */
+  readonly tenant = new BoundedLabel();
 
   constructor(registry: Registry) {
     this.inserted = new Counter({ name: 'tally_writer_events_inserted_total', help: 'Events stored', labelNames: ['tenant'], registers: [registry] });
@@ -73,7 +76,7 @@ export class WriterMetrics {
       perTenant.set(s.tenant, (perTenant.get(s.tenant) ?? 0) + 1);
       receipts.add(s.receivedAt);
     }
-    for (const [tenant, n] of perTenant) this.inserted.inc({ tenant }, n);
+    for (const [tenant, n] of perTenant) this.inserted.inc({ tenant: this.tenant.value(tenant) }, n);
     for (const r of receipts) this.receiptToStoredSeconds.observe((now - r) / 1000);
     this.redeliveries.inc(batch.filter((m) => m.info.deliveryCount > 1).length);
   }
