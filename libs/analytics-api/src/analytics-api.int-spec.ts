@@ -10,7 +10,7 @@ import { sql } from '@tally/clickhouse';
 import { connectNats, type NatsConnection } from '@tally/nats';
 import { httpTransport, natsTransport, TallyClient, type TallyDataset } from '@tally/sdk';
 import { waitFor } from '@tally/testing';
-import { SEED_000_QUERIES, SEED_001_QUERIES } from '../../analytics-engine/src/test-support/seed-queries';
+import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
 import { AnalyticsHarness } from './test-support/analytics-harness';
 
 const DATASET = 'usage_indexed_by_customer_id';

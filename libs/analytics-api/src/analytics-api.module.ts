@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { identifier, literal, type ClickHouse } from '@tally/clickhouse';
+import type { ClickHouse } from '@tally/clickhouse';
 import { DATASET_STORE, DatasetsController, type DatasetStore } from './datasets.controller';
 import { SqlApiService, type DatasetList } from './sql-api.service';
 import { SqlController } from './sql.controller';
@@ -30,7 +30,6 @@ export class AnalyticsApiModule {
   static register(deps: AnalyticsApiDependencies, options: AnalyticsApiOptions = {}): DynamicModule {
     const sqlApi = new SqlApiService(deps.cache, new ClickHouseAnalyticsRunner(deps.clickhouse), {
       database: deps.clickhouse.database,
-      quoter: { literal, identifier },
       maxRows: options.maxRows,
       maxExecutionTimeSeconds: options.maxExecutionTimeSeconds,
     });

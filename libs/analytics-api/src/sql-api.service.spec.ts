@@ -1,4 +1,4 @@
-import { ClickHouseError, identifier, literal } from '@tally/clickhouse';
+import { ClickHouseError } from '@tally/clickhouse';
 import { TallyError } from '@tally/errors';
 import { SqlApiService } from './sql-api.service';
 import { SqlRefusedError } from './sql-errors';
@@ -27,7 +27,6 @@ function setup() {
     runner,
     {
       database: 'tally',
-      quoter: { literal, identifier },
       maxRows: 100,
     },
   );

@@ -1,11 +1,5 @@
-import {
-  AnalyticsSqlError,
-  parseAnalyticsSql,
-  rewriteAnalyticsSql,
-  type OutputFormat,
-  type SqlQuoter,
-} from '@tally/analytics-engine';
-import { isClickHouseError } from '@tally/clickhouse';
+import { AnalyticsSqlError, parseAnalyticsSql, type OutputFormat } from '@tally/analytics-engine';
+import { isClickHouseError, rewriteAnalyticsSql } from '@tally/clickhouse';
 import { BadRequestError } from '@tally/errors';
 import type { AnalyticsQueryRunner } from './sql-runner';
 import { SqlRefusedError } from './sql-errors';
@@ -18,7 +12,6 @@ export interface DatasetList {
 export interface SqlApiOptions {
   /** Tally's ClickHouse database (the one holding `datapoints`). */
   database: string;
-  quoter: SqlQuoter;
   /** Most rows a query returns (a missing or larger LIMIT becomes this). Default 10,000. */
   maxRows?: number;
   /**
@@ -89,7 +82,6 @@ export class SqlApiService {
         tenant: request.tenant,
         datasets,
         database: this.options.database,
-        quoter: this.options.quoter,
         maxRows: this.options.maxRows,
         maxExecutionTimeSeconds: this.options.maxExecutionTimeSeconds ?? 25,
       });

@@ -1,5 +1,5 @@
-import type { AnalyticsQuerySettings, OutputFormat } from '@tally/analytics-engine';
-import type { ClickHouse } from '@tally/clickhouse';
+import type { OutputFormat } from '@tally/analytics-engine';
+import type { AnalyticsQuerySettings, ClickHouse } from '@tally/clickhouse';
 
 /** One compiled query: SQL that can only read the caller's rows, with its read-only settings. */
 export interface CompiledQuery {

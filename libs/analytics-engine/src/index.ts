@@ -1,6 +1,6 @@
 // Public API of @tally/analytics-engine: Cloudflare Workers Analytics Engine compatibility (data
-// points, equitable sampling, the SQL API dialect). Pure: no I/O, no clock, no driver; the SQL is
-// quoted by the injected quoter (pass @tally/clickhouse's `literal` and `identifier`).
+// points, equitable sampling, the SQL API dialect). Pure: no I/O, no clock, no driver, no SQL text: a
+// parsed statement becomes ClickHouse SQL in @tally/clickhouse (`sql/analytics-query.ts`).
 export { DATAPOINT_DEFAULTS, DATAPOINT_LIMITS, DataPointIssueCode } from './codes';
 export {
   BLOB_COLUMNS,
@@ -39,14 +39,4 @@ export {
 } from './sql/errors';
 export { EMITTED_FUNCTION_NAMES, FUNCTIONS, type FunctionSpec } from './sql/functions';
 export { parseAnalyticsSql, type ParseOptions } from './sql/parser';
-export {
-  ANALYTICS_SQL_DEFAULTS,
-  DATASET_COLUMNS,
-  compileAnalyticsSql,
-  rewriteAnalyticsSql,
-  type AnalyticsQuerySettings,
-  type AnalyticsSqlPlan,
-  type RewriteOptions,
-  type SqlQuoter,
-} from './sql/rewrite';
 export { tokenize, type Token, type TokenType } from './sql/tokenizer';

@@ -44,6 +44,15 @@ export {
   type SqlValue,
 } from './sql/quote';
 export { trimDecimalText } from './sql/meter-sql-parts';
+export {
+  ANALYTICS_SQL_DEFAULTS,
+  DATASET_COLUMNS,
+  compileAnalyticsSql,
+  rewriteAnalyticsSql,
+  type AnalyticsQuerySettings,
+  type AnalyticsSqlPlan,
+  type RewriteOptions,
+} from './sql/analytics-query';
 export { meterQuery } from './sql/meter-query';
 export {
   MAX_PERIOD_SERIES,

@@ -1,19 +1,22 @@
-import type { Expr, OutputFormat, SelectStatement, Statement } from './ast';
-import { AnalyticsSqlError, AnalyticsSqlErrorCode as E, type SourcePosition } from './errors';
-import { FUNCTIONS, type FunctionSpec } from './functions';
-import { parseAnalyticsSql, type ParseOptions } from './parser';
-
 /**
- * The quoting the rewriter relies on, injected so that this pure library needs no data-access
- * dependency: pass `@tally/clickhouse`'s audited `literal` and `identifier` as they are
- * (`{ literal, identifier }`; their `SqlFragment` results are read through `.text`).
+ * The SQL of the Analytics Engine SQL API: a statement parsed by `@tally/analytics-engine` (the
+ * dialect: tokens, grammar, functions) compiled to ClickHouse SQL scoped to one tenant's datasets.
+ * Names and values of the query are re-emitted through `quote.ts`, never copied as text.
  */
-export interface SqlQuoter {
-  /** A string, integer (safe `number` or `bigint`) or NULL as a SQL literal. */
-  literal(value: string | number | bigint | null): string | { readonly text: string };
-  /** A name, or dotted names (`db`, `table`), each `^[A-Za-z_][A-Za-z0-9_]*$`, quoted. */
-  identifier(...parts: string[]): string | { readonly text: string };
-}
+import {
+  AnalyticsSqlError,
+  AnalyticsSqlErrorCode as E,
+  FUNCTIONS,
+  parseAnalyticsSql,
+  type Expr,
+  type FunctionSpec,
+  type OutputFormat,
+  type ParseOptions,
+  type SelectStatement,
+  type SourcePosition,
+  type Statement,
+} from '@tally/analytics-engine';
+import { identifier, literal } from './quote';
 
 export interface RewriteOptions {
   /** The caller's tenant: the only rows the query can read. */
@@ -22,7 +25,6 @@ export interface RewriteOptions {
   datasets: readonly string[];
   /** Tally's ClickHouse database (the one holding `datapoints`). */
   database: string;
-  quoter: SqlQuoter;
   /** Most rows a query returns: a missing or larger LIMIT becomes this (default 10,000). */
   maxRows?: number;
   /** Server-side time limit returned in `settings` (default 30 s). */
@@ -91,7 +93,7 @@ export function compileAnalyticsSql(text: string, options: RewriteOptions & Pars
  * Turns a parsed query into SQL that can only read the caller's rows: the dataset becomes
  * `(SELECT * FROM <db>.datapoints WHERE tenant = <tenant> AND dataset = <dataset>) AS <dataset>`,
  * every column and function is checked against an allow-list and emitted from it, every literal is
- * re-emitted through the quoter (no text of the query is ever copied), functions that ClickHouse 18.16
+ * re-emitted through quote.ts (no text of the query is ever copied), functions that ClickHouse 18.16
  * lacks are expanded into ones both generations have, and the LIMIT is clamped.
  */
 export function rewriteAnalyticsSql(statement: Statement, options: RewriteOptions): AnalyticsSqlPlan {
@@ -127,10 +129,6 @@ interface Emitted {
 
 const atom = (text: string): Emitted => ({ text, prec: P.ATOM });
 
-function text(value: string | { readonly text: string }): string {
-  return typeof value === 'string' ? value : value.text;
-}
-
 class Rewriter {
   private readonly aliases = new Map<string, Expr>();
   private readonly maxRows: number;
@@ -159,16 +157,15 @@ class Rewriter {
       this.defining = undefined;
       return item.alias ? `${expr} AS ${this.quoteName(item.alias.name)}` : expr;
     });
-    const q = this.options.quoter;
     const where = s.where ? this.expr(s.where).text : undefined;
     const scope = [
-      `tenant = ${text(q.literal(this.options.tenant))}`,
-      `dataset = ${text(q.literal(dataset))}`,
+      `tenant = ${literal(this.options.tenant).text}`,
+      `dataset = ${literal(dataset).text}`,
       ...(s.where ? this.pushdown(s.where) : []),
     ];
     const source =
-      `(SELECT * FROM ${text(q.identifier(this.options.database, DATAPOINTS_TABLE))} WHERE ${scope.join(' AND ')})` +
-      ` AS ${text(q.identifier(dataset))}`;
+      `(SELECT * FROM ${identifier(this.options.database, DATAPOINTS_TABLE).text} WHERE ${scope.join(' AND ')})` +
+      ` AS ${identifier(dataset).text}`;
     const parts = [`SELECT ${s.distinct ? 'DISTINCT ' : ''}${items.join(', ')}`, `FROM ${source}`];
     if (where) parts.push(`WHERE ${where}`);
     if (s.groupBy.length) {
@@ -186,7 +183,7 @@ class Rewriter {
     const requested = s.limit?.count;
     const limit = requested === undefined ? this.maxRows : Math.min(requested, this.maxRows);
     const offset = s.limit?.offset ?? 0;
-    parts.push(`LIMIT ${text(q.literal(limit))}${offset ? ` OFFSET ${text(q.literal(offset))}` : ''}`);
+    parts.push(`LIMIT ${literal(limit).text}${offset ? ` OFFSET ${literal(offset).text}` : ''}`);
 
     const seconds = this.options.maxExecutionTimeSeconds ?? ANALYTICS_SQL_DEFAULTS.maxExecutionTimeSeconds;
     return {
@@ -357,11 +354,11 @@ class Rewriter {
   }
 
   private quoteName(name: string): string {
-    return text(this.options.quoter.identifier(name));
+    return identifier(name).text;
   }
 
   private literal(value: string | number | bigint | null): string {
-    return text(this.options.quoter.literal(value));
+    return literal(value).text;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -445,8 +442,8 @@ class Rewriter {
   }
 
   /**
-   * An integer goes through the quoter; a fraction becomes `toFloat64('<text>')` with the text of the
-   * JavaScript number (the quoter only takes integers, and this keeps the value a Float64 literal).
+   * An integer goes through `literal()`; a fraction becomes `toFloat64('<text>')` with the text of the
+   * JavaScript number (`literal()` only takes integers, and this keeps the value a Float64 literal).
    */
   private number(source: string, integer: boolean, negative: boolean, pos: SourcePosition): string {
     if (integer) {
@@ -532,7 +529,7 @@ class Rewriter {
   private quantile(e: Extract<Expr, { kind: 'call' }>): string {
     const level = e.params?.length === 1 ? e.params[0] : undefined;
     // A parameter must be a literal for ClickHouse, so the level is the JavaScript text of a checked
-    // number in [0, 1] (digits, '.', 'e', '-' only), not the quoter's string literal.
+    // number in [0, 1] (digits, '.', 'e', '-' only), not a string literal.
     const value = level?.kind === 'number' ? Number(level.text) : NaN;
     if (!(value >= 0 && value <= 1)) {
       throw new AnalyticsSqlError(

@@ -1,14 +1,12 @@
-import { identifier, literal } from '@tally/clickhouse';
-import { SEED_000_QUERIES, SEED_001_QUERIES } from '../test-support/seed-queries';
-import { AnalyticsSqlError } from './errors';
-import { compileAnalyticsSql, type AnalyticsSqlPlan, type RewriteOptions } from './rewrite';
+import { AnalyticsSqlError } from '@tally/analytics-engine';
+import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
+import { compileAnalyticsSql, type AnalyticsSqlPlan, type RewriteOptions } from './analytics-query';
 
 const DATASET = 'usage_indexed_by_customer_id';
 const OPTIONS: RewriteOptions = {
   tenant: 'acme',
   datasets: [DATASET, 'api_calls'],
   database: 'tally',
-  quoter: { literal, identifier },
 };
 const SCOPE =
   "SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'usage_indexed_by_customer_id'";
@@ -267,16 +265,6 @@ describe('rewriteAnalyticsSql: expressions', () => {
       format: 'JSON',
       datasets: ['api_calls', DATASET],
     });
-  });
-
-  it('works with any quoter that returns strings', () => {
-    const quoter = {
-      literal: (v: string | number | bigint | null) => (typeof v === 'string' ? `<${v}>` : String(v)),
-      identifier: (...parts: string[]) => parts.map((p) => `[${p}]`).join('.'),
-    };
-    expect(sqlOf("SELECT blob1 AS b FROM api_calls WHERE index1 = 'x'", { quoter })).toBe(
-      'SELECT blob1 AS [b] FROM (SELECT * FROM [tally].[datapoints] WHERE tenant = <acme> AND dataset = <api_calls> AND index1 = <x>) AS [api_calls] WHERE index1 = <x> LIMIT 10000',
-    );
   });
 });
 

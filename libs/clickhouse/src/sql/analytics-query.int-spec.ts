@@ -3,19 +3,19 @@
  * Workers write them, then every query of the seeds run verbatim through parse -> rewrite (quoted by
  * @tally/clickhouse's audited quote module) -> ClickHouse, with exact counts on unsampled data.
  */
-import { createTestDatabase, identifier, literal, raw, type TestDatabase } from '@tally/clickhouse';
 import {
   DATAPOINT_COLUMNS,
   EMITTED_FUNCTION_NAMES,
   EquitableSampler,
-  compileAnalyticsSql,
   normalizeDataPoints,
   seededRandom,
   toStorageRows,
-  type AnalyticsSqlPlan,
   type DataPointInput,
-} from './index';
-import { SEED_000_QUERIES, SEED_001_QUERIES } from './test-support/seed-queries';
+} from '@tally/analytics-engine';
+import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
+import { createTestDatabase, type TestDatabase } from '../testing';
+import { compileAnalyticsSql, type AnalyticsSqlPlan } from './analytics-query';
+import { identifier, literal, raw } from './quote';
 
 const DATASET = 'usage_indexed_by_customer_id';
 const RECEIVED_AT = Date.UTC(2023, 3, 3); // early April 2023: March's points are within the lateness limit
@@ -80,7 +80,6 @@ async function sqlApi(
     tenant,
     datasets,
     database: db.database,
-    quoter: { literal, identifier },
   });
   return run(plan);
 }
@@ -178,7 +177,6 @@ describe("the seeds' queries, verbatim, on the real server", () => {
         tenant: 'seed001',
         datasets: [DATASET, 'other_dataset'],
         database: db.database,
-        quoter: { literal, identifier },
       }),
     ).toEqual({ kind: 'show_tables', format: 'JSON', datasets: ['other_dataset', DATASET] });
   });
@@ -269,7 +267,6 @@ describe('the dialect on the real server', () => {
       tenant: 'seed001',
       datasets: ['other_dataset'],
       database: db.database,
-      quoter: { literal, identifier },
       maxExecutionTimeSeconds: 5,
     });
     expect(plan).toMatchObject({ settings: { readonly: '1', max_execution_time: 5 } });
@@ -291,7 +288,6 @@ describe('the dialect on the real server', () => {
         tenant: 'seed001',
         datasets: [DATASET],
         database: db.database,
-        quoter: { literal, identifier },
         maxRows: 2,
       },
     );

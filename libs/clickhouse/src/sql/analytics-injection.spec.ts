@@ -3,17 +3,14 @@
  * tests try to get out of the caller's tenant and dataset, out of SELECT, or out of a literal, and
  * check that each attempt is refused with the right code, or neutralised when it is just data.
  */
-import { identifier, literal } from '@tally/clickhouse';
-import { seededRandom } from '../sampler';
-import { AnalyticsSqlError } from './errors';
-import { compileAnalyticsSql, type RewriteOptions } from './rewrite';
-import { tokenize } from './tokenizer';
+import { AnalyticsSqlError, seededRandom, tokenize } from '@tally/analytics-engine';
+import { compileAnalyticsSql, type RewriteOptions } from './analytics-query';
+import { identifier, literal } from './quote';
 
 const OPTIONS: RewriteOptions = {
   tenant: 'acme',
   datasets: ['api_calls'],
   database: 'tally',
-  quoter: { literal, identifier },
 };
 const SCOPE = "SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'api_calls'";
 const SOURCE = `(${SCOPE}) AS \`api_calls\``;
