@@ -97,6 +97,15 @@ const SCHEDULE: IntervalSchedule = {
   searchAttributes: [{ key: searchAttributes.kind, value: 'sweep' }],
 };
 
+/** The start action SCHEDULE describes, without search attributes. */
+const START_ACTION = {
+  type: 'startWorkflow',
+  workflowType: 'billingSweep',
+  workflowId: 'billing-sweep',
+  taskQueue: 'q',
+  args: [{ tenant: 'acme' }],
+};
+
 describe('interval schedules', () => {
   it('creates a schedule that never overlaps and catches up for a day', async () => {
     let created: ScheduleOptions | undefined;
@@ -106,14 +115,7 @@ describe('interval schedules', () => {
     expect(created).toEqual({
       scheduleId: 'tally-billing',
       spec: { intervals: [{ every: '1 hour', offset: '5 minutes' }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'billingSweep',
-        workflowId: 'billing-sweep',
-        taskQueue: 'q',
-        args: [{ tenant: 'acme' }],
-        typedSearchAttributes: SCHEDULE.searchAttributes,
-      },
+      action: { ...START_ACTION, typedSearchAttributes: SCHEDULE.searchAttributes },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
     });
   });
@@ -127,13 +129,7 @@ describe('interval schedules', () => {
     expect(fake.calls).toEqual(['create tally-billing', 'update tally-billing']);
     expect(fake.updated()).toEqual({
       spec: { intervals: [{ every: '1 hour' }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'billingSweep',
-        workflowId: 'billing-sweep',
-        taskQueue: 'q',
-        args: [{ tenant: 'acme' }],
-      },
+      action: START_ACTION,
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day', pauseOnFailure: true },
       state: { paused: false },
     });
