@@ -1,5 +1,9 @@
 // Writes project.json, jest configs and tsconfig.json for every project in projects.json,
 // so that all projects share one definition of their test/integration/lint/typecheck targets.
+// A project has a `test` target if its `tests` lists "unit" and an `integration` target if it lists
+// "integration"; each such target must run at least one test (no --passWithNoTests), and the CI
+// summary (tools/ci/jest-summary.js) expects a report from every one. tools/nx/projects.spec.ts
+// checks that `tests` matches the spec files on disk.
 // Run: node tools/nx/generate-projects.js
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,7 +20,8 @@ for (const [name, spec] of Object.entries(projects)) {
   const dir = path.join(workspace, spec.root);
   const up = path.relative(dir, workspace);
   const jestRun = (kind, config) =>
-    `jest -c ${spec.root}/${config} --passWithNoTests --json --outputFile=.reports/jest/${name}-${kind}.json`;
+    `jest -c ${spec.root}/${config} --json --outputFile=.reports/jest/${name}-${kind}.json`;
+  const kinds = spec.tests ?? [];
   const project = {
     name,
     $schema: `${up}/node_modules/nx/schemas/project-schema.json`,
@@ -24,11 +29,17 @@ for (const [name, spec] of Object.entries(projects)) {
     sourceRoot: spec.root === 'tools' ? 'tools' : `${spec.root}/src`,
     tags: spec.tags,
     targets: {
-      test: { executor: 'nx:run-commands', options: { command: jestRun('unit', 'jest.config.js') } },
-      integration: {
-        executor: 'nx:run-commands',
-        options: { command: `${jestRun('integration', 'jest.integration.config.js')} --runInBand` },
-      },
+      ...(kinds.includes('unit')
+        ? { test: { executor: 'nx:run-commands', options: { command: jestRun('unit', 'jest.config.js') } } }
+        : {}),
+      ...(kinds.includes('integration')
+        ? {
+            integration: {
+              executor: 'nx:run-commands',
+              options: { command: `${jestRun('integration', 'jest.integration.config.js')} --runInBand` },
+            },
+          }
+        : {}),
       lint: { executor: 'nx:run-commands', options: { command: `eslint ${spec.root}` } },
       typecheck: { executor: 'nx:run-commands', options: { command: `tsc -p ${spec.root}/tsconfig.json --noEmit` } },
       format: { executor: 'nx:run-commands', options: { command: `prettier --check ${spec.root}` } },
@@ -41,14 +52,17 @@ for (const [name, spec] of Object.entries(projects)) {
     };
   }
   write(path.join(dir, 'project.json'), JSON.stringify(project, null, 2) + '\n');
-  write(
-    path.join(dir, 'jest.config.js'),
-    `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, 'unit');\n`,
-  );
-  write(
-    path.join(dir, 'jest.integration.config.js'),
-    `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, 'integration');\n`,
-  );
+  for (const [kind, config] of [
+    ['unit', 'jest.config.js'],
+    ['integration', 'jest.integration.config.js'],
+  ]) {
+    const file = path.join(dir, config);
+    if (kinds.includes(kind)) {
+      write(file, `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, '${kind}');\n`);
+    } else {
+      fs.rmSync(file, { force: true });
+    }
+  }
   write(
     path.join(dir, 'tsconfig.json'),
     JSON.stringify(
