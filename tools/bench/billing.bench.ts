@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Client, Connection } from '@temporalio/client';
-import { deleteBillingBucket, type BillingRunState } from '@tally/billing';
-import { CatalogStore, deleteCatalogBuckets } from '@tally/catalog';
+import type { BillingRunState } from '@tally/billing';
+import { CatalogStore, deleteBillingBucket, deleteCatalogBuckets } from '@tally/catalog';
 import { createTestDatabase, insertEvents, sql, type EventRow } from '@tally/clickhouse';
 import { connectNats, deleteStreams, ensureStreams, natsNames } from '@tally/nats';
 import {

@@ -13,6 +13,8 @@ export const billingWorkerConfigSpec = {
   temporalNamespace: infraConfig.temporalNamespace,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   natsUrl: infraConfig.natsUrl,
+  eventsMaxBytes: infraConfig.eventsMaxBytes,
+  deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
@@ -66,6 +68,14 @@ export const billingWorkerConfigSpec = {
     0,
     100_000,
     'workflows kept in memory between tasks',
+  ),
+  rebillQuietSeconds: env.int('BILLING_REBILL_QUIET_SECONDS', 300, 0, 86_400, 'a rebill wave ends after this long without late events'),
+  rebillMaxWaveSeconds: env.int(
+    'BILLING_REBILL_MAX_WAVE_SECONDS',
+    3_600,
+    1,
+    30 * 86_400,
+    'a rebill wave that keeps receiving late events is billed after this long',
   ),
   /** Fault injection for the crash test only: SIGKILL the worker right after its n-th invoice insert. */
   crashAfterInvoiceInserts: env.int(

@@ -5,11 +5,13 @@ import {
   ClosedPeriodStore,
   DeadLetterReplayer,
   InvoicingService,
+  RebillNoticeConsumer,
   SubscriptionIndex,
+  TemporalRebillTrigger,
 } from '@tally/billing';
 import { CatalogCache, CatalogStore } from '@tally/catalog';
 import { ClickHouseMetrics, createClickHouse, migrate } from '@tally/clickhouse';
-import { connectNats, ensureStreams, natsNames } from '@tally/nats';
+import { connectNats, ensureStreams, natsNames, reportStreamDrift } from '@tally/nats';
 import { createLogger, createMetricsRegistry, type Logger } from '@tally/observability';
 import { Gauge } from 'prom-client';
 import { connectTemporal, temporalLogger, workflowBundlerHook, workflowsPath } from '@tally/temporal';
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
 
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-billing-worker');
-  await ensureStreams(nc, names);
+  reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const clickhouse = createClickHouse({
     url: config.clickhouseUrl,
     username: config.clickhouseUser,
@@ -94,6 +96,18 @@ async function main(): Promise<void> {
     ? new BillingScheduleSync(temporal.client, catalog, { ...config, taskQueue: config.taskQueue }, logger)
     : undefined;
   await schedules?.start();
+  // Late-event notices from the writers → rebill workflows (acked once Temporal took the signal).
+  const notices = new RebillNoticeConsumer(
+    nc,
+    names,
+    new TemporalRebillTrigger(temporal.client, config.taskQueue, {
+      quietSeconds: config.rebillQuietSeconds,
+      maxWaveSeconds: config.rebillMaxWaveSeconds,
+    }),
+    logger,
+  );
+  await notices.start();
+
   new Gauge({
     name: 'tally_billing_scheduled_tenants',
     help: 'Tenants this worker keeps an hourly billing-run schedule for (0 with BILLING_SCHEDULES=false)',
@@ -125,6 +139,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     health.close();
+    await notices.stop();
     await schedules?.stop();
     await temporal.close();
     await connection.close();

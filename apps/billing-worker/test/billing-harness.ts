@@ -15,15 +15,18 @@ import {
 import { createBillingActivities, createEchoActivities } from '@tally/activities';
 import {
   ClosedPeriodStore,
-  deleteBillingBucket,
   DeadLetterReplayer,
   InvoicingService,
+  RebillNoticeConsumer,
   SubscriptionIndex,
+  TemporalRebillTrigger,
   type InvoiceDocument,
+  type RebillOptions,
 } from '@tally/billing';
 import {
   CatalogCache,
   CatalogStore,
+  deleteBillingBucket,
   deleteCatalogBuckets,
   type CustomerInput,
   type SubscriptionInput,
@@ -93,12 +96,19 @@ export class BillingHarness {
   private native?: NativeConnection;
   worker?: Worker;
   private workerRun?: Promise<void>;
+  private notices?: RebillNoticeConsumer;
   readonly logger = createLogger('billing-test', process.env.LOG_LEVEL ?? 'warn');
 
   private owned = true;
 
-  /** With `shared`, uses another harness's prefix and database (which that harness cleans up). */
-  async start(shared?: { names: NatsNames; db: TestDatabase }): Promise<this> {
+  temporalAddress = testTemporalAddress();
+
+  /**
+   * With `shared`, uses another harness's prefix and database (which that harness cleans up); with
+   * `temporalAddress`, a Temporal server of the test's own instead of the shared one.
+   */
+  async start(shared?: { names: NatsNames; db: TestDatabase }, temporalAddress?: string): Promise<this> {
+    if (temporalAddress) this.temporalAddress = temporalAddress;
     this.owned = !shared;
     this.names = shared?.names ?? natsNames(randomPrefix('t'));
     this.nc = await connectNats(testNatsUrl(), 'billing-harness');
@@ -118,7 +128,7 @@ export class BillingHarness {
       closed: this.closed,
       logger: this.logger,
     });
-    this.connection = await Connection.connect({ address: testTemporalAddress() });
+    this.connection = await Connection.connect({ address: this.temporalAddress });
     this.client = new Client({ connection: this.connection });
     return this;
   }
@@ -127,7 +137,7 @@ export class BillingHarness {
   workerEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
       NATS_URL: testNatsUrl(),
-      TEMPORAL_ADDRESS: testTemporalAddress(),
+      TEMPORAL_ADDRESS: this.temporalAddress,
       TALLY_NATS_PREFIX: this.names.prefix,
       CLICKHOUSE_DATABASE: this.db.database,
       TALLY_TASK_QUEUE: this.taskQueue,
@@ -137,9 +147,12 @@ export class BillingHarness {
     };
   }
 
-  /** Runs a worker in this process until `stopWorker()`. */
-  async startWorker(): Promise<Worker> {
-    this.native ??= await NativeConnection.connect({ address: testTemporalAddress() });
+  /**
+   * Runs a worker in this process until `stopWorker()`, with the billing worker's consumer of
+   * late-event notices (rebills with `rebill`'s settings; a quiet window of 2 s unless told).
+   */
+  async startWorker(rebill: RebillOptions = { quietSeconds: 2 }): Promise<Worker> {
+    this.native ??= await NativeConnection.connect({ address: this.temporalAddress });
     const replayer = new DeadLetterReplayer(this.nc, this.names, this.cache, this.closed.kv, this.logger);
     const worker = await Worker.create({
       connection: this.native,
@@ -152,10 +165,20 @@ export class BillingHarness {
     });
     this.worker = worker;
     this.workerRun = worker.run();
+    this.notices = new RebillNoticeConsumer(
+      this.nc,
+      this.names,
+      new TemporalRebillTrigger(this.client, this.taskQueue, rebill),
+      this.logger,
+      { retryMinMs: 100, retryMaxMs: 1_000 },
+    );
+    await this.notices.start();
     return worker;
   }
 
   async stopWorker(): Promise<void> {
+    await this.notices?.stop();
+    this.notices = undefined;
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.workerRun;
     this.worker = undefined;

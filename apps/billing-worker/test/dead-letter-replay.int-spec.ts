@@ -12,7 +12,7 @@ const GHOST = `<ghost & "co">`;
 describe('dead-letter replay and the invoice API (real gateway, writer, query service, worker)', () => {
   const billing = new BillingHarness();
   const ingestion = new IngestionHarness({
-    writerEnv: { TALLY_TASK_QUEUE: billing.taskQueue, WRITER_FLUSH_INTERVAL_MS: '100' },
+    writerEnv: { WRITER_FLUSH_INTERVAL_MS: '100' },
   });
   let query: ServiceProcess;
   let queryUrl: string;

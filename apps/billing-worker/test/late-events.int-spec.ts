@@ -14,11 +14,7 @@ const OCTOBER = '2026-10';
 describe('late events after close (real gateway, writer, worker, Temporal)', () => {
   const billing = new BillingHarness();
   const ingestion = new IngestionHarness({
-    writerEnv: {
-      TALLY_TASK_QUEUE: billing.taskQueue,
-      BILLING_REBILL_QUIET_SECONDS: '2',
-      WRITER_FLUSH_INTERVAL_MS: '100',
-    },
+    writerEnv: { WRITER_FLUSH_INTERVAL_MS: '100' },
   });
   let key: string;
   const tenant = `late-${Date.now().toString(36)}`;

@@ -9,7 +9,8 @@ import {
   PointsController,
   PointsService,
 } from '@tally/ingest';
-import { connectNats, ensureStreams, natsNames, NatsHealth, watchStreams, type NatsConnection } from '@tally/nats';
+import { connectNats, ensureStreams, natsNames, NatsHealth, reportStreamDrift, watchStreams, type NatsConnection } from '@tally/nats';
+import type { Logger } from '@tally/observability';
 import { HealthModule } from '@tally/nest-kit';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from './gateway.config';
@@ -22,10 +23,10 @@ export interface GatewayDependencies {
   store: CatalogStore;
 }
 
-export async function connectGatewayDependencies(config: GatewayConfig): Promise<GatewayDependencies> {
+export async function connectGatewayDependencies(config: GatewayConfig, logger: Logger, registry: Registry): Promise<GatewayDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-gateway');
-  await ensureStreams(nc, names);
+  reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const [keys, catalog, store] = await Promise.all([
     ApiKeyStore.open(nc, names),
     CatalogCache.open(nc, names),
@@ -49,7 +50,7 @@ export class AppModule {
   static register(config: GatewayConfig, deps: GatewayDependencies, registry: Registry): DynamicModule {
     const names = natsNames(config.natsPrefix);
     // The gateway reports stream fullness: it is what refuses events once a stream is full.
-    watchStreams(deps.nc, [names.eventsStream, names.pointsStream, names.deadLetterStream], registry);
+    watchStreams(deps.nc, [names.eventsStream, names.pointsStream, names.deadLetterStream, names.lateEventsStream], registry);
     const ingest = new IngestService(
       deps.keys,
       {

@@ -5,6 +5,8 @@ export const gatewayConfigSpec = {
   host: env.string('GATEWAY_HOST', '127.0.0.1', 'interface to listen on'),
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   natsUrl: infraConfig.natsUrl,
+  eventsMaxBytes: infraConfig.eventsMaxBytes,
+  deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   maxBatch: env.int('GATEWAY_MAX_BATCH', 1_000, 1, 10_000, 'most events in one request'),
   bodyLimitBytes: env.int('GATEWAY_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest request body (413 above)'),
   maxFutureMs: env.int('GATEWAY_MAX_FUTURE_MS', 5 * 60_000, 0, 86_400_000, 'how far in the future an event may be'),

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.logLevel);
   const registry = createMetricsRegistry('gateway');
-  const deps = await connectGatewayDependencies(config);
+  const deps = await connectGatewayDependencies(config, logger, registry);
   const names = natsNames(config.natsPrefix);
   await startHttpApp(AppModule.register(config, deps, registry), {
     port: config.port,

@@ -1,8 +1,5 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
-// The writer is where late events are seen; billing is told through this one observer (docs/billing.md).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { openLateEventReporting } from '@tally/billing';
 import { CatalogCache } from '@tally/catalog';
 import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import {
@@ -10,12 +7,13 @@ import {
   CatalogAdmission,
   ClickHouseEventStore,
   JetStreamDeadLetterSink,
+  openLateEventNotifier,
   PointsWriterRuntime,
   WriterLoop,
   WriterMetrics,
   type EventStore,
 } from '@tally/ingest';
-import { connectNats, ensureStreams, natsNames, NatsHealth, type NatsConnection } from '@tally/nats';
+import { connectNats, ensureStreams, natsNames, NatsHealth, reportStreamDrift, type NatsConnection } from '@tally/nats';
 import { HealthModule } from '@tally/nest-kit';
 import type { Logger } from '@tally/observability';
 import type { Registry } from 'prom-client';
@@ -48,7 +46,8 @@ export interface WriterDependencies {
   nc: NatsConnection;
   clickhouse: ClickHouse;
   catalog: CatalogCache;
-  lateEvents?: Awaited<ReturnType<typeof openLateEventReporting>>;
+  /** Publishes late-event notices for billing (docs/billing.md#late-events-and-adjustments). */
+  lateEvents?: Awaited<ReturnType<typeof openLateEventNotifier>>;
 }
 
 /** Connects, migrates and creates the streams before Nest starts, so a broken dependency fails boot loudly. */
@@ -59,7 +58,7 @@ export async function connectWriterDependencies(
 ): Promise<WriterDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-writer');
-  await ensureStreams(nc, names);
+  reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const clickhouse = createClickHouse({
     url: config.clickhouseUrl,
     username: config.clickhouseUser,
@@ -70,14 +69,7 @@ export async function connectWriterDependencies(
   });
   await migrate(clickhouse, { logger });
   const catalog = await CatalogCache.open(nc, names);
-  const lateEvents = config.lateEvents
-    ? await openLateEventReporting(nc, names, {
-        temporalAddress: config.temporalAddress,
-        temporalNamespace: config.temporalNamespace,
-        taskQueue: config.billingTaskQueue,
-        rebill: { quietSeconds: config.rebillQuietSeconds },
-      }, logger)
-    : undefined;
+  const lateEvents = config.lateEvents ? await openLateEventNotifier(nc, names, logger) : undefined;
   return { nc, clickhouse, catalog, lateEvents };
 }
 
@@ -100,7 +92,7 @@ export class AppModule {
       retryMinMs: 200,
       retryMaxMs: 10_000,
     };
-    const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, deps.lateEvents?.observer, loopOptions);
+    const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, deps.lateEvents?.notifier, loopOptions);
     return {
       module: AppModule,
       imports: [

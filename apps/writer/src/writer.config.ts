@@ -5,6 +5,8 @@ export const writerConfigSpec = {
   host: env.string('WRITER_HOST', '127.0.0.1', 'interface to listen on'),
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   natsUrl: infraConfig.natsUrl,
+  eventsMaxBytes: infraConfig.eventsMaxBytes,
+  deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
@@ -21,11 +23,7 @@ export const writerConfigSpec = {
   /** Fault injection for the crash-recovery test only: SIGKILL the process right after an insert, before the ack. */
   crashAfterInsert: env.bool('WRITER_TEST_CRASH_AFTER_INSERT', false, 'test only: die between insert and ack'),
   /** Late-event rebilling (docs/billing.md): events stored into a closed billing period start a rebill workflow. */
-  lateEvents: env.bool('WRITER_LATE_EVENTS', true, 'report events stored into closed billing periods to billing'),
-  temporalAddress: infraConfig.temporalAddress,
-  temporalNamespace: infraConfig.temporalNamespace,
-  billingTaskQueue: env.string('TALLY_TASK_QUEUE', 'tally-billing', 'task queue of the billing worker'),
-  rebillQuietSeconds: env.int('BILLING_REBILL_QUIET_SECONDS', 300, 0, 86_400, 'a rebill waits this long without late events'),
+  lateEvents: env.bool('WRITER_LATE_EVENTS', true, 'publish a notice for events stored into closed billing periods'),
   logLevel: infraConfig.logLevel,
 };
 

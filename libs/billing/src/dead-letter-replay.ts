@@ -16,7 +16,7 @@ import {
 import type { UsageEvent } from '@tally/event-schema';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
-import { billingKeys } from './closed-periods';
+import { billingKeys } from '@tally/catalog';
 import type { DeadLetterFilter, DeadLetterReplayCounts } from './workflow-contracts';
 
 /** Every reason the writer dead-letters with (a record over the type, so a new reason fails to compile here). */

@@ -14,7 +14,7 @@ export * from './writer-watermark';
 export * from './errors';
 export * from './invoicing.service';
 export * from './workflow-contracts';
-export * from './late-event-observer';
+export * from './rebill-notices';
 export * from './dead-letter-replay';
 export * from './billing-schedules';
 export * from './invoice-html';

@@ -1,11 +1,11 @@
-import type { CatalogCache, CatalogStore, Meter } from '@tally/catalog';
+import type { CatalogCache, CatalogStore, ClosedPeriod, Meter } from '@tally/catalog';
 import { customerTimeZone } from '@tally/catalog';
 import type { ClickHouse } from '@tally/clickhouse';
 import { isTallyError } from '@tally/errors';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import type { Plan as PricingPlan } from '@tally/pricing';
-import type { ClosedPeriod, ClosedPeriodStore } from './closed-periods';
+import type { ClosedPeriodStore } from './closed-periods';
 import { BillingRejectedError, InvoiceNotYetIssuedError } from './errors';
 import {
   computeAdjustment,

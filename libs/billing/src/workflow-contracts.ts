@@ -13,7 +13,10 @@ export const BILLING_WORKFLOWS = {
   deadLetterReplay: 'deadLetterReplayWorkflow',
 } as const;
 
-/** Signal of `rebillWorkflow`: more late event ids. */
+/**
+ * Signal of `rebillWorkflow`: how many more late events (a number). Ids (a string array, counted) are
+ * still accepted from older writers and from operators signalling by hand.
+ */
 export const LATE_EVENTS_SIGNAL = 'lateEvents';
 /** Query of the billing run and of the dead-letter replay. */
 export const PROGRESS_QUERY = 'progress';
@@ -113,8 +116,15 @@ export interface RebillInput extends ActivityTimings {
   quietSeconds?: number;
   /** End the workflow after this long without late events (a later one starts it again). Default 86400. */
   idleSeconds?: number;
+  /**
+   * Longest a wave collects: late events that never pause for `quietSeconds` are billed at least this
+   * often, each time in an adjustment of their own. Default 3600.
+   */
+  maxWaveSeconds?: number;
   /** Continue as new after this many waves. Default 20. */
   wavesPerRun?: number;
+  /** Continue as new once the history has this many events (also while a wave collects). Default 1000. */
+  maxHistoryEvents?: number;
   /** Carried over continue-as-new. */
   state?: RebillState;
 }
@@ -122,7 +132,12 @@ export interface RebillInput extends ActivityTimings {
 export interface RebillState {
   waves: number;
   adjustments: number;
-  pendingEventIds: string[];
+  /** Late events signalled and not billed yet. */
+  pending: number;
+  /** When the wave being collected started (epoch ms), if one is. */
+  waveStartedAt?: number;
+  /** Late events signalled in all, over every run. */
+  signalled: number;
 }
 
 export interface DeadLetterFilter {

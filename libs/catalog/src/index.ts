@@ -54,3 +54,11 @@ export {
   type ApiKeyPrincipal,
   type ApiKeyStoreOptions,
 } from './api-key-store';
+export {
+  billingKeys,
+  ClosedPeriodView,
+  deleteBillingBucket,
+  openBillingBucket,
+  parseClosedKey,
+  type ClosedPeriod,
+} from './closed-periods';

@@ -22,3 +22,4 @@ export * from './points/points-writer.runtime';
 export * from './points/points.controller';
 export * from './points/points.service';
 export * from './jetstream-publish';
+export * from './writer/late-event-notifier';

@@ -22,6 +22,15 @@ export interface NatsNames {
   pointsSubject(tenant: string, dataset: string): string;
   pointsSubjectAll: string;
   pointsWriterConsumer: string;
+  /**
+   * Late-event notices (writer → billing worker): a durable stream, so that a rebill is never only in
+   * a process's memory. One subject per tenant.
+   */
+  lateEventsStream: string;
+  lateEventsSubject(tenant: string): string;
+  lateEventsSubjectAll: string;
+  /** The billing workers' durable consumer of the notices. */
+  rebillConsumer: string;
   alertsSubject(tenant: string): string;
   invoicesSubject(tenant: string): string;
   /** Which usage alerts already fired (one key per rule, customer, period and threshold). */
@@ -55,6 +64,10 @@ export function natsNames(prefix = 'tally'): NatsNames {
     pointsSubject: (tenant, dataset) => `${prefix}.datapoints.${tenant}.${dataset}`,
     pointsSubjectAll: `${prefix}.datapoints.>`,
     pointsWriterConsumer: `${prefix}_points_writer`,
+    lateEventsStream: `${upper}_LATE_EVENTS`,
+    lateEventsSubject: (tenant) => `${prefix}.late.${tenant}`,
+    lateEventsSubjectAll: `${prefix}.late.>`,
+    rebillConsumer: `${prefix}_rebill`,
     alertsSubject: (tenant) => `${prefix}.alerts.${tenant}`,
     invoicesSubject: (tenant) => `${prefix}.invoices.${tenant}`,
     alertStateBucket: `${prefix}_alert_state`,

@@ -12,69 +12,125 @@ import type { NatsNames } from './names';
 export interface StreamOptions {
   /** How long JetStream remembers a Nats-Msg-Id to drop a re-published request. */
   duplicateWindowMs: number;
-  /** Size cap of the events stream; when full, publishes fail (the gateway answers 503). -1 = unlimited. */
+  /**
+   * Size cap of the events stream (and of the data points' stream). The streams are work queues: a
+   * message is deleted once the writer acked it, so this caps the backlog (what is accepted and not
+   * yet stored). When it is reached, publishes are refused (discard new) and the gateway answers 503
+   * `STREAM_FULL`: back-pressure long before the disk fills, and no accepted event is ever deleted.
+   */
   eventsMaxBytes: number;
-  /** Kept this long even after the writer acked, so an operator can re-read recent traffic. */
-  eventsMaxAgeMs: number;
+  /** Size cap of the dead-letter stream; when full the writer holds its batch (see docs/ingestion.md). */
+  deadLettersMaxBytes: number;
+  /** Size cap of the late-event notices' stream; when full the writer holds its batch. */
+  lateEventsMaxBytes: number;
   replicas: number;
 }
 
 export const defaultStreamOptions: StreamOptions = {
   duplicateWindowMs: 10 * 60_000,
-  eventsMaxBytes: -1,
-  eventsMaxAgeMs: 7 * 24 * 3600_000,
+  eventsMaxBytes: 10 * 1024 ** 3,
+  deadLettersMaxBytes: 1024 ** 3,
+  lateEventsMaxBytes: 256 * 1024 ** 2,
   replicas: 1,
 };
 
-/** Creates or updates Tally's streams so their settings always match this code. Safe to call concurrently. */
+/** A setting of an existing stream that differs from what this code would create. */
+export interface StreamDrift {
+  stream: string;
+  setting: string;
+  expected: unknown;
+  actual: unknown;
+}
+
+/** The settings Tally creates its streams with. */
+export function streamConfigs(names: NatsNames, options: Partial<StreamOptions> = {}): Array<Partial<StreamConfig> & { name: string }> {
+  const o = { ...defaultStreamOptions, ...options };
+  const common = {
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    num_replicas: o.replicas,
+    // No age limit anywhere: nothing accepted may expire before it is consumed.
+    max_age: 0,
+  };
+  return [
+    {
+      ...common,
+      name: names.eventsStream,
+      subjects: [names.eventsSubjectAll],
+      retention: RetentionPolicy.Workqueue,
+      max_bytes: o.eventsMaxBytes,
+    },
+    // Data points get their own stream (and writer) so that analytics traffic never queues behind, or
+    // in front of, billing events; same policy as events.
+    {
+      ...common,
+      name: names.pointsStream,
+      subjects: [names.pointsSubjectAll],
+      retention: RetentionPolicy.Workqueue,
+      max_bytes: o.eventsMaxBytes,
+    },
+    // Dead letters are kept until an operator removes them (replay never deletes them): limits
+    // retention, bounded by bytes, discard new.
+    {
+      ...common,
+      name: names.deadLetterStream,
+      subjects: [names.deadLetterSubjectAll],
+      retention: RetentionPolicy.Limits,
+      max_bytes: o.deadLettersMaxBytes,
+    },
+    {
+      ...common,
+      name: names.lateEventsStream,
+      subjects: [names.lateEventsSubjectAll],
+      retention: RetentionPolicy.Workqueue,
+      max_bytes: o.lateEventsMaxBytes,
+    },
+  ];
+}
+
+const CHECKED: Array<keyof StreamConfig> = ['subjects', 'retention', 'discard', 'max_bytes', 'max_age', 'storage', 'duplicate_window', 'num_replicas'];
+
+/**
+ * Creates the streams that are missing. An existing stream is left as it is, whatever its settings
+ * (an operator may have tuned it, and some settings, like the retention, cannot be changed in place):
+ * the settings that differ from what this code would create are returned, for the caller to log and
+ * export (`tally_stream_config_drift`). Safe to call concurrently from several processes.
+ */
 export async function ensureStreams(
   nc: NatsConnection,
   names: NatsNames,
   options: Partial<StreamOptions> = {},
-): Promise<void> {
-  const o = { ...defaultStreamOptions, ...options };
+): Promise<StreamDrift[]> {
   const jsm = await jetstreamManager(nc);
-  const events: Partial<StreamConfig> & { name: string } = {
-    name: names.eventsStream,
-    subjects: [names.eventsSubjectAll],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.New,
-    max_bytes: o.eventsMaxBytes,
-    max_age: nanos(o.eventsMaxAgeMs),
-    duplicate_window: nanos(o.duplicateWindowMs),
-    num_replicas: o.replicas,
-  };
-  const deadLetters: Partial<StreamConfig> & { name: string } = {
-    name: names.deadLetterStream,
-    subjects: [names.deadLetterSubjectAll],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.New,
-    duplicate_window: nanos(o.duplicateWindowMs),
-    num_replicas: o.replicas,
-  };
-  // Data points get their own stream (and writer) so that analytics traffic never queues behind, or
-  // in front of, billing events; same limits as events.
-  const points: Partial<StreamConfig> & { name: string } = {
-    ...events,
-    name: names.pointsStream,
-    subjects: [names.pointsSubjectAll],
-  };
-  for (const config of [events, deadLetters, points]) {
+  const drift: StreamDrift[] = [];
+  for (const wanted of streamConfigs(names, options)) {
+    let actual: StreamConfig;
     try {
-      await jsm.streams.add(config);
+      actual = (await jsm.streams.info(wanted.name)).config;
     } catch (e) {
-      // Already there (possibly with older settings, or created by a concurrent process): converge.
       if (!(e instanceof JetStreamApiError)) throw e;
-      await jsm.streams.update(config.name, config);
+      try {
+        await jsm.streams.add(wanted);
+        continue;
+      } catch (addError) {
+        // Created meanwhile by a concurrent process: compare with what it created.
+        if (!(addError instanceof JetStreamApiError)) throw addError;
+        actual = (await jsm.streams.info(wanted.name)).config;
+      }
+    }
+    for (const setting of CHECKED) {
+      const expected = wanted[setting];
+      if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(actual[setting]))
+        drift.push({ stream: wanted.name, setting, expected, actual: actual[setting] });
     }
   }
+  return drift;
 }
 
 export async function deleteStreams(nc: NatsConnection, names: NatsNames): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  for (const name of [names.eventsStream, names.deadLetterStream, names.pointsStream]) {
+  for (const name of [names.eventsStream, names.deadLetterStream, names.pointsStream, names.lateEventsStream]) {
     await jsm.streams.delete(name).catch(() => undefined);
   }
 }

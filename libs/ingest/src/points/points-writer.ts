@@ -118,6 +118,6 @@ export class PointsBatchWriter implements MessageBatchWriter {
       this.metrics.duplicates.inc(duplicates);
       this.metrics.deadLetters.inc(letters.length);
     }
-    return { inserted: fresh.length, duplicates, deadLettered: letters.length, stored: [] };
+    return { inserted: fresh.length, duplicates, deadLettered: letters.length, stored: [], existing: [] };
   }
 }

@@ -27,16 +27,26 @@ export interface EventAdmission {
   check(tenant: string, event: Pick<UsageEvent, 'customer'>): { reason: DeadLetterReason; message: string } | undefined;
 }
 
-/** Port: told about every newly stored event (e.g. to rebill closed periods). */
+/**
+ * Port: told about the events of a batch that are in the store once it was written, before the
+ * batch is acked (e.g. to publish late-event notices). A rejection means the batch is not acked.
+ */
 export interface StoredEventObserver {
-  stored(events: StoredEvent[]): Promise<void>;
+  stored(events: readonly StoredEvent[]): Promise<void>;
 }
 
 export interface WriteOutcome {
   inserted: number;
   duplicates: number;
   deadLettered: number;
+  /** Inserted by this write. */
   stored: StoredEvent[];
+  /**
+   * Found already stored with the same payload by the `event_ids` lookup: a redelivery of a batch
+   * stored by a writer that died before acking, a retry after a partial insert, or a client re-send.
+   * Whatever was to follow their insert (late-event notices) may not have happened: observers see them too.
+   */
+  existing: StoredEvent[];
 }
 
 export const dedupKey = (tenant: string, eventId: string): string => `${tenant}\u0000${eventId}`;
@@ -117,20 +127,24 @@ export class BatchWriter {
 
     const existing = candidates.length ? await this.store.findExisting(idsByTenant) : new Map<string, string>();
     let fresh = candidates;
+    const alreadyStored: EncodedEvent[] = [];
     if (existing.size > 0) {
       fresh = [];
       for (let i = 0; i < candidates.length; i++) {
         const c = candidates[i];
         const stored = existing.get(dedupKey(c.tenant, c.id));
         if (stored === undefined) fresh.push(c);
-        else if (stored === c.fingerprint) duplicates++;
+        else if (stored === c.fingerprint) {
+          duplicates++;
+          alreadyStored.push(c);
+        }
         else deadLetter(candidateMessages[i], 'IDEMPOTENCY_CONFLICT', conflictMessage(c.id), c.tenant, usageEventOf(c));
       }
     }
 
     if (fresh.length) await this.store.insert(fresh);
     if (letters.length) await this.deadLetters.publish(letters);
-    return { inserted: fresh.length, duplicates, deadLettered: letters.length, stored: fresh };
+    return { inserted: fresh.length, duplicates, deadLettered: letters.length, stored: fresh, existing: alreadyStored };
   }
 }
 

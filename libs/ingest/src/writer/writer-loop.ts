@@ -70,7 +70,8 @@ export const defaultWriterLoopOptions: WriterLoopOptions = {
 
 /**
  * Pulls from the durable consumer that every writer process shares, and hands batches to the
- * BatchWriter. It acks only after the batch was stored (and its dead letters published). While
+ * BatchWriter. It acks only after the batch was stored (and its dead letters and late-event notices
+ * published and acknowledged by JetStream). While
  * the store fails it stops pulling and retries the batch it holds, so memory stays bounded by one
  * batch and JetStream keeps the backlog.
  */
@@ -178,6 +179,12 @@ export class WriterLoop {
       let outcome: WriteOutcome;
       try {
         outcome = await this.writer.write(inbound);
+        // Before the ack: what follows the insert (late-event notices) must be durable first, or a
+        // crash between the ack and it would lose it. Events found already stored are included: their
+        // first writer may have died between its insert and this point.
+        if (this.observer && (outcome.stored.length || outcome.existing.length)) {
+          await this.observer.stored(outcome.existing.length ? [...outcome.stored, ...outcome.existing] : outcome.stored);
+        }
       } catch (error) {
         this.metrics?.storeFailures.inc();
         this.logger.warn(
@@ -208,11 +215,6 @@ export class WriterLoop {
         this.logger.debug(
           { inserted: outcome.inserted, duplicates: outcome.duplicates, messages: batch.length, requestIds: requestIdsOf(batch) },
           'batch stored',
-        );
-      }
-      if (this.observer && outcome.stored.length) {
-        await this.observer.stored(outcome.stored).catch((error: unknown) =>
-          this.logger.error({ err: error }, 'stored-event observer failed'),
         );
       }
       return;
