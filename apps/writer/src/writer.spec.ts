@@ -20,9 +20,11 @@ describe('writer configuration', () => {
       heapGrowingPercent: 50,
       crashAfterInsert: false,
       lateEvents: true,
-      billingTaskQueue: 'tally-billing',
-      rebillQuietSeconds: 300,
+      eventsMaxBytes: 10 * 1024 ** 3,
+      deadLettersMaxBytes: 1024 ** 3,
     });
+    // Late events go to a stream; the writer has nothing to do with Temporal.
+    expect(Object.keys(loadWriterConfig({})).filter((k) => /temporal|taskQueue|rebill/i.test(k))).toEqual([]);
   });
 
   it('reads every key from the environment', () => {
