@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # npm start: install what is missing, start the infrastructure and the four services, run the demo
-# (Tally's main job on the embedded default), then keep running until Ctrl-C, which stops everything
-# this script started (infrastructure that was already running before it is left alone).
+# (Tally's main job on the embedded default), then keep running until stopped. It stops everything it
+# started (infrastructure that was already running before it is left alone) on Ctrl-C, on SIGINT or
+# SIGTERM to this script or to the npm process that runs it, and on `npm stop` from another terminal.
+#
+# Why a watcher: `npm start` runs `sh -c "bash tools/start.sh"`; npm passes a SIGTERM to that `sh`,
+# which dies without passing it on, so this script would be orphaned and keep everything running.
+# It watches its parent and grandparent (sh and npm) and stops as soon as either is gone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -9,37 +14,75 @@ export SWC_NODE_PROJECT="$ROOT/tsconfig.base.json"
 DATA_DIR=${TALLY_DATA_DIR:-$ROOT/.data}
 LOGS="$DATA_DIR/logs"
 RUN="$DATA_DIR/run/services"
+PIDFILE="$DATA_DIR/run/start.pid"
 mkdir -p "$LOGS" "$RUN"
+# A late event is adjusted after this many quiet seconds (300 in production): short, so the demo shows it.
+export BILLING_REBILL_QUIET_SECONDS=${BILLING_REBILL_QUIET_SECONDS:-5}
 
-bash tools/setup.sh
-
-infra_was_up=false
-bash tools/infra/infra.sh status >/dev/null 2>&1 && infra_was_up=true
-bash tools/infra/infra.sh up
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  echo "[start] already running (pid $(cat "$PIDFILE")); \`npm stop\` stops it" >&2
+  exit 1
+fi
+echo $$ >"$PIDFILE"
 
 pids=()
+current=""
 stopping=false
+infra_was_up=true
+watcher=""
 cleanup() {
   stopping=true
-  trap - INT TERM EXIT
+  trap - INT TERM EXIT HUP
+  [ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
   echo
   echo "[start] stopping services"
+  [ -n "$current" ] && kill -TERM "$current" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
+  for pid in $current "${pids[@]}"; do
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
   rm -f "$RUN"/*.pid
   if [ "$infra_was_up" = false ]; then bash tools/infra/infra.sh down || true; fi
+  rm -f "$PIDFILE"
   echo "[start] stopped"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# Stop when the parent (npm's sh) or the grandparent (npm) goes away.
+watched="$PPID $(ps -o ppid= -p "$PPID" 2>/dev/null | tr -d ' ')"
+(
+  trap - INT TERM EXIT HUP
+  while :; do
+    for p in $watched; do
+      if [ "$p" -gt 1 ] && ! kill -0 "$p" 2>/dev/null; then kill -TERM $$ 2>/dev/null; exit 0; fi
+    done
+    sleep 0.5
+  done
+) &
+watcher=$!
+
+# Long steps run in the background and are waited for, so a signal stops them at once (bash runs a
+# trap only after a foreground command ends).
+run() {
+  "$@" &
+  current=$!
+  wait "$current"
+  current=""
+}
+
+run bash tools/setup.sh
+
+bash tools/infra/infra.sh status >/dev/null 2>&1 || infra_was_up=false
+run bash tools/infra/infra.sh up
 
 # The services run compiled (dist/); incremental, so a second start compiles only what changed.
-node tools/build/compile.js
+run node tools/build/compile.js
 
 # One migration run before the services start (they also migrate at boot; this makes errors visible first).
-node -r @swc-node/register libs/clickhouse/src/cli.ts migrate
+run node -r @swc-node/register libs/clickhouse/src/cli.ts migrate
 
 declare -A ports=([gateway]=${GATEWAY_PORT:-3000} [query]=${QUERY_PORT:-3001} [writer]=${WRITER_PORT:-3002} [billing-worker]=${BILLING_WORKER_PORT:-3003})
 for app in gateway writer query billing-worker; do
@@ -63,7 +106,7 @@ for app in gateway writer query billing-worker; do
   done
 done
 
-node -r @swc-node/register tools/demo/demo.ts
+if [ "${TALLY_DEMO:-1}" != 0 ]; then run node -r @swc-node/register tools/demo/demo.ts; fi
 
 cat <<MSG
 
@@ -74,7 +117,7 @@ Tally is running.
   Billing worker       http://127.0.0.1:${ports[billing-worker]}     /health
   Temporal Web UI      http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}
   Logs                 $LOGS
-Press Ctrl-C to stop everything this command started.
+Press Ctrl-C (or run \`npm stop\` elsewhere) to stop everything this command started.
 MSG
 wait -n "${pids[@]}" || true
 if [ "$stopping" = false ]; then echo "[start] a service exited; see $LOGS" >&2; fi
