@@ -11,6 +11,7 @@ import {
   freePort,
   randomPrefix,
   startService,
+  testNatsUrl,
   testTemporalAddress,
   waitFor,
   workspaceRoot,
@@ -44,7 +45,7 @@ describe('npm start demo (real gateway, writer, query, billing worker)', () => {
     for (const p of ['GATEWAY_PORT', 'QUERY_PORT', 'WRITER_PORT', 'BILLING_WORKER_PORT'])
       ports[p] = await freePort();
     env = {
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      NATS_URL: testNatsUrl(),
       TALLY_NATS_PREFIX: id,
       CLICKHOUSE_DATABASE: id,
       TALLY_TASK_QUEUE: id,
