@@ -1,6 +1,12 @@
 export type { EventFormat, NormalizedBatch, NormalizeOptions, UsageEvent } from './types';
 export { EVENT_LIMITS, EventIssueCode, NORMALIZE_DEFAULTS } from './codes';
-export { detectFormat, formatForContentType, normalizeBatch } from './normalize';
+export {
+  detectEventFormat,
+  detectFormat,
+  formatForContentType,
+  normalizeBatch,
+  type FormatDetection,
+} from './normalize';
 export {
   eventFingerprint,
   findDuplicateIdsInBatch,

@@ -646,17 +646,40 @@ export function formatForContentType(contentType: string | undefined): EventForm
     : 'auto';
 }
 
+/** A detected format and what decided it: the field, or `Content-Type`; none for the native default. */
+export interface FormatDetection {
+  format: EventFormat;
+  decidedBy?: string;
+}
+
 /**
  * Format of one event: a CloudEvents content type forces 'cloudevents'; otherwise an item with
- * `specversion` is a CloudEvent, one with `event_name` a Billingrails event, anything else native.
+ * `specversion` is a CloudEvent; one with `event_name`, or with `properties.<billingrails customer
+ * property>` (`billingrails_account_id` by default), a Billingrails event; anything else native.
+ * `decidedBy` names the field that decided, so errors can say why an event was read as it was.
  */
-export function detectFormat(item: unknown, contentType?: string): EventFormat {
-  if (contentType !== undefined && formatForContentType(contentType) === 'cloudevents') return 'cloudevents';
-  if (item === null || typeof item !== 'object') return 'native';
+export function detectEventFormat(
+  item: unknown,
+  contentType?: string,
+  billingrailsCustomerProperty: string = NORMALIZE_DEFAULTS.billingrailsCustomerProperty,
+): FormatDetection {
+  if (contentType !== undefined && formatForContentType(contentType) === 'cloudevents') {
+    return { format: 'cloudevents', decidedBy: 'Content-Type' };
+  }
+  if (item === null || typeof item !== 'object') return { format: 'native' };
   const o = item as Obj;
-  if (o.specversion !== undefined) return 'cloudevents';
-  if (o.event_name !== undefined) return 'billingrails';
-  return 'native';
+  if (o.specversion !== undefined) return { format: 'cloudevents', decidedBy: 'specversion' };
+  if (o.event_name !== undefined) return { format: 'billingrails', decidedBy: 'event_name' };
+  const props = o.properties;
+  if (isObject(props) && props[billingrailsCustomerProperty] !== undefined) {
+    return { format: 'billingrails', decidedBy: `properties.${billingrailsCustomerProperty}` };
+  }
+  return { format: 'native' };
+}
+
+/** {@link detectEventFormat} without the reason. */
+export function detectFormat(item: unknown, contentType?: string): EventFormat {
+  return detectEventFormat(item, contentType).format;
 }
 
 function bodyIssue(field: string, code: string, message: string): ValidationFailedError {
@@ -731,13 +754,23 @@ export function normalizeBatch(
       issues.add('', C.EVENT_INVALID, `event must be a JSON object, got ${describe(item)}`);
       continue;
     }
-    const f = format === 'auto' ? detectFormat(item) : format;
+    const detected: FormatDetection =
+      format === 'auto' ? detectEventFormat(item, undefined, brCustomerProp) : { format };
+    const f = detected.format;
+    const before = issues.list.length;
     const ev =
       f === 'native'
         ? normalizeNative(item, cfg, issues)
         : f === 'billingrails'
           ? normalizeBillingrails(item, cfg, issues)
           : normalizeCloudEvent(item, cfg, issues);
+    // A Billingrails event without `event_name` would otherwise read as a native event missing
+    // `customerId` and `metricName`: say which format was read, and which field decided it.
+    if (detected.decidedBy) {
+      for (let k = before; k < issues.list.length; k++) {
+        issues.list[k].message += ` (format ${f}, detected by field ${detected.decidedBy})`;
+      }
+    }
     if (ev !== null && issues.list.length === 0) events.push(ev);
   }
 
