@@ -46,6 +46,23 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('provisions Prometheus with the rules and Grafana with the dashboards from deploy/', () => {
+    const volumes = (name: string) => (compose.services[name] as ComposeService & { volumes: string[] }).volumes;
+    expect(compose.services.prometheus.image).toMatch(/^prom\/prometheus:v3/);
+    expect(volumes('prometheus')).toEqual(
+      expect.arrayContaining([
+        './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+        './deploy/prometheus/rules:/etc/prometheus/rules:ro',
+      ]),
+    );
+    expect(volumes('grafana')).toEqual(
+      expect.arrayContaining([
+        './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+        './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro',
+      ]),
+    );
+  });
+
   it('builds the four Tally services from one Dockerfile, each on its port', () => {
     const expected: Record<string, string> = {
       gateway: '3000:3000',

@@ -8,6 +8,8 @@ export SWC_NODE_PROJECT="$PWD/tsconfig.base.json"
 
 bash tools/setup.sh || exit 1
 bash tools/infra/infra.sh up || { echo "[test] infrastructure did not come up" >&2; exit 1; }
+# prometheus, promtool and helm for the metrics and chart tests (built with go install when missing)
+bash tools/infra/infra.sh tools || { echo "[test] prometheus, promtool or helm could not be installed" >&2; exit 1; }
 
 rm -rf .reports/jest && mkdir -p .reports/jest
 status=0

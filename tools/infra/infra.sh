@@ -5,6 +5,7 @@
 #   bash tools/infra/infra.sh status   show each component (exit 0 if all are up, 3 otherwise)
 #   bash tools/infra/infra.sh down     stop what `up` started (and nothing else)
 #   bash tools/infra/infra.sh env      print `export ...` lines for the apps
+#   bash tools/infra/infra.sh tools    install prometheus, promtool and helm if missing (go install; the tests use them)
 #
 # State lives under $TALLY_DATA_DIR (default <repo>/.data): logs/ run/ (pid files) clickhouse/ nats/ temporal.db
 # A service that already answers on its port and was not started by this script is reused, never touched.
@@ -502,6 +503,46 @@ ensure_temporal_cli() {
   say "temporal: CLI built: $TEMPORAL_BIN"
 }
 
+# ---------------------------------------------------------------------------- ops tools
+
+# Prometheus and promtool (the metrics test and `promtool test rules`) and Helm (the chart test),
+# built from the Go module proxy. `infra.sh tools` installs what is missing; nothing runs.
+OPS_TOOLS=(
+  "prometheus github.com/prometheus/prometheus/cmd/prometheus v0.316.0"
+  "promtool github.com/prometheus/prometheus/cmd/promtool v0.316.0"
+  "helm helm.sh/helm/v4/cmd/helm v4.3.2"
+)
+
+# find_go_binary NAME: PATH, then ~/go/bin, then Go's GOBIN and GOPATH/bin
+find_go_binary() {
+  local name=$1 go c
+  if have "$name"; then command -v "$name"; return 0; fi
+  [ -x "$HOME/go/bin/$name" ] && { echo "$HOME/go/bin/$name"; return 0; }
+  if go=$(go_bin); then
+    c=$("$go" env GOBIN 2>/dev/null || true)
+    [ -n "$c" ] && [ -x "$c/$name" ] && { echo "$c/$name"; return 0; }
+    c=$("$go" env GOPATH 2>/dev/null || true)
+    c=${c%%:*}
+    [ -n "$c" ] && [ -x "$c/bin/$name" ] && { echo "$c/bin/$name"; return 0; }
+  fi
+  return 1
+}
+
+cmd_tools() {
+  local entry name module version bin
+  mkdir -p "$LOG_DIR"
+  for entry in "${OPS_TOOLS[@]}"; do
+    read -r name module version <<<"$entry"
+    if bin=$(find_go_binary "$name"); then
+      say "$name: $bin"
+      continue
+    fi
+    go_install "$name" "$module" "$version" "$LOG_DIR/$name-build.log"
+    bin=$(find_go_binary "$name") || die "$name" "go install succeeded but no $name binary was found in ~/go/bin, GOBIN or GOPATH/bin" "$LOG_DIR/$name-build.log"
+    say "$name: built $bin"
+  done
+}
+
 # temporal_health: frontend reports SERVING. Uses the CLI when we have it, otherwise a raw
 # gRPC health check over HTTP/2 with curl (grpc.health.v1.Health/Check).
 temporal_health() {
@@ -692,11 +733,12 @@ cmd_status() {
 
 usage() {
   cat <<EOF
-usage: bash tools/infra/infra.sh up|down|status|env
+usage: bash tools/infra/infra.sh up|down|status|env|tools
   up      install missing components, start what is not running, wait until ready
   down    stop what 'up' started (pid files in $RUN_DIR), nothing else
   status  show each component (exit 0 if all are running, 3 otherwise)
   env     print 'export ...' lines: eval "\$(bash tools/infra/infra.sh env)"
+  tools   install prometheus, promtool and helm when missing (go install)
 EOF
 }
 
@@ -704,6 +746,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  tools) cmd_tools ;;
   env) print_env 'export ' ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;

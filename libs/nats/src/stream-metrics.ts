@@ -11,8 +11,18 @@ import { Gauge, type Registry } from 'prom-client';
  */
 export function watchStreams(nc: NatsConnection, streams: readonly string[], registry: Registry): void {
   const labelNames = ['stream'] as const;
-  const bytes = new Gauge({ name: 'tally_stream_bytes', help: 'Bytes stored in the stream', labelNames, registers: [registry] });
-  const messages = new Gauge({ name: 'tally_stream_messages', help: 'Messages stored in the stream', labelNames, registers: [registry] });
+  const bytes = new Gauge({
+    name: 'tally_stream_bytes',
+    help: 'Bytes stored in the stream',
+    labelNames,
+    registers: [registry],
+  });
+  const messages = new Gauge({
+    name: 'tally_stream_messages',
+    help: 'Messages stored in the stream',
+    labelNames,
+    registers: [registry],
+  });
   const maxBytes = new Gauge({
     name: 'tally_stream_max_bytes',
     help: "The stream's byte limit (-1: none)",

@@ -39,7 +39,13 @@ export function registerHttpObservability(
   if (logger.isLevelEnabled('debug')) {
     fastify.addHook('onResponse', (request, reply, done) => {
       logger.debug(
-        { requestId: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        {
+          requestId: request.id,
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
         'request',
       );
       done();

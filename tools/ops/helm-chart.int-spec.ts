@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { opsBinary, repoRoot } from './ops-binaries';
+
+const chart = path.join(repoRoot, 'deploy/helm/tally');
+
+interface Container {
+  name: string;
+  image: string;
+  ports: { name: string; containerPort: number }[];
+  env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
+  envFrom: { configMapRef: { name: string } }[];
+  startupProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  livenessProbe: { tcpSocket: { port: string } };
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+}
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec: {
+    replicas?: number;
+    selector?: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } };
+    ports?: { port: number; targetPort: string }[];
+  };
+}
+
+function template(...set: string[]): Manifest[] {
+  const out = execFileSync(
+    opsBinary('helm'),
+    ['template', 'prod', chart, ...set.flatMap((s) => ['--set', s])],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}
+
+describe('Helm chart deploy/helm/tally', () => {
+  it('passes helm lint --strict', () => {
+    expect(execFileSync(opsBinary('helm'), ['lint', '--strict', chart], { encoding: 'utf8' })).toContain(
+      '0 chart(s) failed',
+    );
+  });
+
+  it('renders the four services with their config, ports, probes, resources and replicas', () => {
+    const manifests = template(
+      'nats.url=nats://nats.infra:4222',
+      'clickhouse.url=http://ch.infra:8123',
+      'clickhouse.existingSecret=ch-credentials',
+      'temporal.address=temporal.infra:7233',
+      'image.registry=registry.example.com/tally',
+      'image.tag=1.2.3',
+      'gateway.replicas=3',
+      'writer.env.WRITER_MAX_BATCH_BYTES=4194304',
+    );
+    const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+    expect(kinds).toEqual([
+      'ConfigMap/prod-tally',
+      'Deployment/prod-tally-billing-worker',
+      'Deployment/prod-tally-gateway',
+      'Deployment/prod-tally-query',
+      'Deployment/prod-tally-writer',
+      'Service/prod-tally-billing-worker',
+      'Service/prod-tally-gateway',
+      'Service/prod-tally-query',
+      'Service/prod-tally-writer',
+      // no Secret: the ClickHouse password comes from the existing one
+    ]);
+    const config = manifests.find((m) => m.kind === 'ConfigMap')?.data;
+    expect(config).toMatchObject({
+      NATS_URL: 'nats://nats.infra:4222',
+      CLICKHOUSE_URL: 'http://ch.infra:8123',
+      TEMPORAL_ADDRESS: 'temporal.infra:7233',
+    });
+
+    const ports = { gateway: 3000, query: 3001, writer: 3002, 'billing-worker': 3003 };
+    const replicas = { gateway: 3, query: 2, writer: 1, 'billing-worker': 1 };
+    for (const [app, port] of Object.entries(ports) as [keyof typeof ports, number][]) {
+      const deployment = manifests.find(
+        (m) => m.kind === 'Deployment' && m.metadata.name === `prod-tally-${app}`,
+      ) as Manifest;
+      expect(deployment.spec.replicas).toBe(replicas[app]);
+      expect(deployment.spec.template.metadata.labels).toMatchObject(
+        deployment.spec.selector?.matchLabels ?? { missing: true },
+      );
+      const [container] = deployment.spec.template.spec.containers;
+      expect(container.image).toBe(`registry.example.com/tally/tally-${app}:1.2.3`);
+      expect(container.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
+      // Probes on the service's own (internal) port
+      expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+      expect(container.livenessProbe.tcpSocket).toEqual({ port: 'http' });
+      expect(container.resources.requests).toHaveProperty('memory');
+      expect(container.resources.limits).toHaveProperty('memory');
+      const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+      const portVar = `${app.toUpperCase().replace('-', '_')}_PORT`;
+      expect(env[portVar]).toBe(String(port));
+      expect(env[portVar.replace('_PORT', '_HOST')]).toBe('0.0.0.0');
+      expect(env.CLICKHOUSE_PASSWORD).toEqual({ secretKeyRef: { name: 'ch-credentials', key: 'password' } });
+      expect(container.envFrom).toEqual([{ configMapRef: { name: 'prod-tally' } }]);
+      const service = manifests.find(
+        (m) => m.kind === 'Service' && m.metadata.name === `prod-tally-${app}`,
+      ) as Manifest;
+      expect(service.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
+    }
+    const writer = manifests.find(
+      (m) => m.kind === 'Deployment' && m.metadata.name === 'prod-tally-writer',
+    ) as Manifest;
+    expect(writer.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'WRITER_MAX_BATCH_BYTES',
+      value: '4194304',
+    });
+  });
+
+  it('keeps a ClickHouse password given in values in a Secret, and leaves out disabled services', () => {
+    const manifests = template('clickhouse.password=s3cret', 'query.enabled=false');
+    const secret = manifests.find((m) => m.kind === 'Secret') as Manifest & {
+      stringData: Record<string, string>;
+    };
+    expect(secret.stringData).toEqual({ password: 's3cret' });
+    expect(manifests.filter((m) => m.metadata.name === 'prod-tally-query')).toEqual([]);
+    expect(manifests.filter((m) => m.kind === 'Deployment')).toHaveLength(3);
+  });
+});
