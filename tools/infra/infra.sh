@@ -442,20 +442,7 @@ go_bin() {
 }
 
 # find_temporal: PATH, then ~/go/bin, then wherever this machine's go installs binaries
-find_temporal() {
-  local c go gobin gopath
-  if have temporal; then command -v temporal; return 0; fi
-  c="$HOME/go/bin/temporal"
-  [ -x "$c" ] && { echo "$c"; return 0; }
-  if go=$(go_bin); then
-    gobin=$("$go" env GOBIN 2>/dev/null || true)
-    [ -n "$gobin" ] && [ -x "$gobin/temporal" ] && { echo "$gobin/temporal"; return 0; }
-    gopath=$("$go" env GOPATH 2>/dev/null || true)
-    gopath=${gopath%%:*}
-    [ -n "$gopath" ] && [ -x "$gopath/bin/temporal" ] && { echo "$gopath/bin/temporal"; return 0; }
-  fi
-  return 1
-}
+find_temporal() { find_go_binary temporal; }
 
 # go_install_pids MODULE: pids of a `go install` of MODULE already running on this machine
 go_install_pids() { pgrep -f "go install .*$1" 2>/dev/null || true; }
