@@ -7,7 +7,7 @@ import { clickhouseBaseline, jetstreamBaseline, sampleBatches, type ClickHouseBa
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
 import { IngestEnv } from './ingest-env';
 import { ratesBySlice, steadyRate, StoredSeries } from './stored-series';
-import { CpuWindow, cpuSeconds, machineInfo, memoryMb, pidsOf, type CpuReport } from './process-stats';
+import { CpuWindow, cpuSeconds, machineInfo, memoryMb, pidsListeningOn, pidsOf, type CpuReport } from './process-stats';
 
 export interface IngestBenchOptions {
   /** Seconds of the max-throughput phase (default 60). */
@@ -118,11 +118,15 @@ export async function runIngestBench(options: IngestBenchOptions) {
     opened = load;
     const stored = () => h.storedRows();
     const pids = { gateway: h.gateway.child.pid as number, writer: h.writer.child.pid as number };
+    // Only the NATS server the bench talks to (a machine may run others, e.g. a distribution's own).
+    const natsServer = { url: h.natsUrl, version: h.nc.info?.version ?? 'unknown' };
+    const natsPids = pidsListeningOn('nats-server', Number(new URL(h.natsUrl).port || 4222));
+    log(`NATS server ${natsServer.version} at ${natsServer.url} (pid ${natsPids.join(', ') || 'not found on this machine'})`);
     const cpuSources = {
       gateway: () => cpuSeconds(pids.gateway),
       writer: () => cpuSeconds(pids.writer),
       clickhouse: () => sum(pidsOf('clickhouse-server').map(cpuSeconds)),
-      nats: () => sum(pidsOf('nats-server').map(cpuSeconds)),
+      nats: () => sum(natsPids.map(cpuSeconds)),
       // The bench process itself: load generation, probes, counting.
       loadgen: () => {
         const u = process.cpuUsage();
@@ -263,6 +267,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
         exactlyOnce: { met: exactness.exact },
       },
       machine: { ...machineInfo(), loadavgAtStart: machineAtStart.loadavg },
+      natsServer,
     };
   } finally {
     await opened?.close();

@@ -20,6 +20,7 @@ export class IngestEnv {
   gatewayUrl = '';
   writerUrl = '';
   nc!: NatsConnection;
+  readonly natsUrl = testNatsUrl();
   db!: TestDatabase;
   names!: NatsNames;
   private catalog?: CatalogStore;
@@ -35,7 +36,7 @@ export class IngestEnv {
   async start(): Promise<this> {
     const prefix = randomPrefix('bench');
     this.names = natsNames(prefix);
-    const natsUrl = testNatsUrl();
+    const natsUrl = this.natsUrl;
     this.nc = await connectNats(natsUrl, 'ingest-bench');
     await ensureStreams(this.nc, this.names);
     this.db = await createTestDatabase();

@@ -30,9 +30,6 @@ export class PointsWriterRuntime implements OnApplicationBootstrap, OnModuleDest
       new JetStreamDeadLetterSink(nc, names),
       registry,
     );
-    // A points message is one request of at most 250 points (split below NATS max_payload): 256 of
-    // them buffered stay within a bounded memory, and counting messages avoids the byte-budget stall.
-    const loopOptions = { ...options, consumeMaxMessages: options.consumeMaxMessages ?? 128 };
     this.loop = new WriterLoop(
       nc,
       names,
@@ -40,7 +37,7 @@ export class PointsWriterRuntime implements OnApplicationBootstrap, OnModuleDest
       logger.child({ loop: 'points' }),
       undefined,
       undefined,
-      loopOptions,
+      options,
       {
         stream: names.pointsStream,
         consumer: names.pointsWriterConsumer,

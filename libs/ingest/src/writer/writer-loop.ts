@@ -18,12 +18,11 @@ export interface WriterLoopOptions {
   retryMinMs: number;
   retryMaxMs: number;
   /**
-   * Pull by message count (at most this many messages buffered) instead of by bytes. With a byte
-   * budget, nats.js 3.x can be left without an outstanding pull request after a burst of small
-   * messages (a pull that ends on its byte limit is not accounted for) until two idle heartbeats are
-   * missed, about 30 s; the points loop, whose messages are small and bounded, counts messages.
+   * Bytes of pulled messages consume() keeps buffered while a batch fills or is stored (default:
+   * `maxBatchBytes`, so the next batch is already here when the last one is acked). Pulls are
+   * sized in bytes, so the buffer is bounded whatever the size of the messages.
    */
-  consumeMaxMessages?: number;
+  consumeMaxBytes?: number;
 }
 
 /** What a loop hands its batches to: the events' `BatchWriter`, or the data points' writer. */
@@ -37,9 +36,6 @@ export interface WriterLoopSource {
   consumer: string;
   filterSubject: string;
 }
-
-/** Messages buffered by consume(): a request is one message of at most 1,000 events. */
-const DEFAULT_CONSUME_MESSAGES = 256;
 
 /**
  * When a batch whose first message JetStream stored at `storedAtMs` must be flushed. The interval
@@ -125,11 +121,9 @@ export class WriterLoop {
 
   private async run(): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(this.source.stream, this.source.consumer);
-    // consume() keeps a bounded buffer of pulled messages; while a flush is in progress (or
-    // retrying) the buffer fills and pulling stops, so memory stays bounded. Pulls are sized by
-    // message count: byte-sized pulls were seen to leave no pull outstanding after a burst of small
-    // messages on NATS 2.9, stalling the consumer until the pull expired (~30 s).
-    const messages = await consumer.consume({ max_messages: this.options.consumeMaxMessages ?? DEFAULT_CONSUME_MESSAGES });
+    // consume() keeps a buffer of pulled messages bounded in bytes; while a flush is in progress (or
+    // retrying) the buffer fills and pulling stops, so memory stays bounded.
+    const messages = await consumer.consume({ max_bytes: this.options.consumeMaxBytes ?? this.options.maxBatchBytes });
     const iterator = messages[Symbol.asyncIterator]();
     let pending: Promise<IteratorResult<JsMsg>> | undefined;
     let batch: JsMsg[] = [];
