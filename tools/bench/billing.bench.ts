@@ -4,7 +4,8 @@
  * Seeds a fresh ClickHouse database and NATS prefix with one tenant, three meters, one plan and N
  * customers with subscriptions and usage on all three meters (events inserted straight into ClickHouse
  * in bulk), starts the real `apps/billing-worker`, runs the tenant's billing run with a grace window of
- * 0, checks that every customer got exactly one invoice, and prints one JSON document on stdout
+ * 0, checks that every customer got exactly one invoice and that every invoice's amount equals a
+ * recount from the generated events priced by @tally/pricing, and prints one JSON document on stdout
  * (progress on stderr): wall time of the run, invoices per second, the worker's peak RSS.
  */
 import { randomUUID } from 'node:crypto';
@@ -22,8 +23,10 @@ import {
   testTemporalAddress,
   waitFor,
 } from '@tally/testing';
+import { type Plan, priceUsage } from '@tally/pricing';
 import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
 import { cpuSeconds, machineInfo, memoryMb } from './process-stats';
+import { describeDifferences, totalDifferences } from './totals';
 
 const specs = {
   customers: { env: 'BENCH_CUSTOMERS', help: 'customers to bill (default 10000)' },
@@ -41,6 +44,55 @@ const log = (line: string) =>
   process.stderr.write(`[bench:billing ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const PERIOD = '2026-10';
 const RUN_AT = '2026-11-01T06:00:00.000Z';
+
+/** The one plan every customer is on; the recount prices usage with it through @tally/pricing. */
+const PLAN = {
+  id: 'pro',
+  name: 'Pro',
+  currency: 'USD',
+  charges: [
+    { id: 'base', name: 'Platform fee', kind: 'flat', amount: '10' },
+    { id: 'calls', name: 'API calls', kind: 'per_unit', meter: 'calls', unitPrice: '0.05', freeUnits: '2' },
+    {
+      id: 'tokens',
+      name: 'Tokens',
+      kind: 'graduated',
+      meter: 'tokens',
+      tiers: [
+        { upTo: '1000', unitPrice: '0.001' },
+        { upTo: null, unitPrice: '0.0005' },
+      ],
+    },
+    { id: 'storage', name: 'Peak storage', kind: 'per_unit', meter: 'storage', unitPrice: '1' },
+  ],
+} satisfies Plan;
+
+/**
+ * Every customer's invoice total recounted from the events the bench generated (not from ClickHouse
+ * or the meters): calls counted, tokens summed, peak storage, priced by @tally/pricing for a whole
+ * October (every subscription started before it, and every event lies inside October in each
+ * customer's time zone).
+ */
+function recountInvoices(rows: readonly EventRow[]): Map<string, string> {
+  const usage = new Map<string, { calls: number; tokens: bigint; storage: number }>();
+  for (const row of rows) {
+    const u = usage.get(row.customer) ?? { calls: 0, tokens: 0n, storage: 0 };
+    if (row.eventType === 'call') u.calls += 1;
+    else if (row.eventType === 'completion') u.tokens += BigInt(row.properties.tokens);
+    else if (row.eventType === 'storage') u.storage = Math.max(u.storage, Number(row.properties.gb));
+    usage.set(row.customer, u);
+  }
+  return new Map(
+    [...usage].map(([customer, u]) => [
+      customer,
+      priceUsage({
+        plan: PLAN,
+        usage: { calls: String(u.calls), tokens: u.tokens.toString(), storage: String(u.storage) },
+        period: { daysInPeriod: 31, activeDays: 31 },
+      }).totalMinor,
+    ]),
+  );
+}
 
 async function mapLimit<T>(
   items: readonly T[],
@@ -105,34 +157,7 @@ async function main(): Promise<void> {
       aggregation: 'max',
       valueProperty: 'gb',
     });
-    await store.putPlan({
-      tenant,
-      id: 'pro',
-      name: 'Pro',
-      currency: 'USD',
-      charges: [
-        { id: 'base', name: 'Platform fee', kind: 'flat', amount: '10' },
-        {
-          id: 'calls',
-          name: 'API calls',
-          kind: 'per_unit',
-          meter: 'calls',
-          unitPrice: '0.05',
-          freeUnits: '2',
-        },
-        {
-          id: 'tokens',
-          name: 'Tokens',
-          kind: 'graduated',
-          meter: 'tokens',
-          tiers: [
-            { upTo: '1000', unitPrice: '0.001' },
-            { upTo: null, unitPrice: '0.0005' },
-          ],
-        },
-        { id: 'storage', name: 'Peak storage', kind: 'per_unit', meter: 'storage', unitPrice: '1' },
-      ],
-    });
+    await store.putPlan({ tenant, ...PLAN });
     const ids = Array.from({ length: customers }, (_, i) => `cust-${String(i).padStart(6, '0')}`);
     const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
     await mapLimit(ids, 64, async (id) => {
@@ -250,6 +275,16 @@ async function main(): Promise<void> {
       { exactNumbers: true },
     );
     const invoices = Number(ledger.documents);
+    // Every invoice's amount against the recount: one wrong amount fails the run, naming the customer.
+    const amounts = await db.client.query<{ customer: string; total: string }>(
+      sql`SELECT customer, toString(total_minor) AS total
+          FROM ${db.client.table('invoices')} FINAL WHERE tenant = ${tenant} AND period = ${PERIOD}`,
+      { exactNumbers: true },
+    );
+    const differences = totalDifferences(
+      recountInvoices(rows),
+      new Map(amounts.map((a) => [a.customer, a.total])),
+    );
     const result = {
       customers,
       events: rows.length,
@@ -258,6 +293,8 @@ async function main(): Promise<void> {
       invoices,
       invoicedCustomers: Number(ledger.customers),
       exactlyOnePerCustomer: invoices === customers && Number(ledger.customers) === customers,
+      amountsChecked: amounts.length,
+      amountsWrong: differences.length,
       counts: state.counts,
       wallSeconds: Math.round(wallSeconds * 10) / 10,
       invoicesPerSecond: Math.round((invoices / wallSeconds) * 10) / 10,
@@ -270,6 +307,15 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     if (!result.exactlyOnePerCustomer) process.exitCode = 1;
+    if (differences.length) {
+      log(
+        describeDifferences('invoice amounts (minor units) differ from the recount', differences, customers, {
+          actual: 'invoice',
+          expected: 'recount',
+        }),
+      );
+      process.exitCode = 1;
+    }
   } finally {
     await worker?.stop();
     await connection.close();
