@@ -9,9 +9,9 @@
  * 2. Creates the catalog (tenant in America/New_York, two meters, a plan, a subscription per customer
  *    with anchor days 1..28) on its own NATS prefix and starts `apps/query` as a separate process.
  * 3. Checks that Tally's month total of every customer equals PostgreSQL's (any difference fails the
- *    run and names the customers), then measures, one request at a time, after a warm-up: a single customer's usage of the last full
- *    month, its daily breakdown, all customers grouped for the month, and a current-period lookup; and
- *    the same questions asked of PostgreSQL. Prints one JSON document with p50/p99, the ratios, the
+ *    run and names the customers), then measures, one request at a time, after a warm-up: a single
+ *    customer's usage of the last full month, its daily breakdown, all customers grouped for the
+ *    month, and a current-period lookup; and the same questions asked of PostgreSQL. Prints one JSON document with p50/p99, the ratios, the
  *    load times and the machine's load average, then removes everything it created.
  *
  * Environment: BENCH_EVENTS, BENCH_CUSTOMERS, BENCH_SAMPLES (per single-customer question, default
