@@ -41,6 +41,11 @@ type Service = keyof typeof SERVICES;
 /** What Grafana substitutes for `$__rate_interval` at a 2 s scrape interval (4 × scrape interval, and some). */
 const RATE_INTERVAL = '10s';
 const REQUEST_ID = `ops-test-${Date.now()}`;
+const STREAM_LIMITS = {
+  eventsMaxBytes: 64 * 1024 ** 2,
+  deadLettersMaxBytes: 16 * 1024 ** 2,
+  lateEventsMaxBytes: 16 * 1024 ** 2,
+};
 
 interface PromAnswer<T> {
   status: 'success' | 'error';
@@ -68,7 +73,8 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
     const prefix = randomPrefix('t');
     names = natsNames(prefix);
     nc = await connectNats(testNatsUrl(), 'ops-metrics-test');
-    await ensureStreams(nc, names);
+    // Small byte caps: JetStream reserves each stream's max_bytes on the shared test server.
+    await ensureStreams(nc, names, STREAM_LIMITS);
     db = await createTestDatabase();
     const env = {
       NATS_URL: testNatsUrl(),
@@ -79,6 +85,8 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
       BILLING_SCHEDULES: 'false',
       LOG_LEVEL: 'warn',
       WRITER_FLUSH_INTERVAL_MS: '200',
+      TALLY_EVENTS_MAX_BYTES: String(STREAM_LIMITS.eventsMaxBytes),
+      TALLY_DEAD_LETTERS_MAX_BYTES: String(STREAM_LIMITS.deadLettersMaxBytes),
     };
     for (const [service, portVar] of Object.entries(SERVICES) as [Service, string][]) {
       const port = await freePort();
