@@ -718,13 +718,22 @@ cmd_status() {
   return "$all"
 }
 
+# cmd_reload: our NATS server re-reads tools/infra/nats/*.conf (SIGHUP; no restart, clients stay)
+cmd_reload() {
+  local pid
+  pid=$(our_pid nats "$NATS_MARKER") || die nats "no NATS server started by infra.sh is running (data dir $DATA_DIR)"
+  kill -HUP "$pid"
+  say "nats: pid $pid reloads $NATS_CONF (see $NATS_LOG)"
+}
+
 usage() {
   cat <<EOF
-usage: bash tools/infra/infra.sh up|down|status|env|tools
+usage: bash tools/infra/infra.sh up|down|status|env|reload|tools
   up      install missing components, start what is not running, wait until ready
   down    stop what 'up' started (pid files in $RUN_DIR), nothing else
   status  show each component (exit 0 if all are running, 3 otherwise)
   env     print 'export ...' lines: eval "\$(bash tools/infra/infra.sh env)"
+  reload  make the running NATS server re-read tools/infra/nats/*.conf (SIGHUP, no restart)
   tools   install prometheus, promtool and helm when missing (go install)
 EOF
 }
@@ -733,6 +742,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  reload) cmd_reload ;;
   tools) cmd_tools ;;
   env) print_env 'export ' ;;
   -h | --help | help) usage ;;
