@@ -65,6 +65,22 @@ export default [
     },
   },
   {
+    // Test doubles and fixtures live behind `@tally/<lib>/testing` entry points; production code never loads them.
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/test-support/**', '**/testing.ts', '**/testing/**', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@tally/*/testing'], message: 'Test doubles are for tests: import them only from specs and test support.' },
+            { group: ['**/test-support/**', '**/test/faults/**'], message: 'Test support is for tests only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'tools/**/*.ts'],
     rules: { 'no-console': 'off', '@nx/enforce-module-boundaries': 'off' },
   },

@@ -13,7 +13,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Client, Connection } from '@temporalio/client';
 import type { BillingRunState } from '@tally/billing';
 import { CatalogStore, deleteBillingBucket, deleteCatalogBuckets } from '@tally/catalog';
-import { createTestDatabase, insertEvents, sql, type EventRow } from '@tally/clickhouse';
+import { insertEvents, sql, type EventRow } from '@tally/clickhouse';
+import { createTestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, deleteStreams, ensureStreams, natsNames } from '@tally/nats';
 import {
   freePort,

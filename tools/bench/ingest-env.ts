@@ -1,8 +1,23 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ApiKeyStore, CatalogStore } from '@tally/catalog';
-import { createTestDatabase, sql, type TestDatabase } from '@tally/clickhouse';
-import { connectNats, deleteStreams, ensureStreams, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
-import { freePort, randomPrefix, startService, testNatsUrl, waitFor, type ServiceProcess } from '@tally/testing';
+import { sql } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
+import {
+  connectNats,
+  deleteStreams,
+  ensureStreams,
+  natsNames,
+  type NatsConnection,
+  type NatsNames,
+} from '@tally/nats';
+import {
+  freePort,
+  randomPrefix,
+  startService,
+  testNatsUrl,
+  waitFor,
+  type ServiceProcess,
+} from '@tally/testing';
 
 export interface IngestEnvOptions {
   gatewayEnv?: Record<string, string>;
@@ -45,9 +60,22 @@ export class IngestEnv {
     const [gatewayPort, writerPort] = [await freePort(), await freePort()];
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     this.writerUrl = `http://127.0.0.1:${writerPort}`;
-    const env = { NATS_URL: natsUrl, TALLY_NATS_PREFIX: prefix, CLICKHOUSE_DATABASE: this.db.database, LOG_LEVEL: 'warn' };
-    this.gateway = startService('gateway', { ...env, GATEWAY_PORT: String(gatewayPort), ...this.options.gatewayEnv });
-    this.writer = startService('writer', { ...env, WRITER_PORT: String(writerPort), ...this.options.writerEnv });
+    const env = {
+      NATS_URL: natsUrl,
+      TALLY_NATS_PREFIX: prefix,
+      CLICKHOUSE_DATABASE: this.db.database,
+      LOG_LEVEL: 'warn',
+    };
+    this.gateway = startService('gateway', {
+      ...env,
+      GATEWAY_PORT: String(gatewayPort),
+      ...this.options.gatewayEnv,
+    });
+    this.writer = startService('writer', {
+      ...env,
+      WRITER_PORT: String(writerPort),
+      ...this.options.writerEnv,
+    });
     await Promise.all([healthy(this.gatewayUrl, this.gateway), healthy(this.writerUrl, this.writer)]);
     return this;
   }

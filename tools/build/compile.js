@@ -5,6 +5,10 @@
  * through @swc-node/register compiles every module at start and keeps the compiler in each process
  * (measured: the writer's modules alone, 182 MB RSS under the register hook against ~100 compiled).
  * Incremental: a file is compiled again only when its source is newer than its output.
+ *
+ * `--test-faults` (what the integration tests' `compileServices()` passes) also compiles the test-only
+ * fault-injection modules `apps/<app>/test/faults/*.ts`, which tests preload into a service with `node -r`;
+ * a production build never contains them.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -36,29 +40,37 @@ function* sources(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'test' && entry.name !== 'test-support') yield* sources(full);
+      if (entry.name !== 'node_modules' && entry.name !== 'test' && entry.name !== 'test-support')
+        yield* sources(full);
     } else if (entry.name.endsWith('.ts') && !skip(entry.name)) yield full;
+  }
+}
+
+const withTestFaults = process.argv.includes('--test-faults');
+
+function* projectSources() {
+  for (const top of ['apps', 'libs']) {
+    for (const project of fs.readdirSync(path.join(root, top))) {
+      const src = path.join(root, top, project, 'src');
+      if (fs.existsSync(src)) yield* sources(src);
+      const faults = path.join(root, top, project, 'test', 'faults');
+      if (withTestFaults && fs.existsSync(faults)) yield* sources(faults);
+    }
   }
 }
 
 let compiled = 0;
 let total = 0;
-for (const top of ['apps', 'libs']) {
-  for (const project of fs.readdirSync(path.join(root, top))) {
-    const src = path.join(root, top, project, 'src');
-    if (!fs.existsSync(src)) continue;
-    for (const file of sources(src)) {
-      total++;
-      const target = path.join(out, path.relative(root, file)).replace(/\.ts$/, '.js');
-      if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= fs.statSync(file).mtimeMs) continue;
-      const { code } = swc.transformFileSync(file, options(file));
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      // Write then rename: a service started by a concurrent test run never reads half a file.
-      const partial = `${target}.${process.pid}.tmp`;
-      fs.writeFileSync(partial, code);
-      fs.renameSync(partial, target);
-      compiled++;
-    }
-  }
+for (const file of projectSources()) {
+  total++;
+  const target = path.join(out, path.relative(root, file)).replace(/\.ts$/, '.js');
+  if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= fs.statSync(file).mtimeMs) continue;
+  const { code } = swc.transformFileSync(file, options(file));
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  // Write then rename: a service started by a concurrent test run never reads half a file.
+  const partial = `${target}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, code);
+  fs.renameSync(partial, target);
+  compiled++;
 }
 process.stdout.write(`[build] ${compiled} of ${total} files compiled to dist/\n`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { CatalogStore } from '@tally/catalog';
-import { createTestDatabase, type TestDatabase } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, natsNames, type NatsConnection } from '@tally/nats';
 import {
   freePort,

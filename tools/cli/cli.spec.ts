@@ -1,4 +1,4 @@
-import { InMemoryApiKeys, InMemoryCatalog } from '@tally/catalog-api';
+import { InMemoryApiKeys, InMemoryCatalog } from '@tally/catalog-api/testing';
 import { parseArgs, UsageError } from './args';
 import { runTally, type CliDeps } from './cli';
 

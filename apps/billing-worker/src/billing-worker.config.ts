@@ -77,14 +77,6 @@ export const billingWorkerConfigSpec = {
     30 * 86_400,
     'a rebill wave that keeps receiving late events is billed after this long',
   ),
-  /** Fault injection for the crash test only: SIGKILL the worker right after its n-th invoice insert. */
-  crashAfterInvoiceInserts: env.int(
-    'BILLING_WORKER_TEST_CRASH_AFTER_INSERTS',
-    0,
-    0,
-    1_000_000,
-    'test only: die after this many invoice inserts',
-  ),
   logLevel: infraConfig.logLevel,
 };
 

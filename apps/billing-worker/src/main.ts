@@ -68,7 +68,6 @@ async function main(): Promise<void> {
     subscriptions,
     closed,
     logger,
-    afterLedgerInsert: crashAfterInserts(config, logger),
   });
   const replayer = new DeadLetterReplayer(nc, names, catalog, closed.kv, logger);
 
@@ -148,20 +147,6 @@ async function main(): Promise<void> {
     await clickhouse.close();
     logger.info('worker stopped');
   }
-}
-
-/** Test-only fault injection: the worst moment to die, invoices stored but the activity not completed. */
-function crashAfterInserts(
-  config: BillingWorkerConfig,
-  logger: Logger,
-): ((documents: number) => void) | undefined {
-  if (config.crashAfterInvoiceInserts === 0) return undefined;
-  let inserts = 0;
-  return (documents) => {
-    if (documents === 0 || ++inserts < config.crashAfterInvoiceInserts) return;
-    logger.warn({ inserts }, 'test fault injection: killing the worker after an invoice insert');
-    process.kill(process.pid, 'SIGKILL');
-  };
 }
 
 main().catch((error: unknown) => {

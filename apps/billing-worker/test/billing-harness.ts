@@ -31,7 +31,8 @@ import {
   type CustomerInput,
   type SubscriptionInput,
 } from '@tally/catalog';
-import { createTestDatabase, insertEvents, sql, type EventRow, type TestDatabase } from '@tally/clickhouse';
+import { insertEvents, sql, type EventRow } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import {
   connectNats,
   deleteStreams,

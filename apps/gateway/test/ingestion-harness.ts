@@ -1,7 +1,22 @@
 import { ApiKeyStore, CatalogStore, type Tenant } from '@tally/catalog';
-import { createTestDatabase, sql, type TestDatabase } from '@tally/clickhouse';
-import { connectNats, deleteStreams, ensureStreams, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
-import { freePort, randomPrefix, startService, testNatsUrl, waitFor, type ServiceProcess } from '@tally/testing';
+import { sql } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
+import {
+  connectNats,
+  deleteStreams,
+  ensureStreams,
+  natsNames,
+  type NatsConnection,
+  type NatsNames,
+} from '@tally/nats';
+import {
+  freePort,
+  randomPrefix,
+  startService,
+  testNatsUrl,
+  waitFor,
+  type ServiceProcess,
+} from '@tally/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 export interface HarnessOptions {
@@ -49,7 +64,11 @@ export class IngestionHarness {
       CLICKHOUSE_DATABASE: this.db.database,
       LOG_LEVEL: 'warn',
     };
-    this.gateway = startService('gateway', { ...this.env, GATEWAY_PORT: String(gatewayPort), ...this.options.gatewayEnv });
+    this.gateway = startService('gateway', {
+      ...this.env,
+      GATEWAY_PORT: String(gatewayPort),
+      ...this.options.gatewayEnv,
+    });
     await this.waitHealthy(this.gatewayUrl, this.gateway);
     if (this.options.startWriter !== false) await this.startWriter();
     return this;
@@ -83,7 +102,9 @@ export class IngestionHarness {
     const ingest = await this.keys.create(id, 'ingest', 'test ingest key');
     const query = await this.keys.create(id, 'query', 'test query key');
     // Gateway and writer learn about the tenant and keys through their KV watches.
-    await waitFor(async () => (await this.post({ events: [] }, ingest.key)).status !== 401, { what: 'key to propagate' });
+    await waitFor(async () => (await this.post({ events: [] }, ingest.key)).status !== 401, {
+      what: 'key to propagate',
+    });
     return { ingestKey: ingest.key, queryKey: query.key };
   }
 
@@ -102,8 +123,28 @@ export class IngestionHarness {
   }
 
   /** Rows of one tenant in ClickHouse, read straight from the real server. */
-  async rows(tenant: string): Promise<{ event_id: string; customer: string; event_type: string; quantity: string; props: string[][]; ts: number; ts_ms: number }[]> {
-    const rows = await this.db.client.query<{ event_id: string; customer: string; event_type: string; quantity: string; props: string[][]; ts: number; ts_ms: number }>(
+  async rows(
+    tenant: string,
+  ): Promise<
+    {
+      event_id: string;
+      customer: string;
+      event_type: string;
+      quantity: string;
+      props: string[][];
+      ts: number;
+      ts_ms: number;
+    }[]
+  > {
+    const rows = await this.db.client.query<{
+      event_id: string;
+      customer: string;
+      event_type: string;
+      quantity: string;
+      props: string[][];
+      ts: number;
+      ts_ms: number;
+    }>(
       sql`SELECT event_id, customer, event_type, toString(quantity) AS quantity, arrayMap((k, v) -> [k, v], properties.key, properties.value) AS props, toUInt32(ts) AS ts, ts_ms FROM ${this.db.client.table('events')} WHERE tenant = ${tenant} ORDER BY event_id`,
       { exactNumbers: true },
     );

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ApiKeyStore, CatalogStore, type ApiKeyRole } from '@tally/catalog';
-import { createTestDatabase, type TestDatabase } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
 import {
   freePort,

@@ -82,8 +82,7 @@ export class AppModule {
       const info = await (await jetstreamManager(deps.nc)).consumers.info(names.eventsStream, names.writerConsumer);
       return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
     }, registry);
-    let store: EventStore = new ClickHouseEventStore(deps.clickhouse);
-    if (config.crashAfterInsert) store = crashAfterInsert(store, logger);
+    const store = new ClickHouseEventStore(deps.clickhouse);
     const writer = new BatchWriter(store, new JetStreamDeadLetterSink(deps.nc, names), new CatalogAdmission(deps.catalog));
     const loopOptions = {
       maxBatchBytes: config.maxBatchBytes,
@@ -113,16 +112,3 @@ export class AppModule {
     };
   }
 }
-
-/** Test-only fault injection (WRITER_TEST_CRASH_AFTER_INSERT): the worst moment to die, stored but not acked. */
-function crashAfterInsert(store: EventStore, logger: Logger): EventStore {
-  return {
-    findExisting: (keys) => store.findExisting(keys),
-    async insert(events) {
-      await store.insert(events);
-      logger.warn({ events: events.length }, 'test fault injection: killing the writer between insert and ack');
-      process.kill(process.pid, 'SIGKILL');
-    },
-  };
-}
-

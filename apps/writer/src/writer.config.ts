@@ -20,8 +20,6 @@ export const writerConfigSpec = {
   ackWaitMs: env.int('WRITER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000, 'redelivery delay for unacked messages'),
   nice: env.int('WRITER_NICE', 10, 0, 19, 'CPU priority of the writer (nice value): it yields to the gateway on a shared machine'),
   heapGrowingPercent: env.int('WRITER_HEAP_GROWING_PERCENT', 50, 0, 1_000, 'heap growth allowed before a full GC, % of the live heap (0: V8 default)'),
-  /** Fault injection for the crash-recovery test only: SIGKILL the process right after an insert, before the ack. */
-  crashAfterInsert: env.bool('WRITER_TEST_CRASH_AFTER_INSERT', false, 'test only: die between insert and ack'),
   /** Late-event rebilling (docs/billing.md): events stored into a closed billing period start a rebill workflow. */
   lateEvents: env.bool('WRITER_LATE_EVENTS', true, 'publish a notice for events stored into closed billing periods'),
   logLevel: infraConfig.logLevel,

@@ -18,7 +18,6 @@ describe('writer configuration', () => {
       ackWaitMs: 30_000,
       nice: 10,
       heapGrowingPercent: 50,
-      crashAfterInsert: false,
       lateEvents: true,
       eventsMaxBytes: 10 * 1024 ** 3,
       deadLettersMaxBytes: 1024 ** 3,

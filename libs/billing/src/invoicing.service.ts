@@ -128,8 +128,6 @@ export interface InvoicingDependencies {
   queryChunk?: number;
   /** Ledger inserts within this many ms share one INSERT. Default 50. */
   ledgerCoalesceMs?: number;
-  /** Test-only fault injection: called after every ledger insert (the worst moment for a crash). */
-  afterLedgerInsert?: (documents: number) => void;
 }
 
 /** What `published` messages on `tally.invoices.<tenant>` carry. */
@@ -347,7 +345,6 @@ export class InvoicingService {
       }
     }
     await this.ledger.insert(documents);
-    this.deps.afterLedgerInsert?.(documents.length);
     for (const doc of documents) this.publish(doc);
     // Only now is the period settled; until then the marker says "closing", which the writer treats the same.
     await mapLimit([...outcomes.values()], 32, async (o) => {

@@ -33,5 +33,3 @@ export {
   type EntityKind,
   type PlannedChange,
 } from './catalog-as-code';
-/** For unit tests of code built on these ports (like `createTestDatabase` in `@tally/clickhouse`). */
-export { InMemoryApiKeys, InMemoryCatalog } from './testing/in-memory-catalog';

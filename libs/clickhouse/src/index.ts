@@ -82,4 +82,3 @@ export {
 } from './repositories/eventStore';
 export { RowBinaryError, RowBinaryReader, RowBinaryWriter } from './row-binary';
 export { MIGRATIONS, type ClusterOptions, type Migration, type SchemaOptions } from './schema';
-export { createTestDatabase, type TestDatabase } from './testing';

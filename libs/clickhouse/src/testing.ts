@@ -1,3 +1,5 @@
+// Test-only entry point of @tally/clickhouse (`@tally/clickhouse/testing`). Production code never imports
+// it (eslint.config.mjs bans `@tally/*/testing`).
 import { randomBytes } from 'node:crypto';
 import { createClickHouse, type ClickHouse } from './client';
 import { migrate } from './migrations';

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -38,17 +39,33 @@ let compiled = false;
  */
 export function compileServices(): void {
   if (compiled) return;
-  execFileSync(process.execPath, [path.join(workspaceRoot, 'tools/build/compile.js')], { cwd: workspaceRoot, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(workspaceRoot, 'tools/build/compile.js'), '--test-faults'], {
+    cwd: workspaceRoot,
+    stdio: 'pipe',
+  });
   compiled = true;
 }
 
 /**
+ * The app's test-only fault-injection modules (`apps/<app>/test/faults/*.ts`, compiled by
+ * `compileServices`), as `node -r` arguments. Each acts only when its environment variable is set
+ * (e.g. `WRITER_TEST_CRASH_AFTER_INSERT`), so a service started without one runs exactly as in production.
+ */
+function faultPreloads(app: string): string[] {
+  const dir = path.join(workspaceRoot, 'dist/apps', app, 'test/faults');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.js'))
+    .flatMap((name) => ['-r', path.join(dir, name)]);
+}
+
+/**
  * Starts one of Tally's apps as a real child process, compiled (`dist/apps/<name>/src/main.js`) as
- * production runs it.
+ * production runs it, plus its test-only fault modules (see `faultPreloads`).
  */
 export function startService(app: string, env: Record<string, string>): ServiceProcess {
   compileServices();
-  const child = spawn(process.execPath, [`dist/apps/${app}/src/main.js`], {
+  const child = spawn(process.execPath, [...faultPreloads(app), `dist/apps/${app}/src/main.js`], {
     cwd: workspaceRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

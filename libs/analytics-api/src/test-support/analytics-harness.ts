@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ApiKeyStore, CatalogStore, type ApiKeyRole, type TenantInput } from '@tally/catalog';
-import { createTestDatabase, type TestDatabase } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import {
   connectNats,
   deleteStreams,

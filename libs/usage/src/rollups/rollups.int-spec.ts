@@ -4,15 +4,8 @@
  * and late events (older than what was already stored), every answer from the hourly roll-up equals
  * the scan of `events` and the in-memory reference over the deduplicated events.
  */
-import {
-  createTestDatabase,
-  customerPeriodUsage,
-  identifier,
-  meterQuery,
-  sql,
-  topCustomers,
-  type TestDatabase,
-} from '@tally/clickhouse';
+import { customerPeriodUsage, identifier, meterQuery, sql, topCustomers } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import type { UsageEvent } from '@tally/event-schema';
 import { BatchWriter, ClickHouseEventStore, encodeBatchMessage, type InboundMessage } from '@tally/ingest';
 import {

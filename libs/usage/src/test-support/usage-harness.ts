@@ -6,7 +6,8 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ApiKeyStore, CatalogCache, CatalogStore, type TenantInput } from '@tally/catalog';
-import { createTestDatabase, type EventRow, insertEvents, type TestDatabase } from '@tally/clickhouse';
+import { type EventRow, insertEvents } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, type NatsConnection, natsNames, type NatsNames } from '@tally/nats';
 import { type NestFastifyApplication, startHttpApp } from '@tally/nest-kit';
 import { createLogger } from '@tally/observability';
