@@ -44,6 +44,8 @@ export {
   type SqlValue,
 } from './sql/quote';
 export { trimDecimalText } from './sql/meter-sql-parts';
+export { findExistingEventIdsSql } from './sql/existing-event-ids';
+export { findExistingPointIdsSql } from './sql/existing-point-ids';
 export {
   ANALYTICS_SQL_DEFAULTS,
   DATASET_COLUMNS,

@@ -1,29 +1,9 @@
 import { DATAPOINT_COLUMNS, type DataPointStorageRow } from '@tally/analytics-engine';
-import { identifier, join, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
+import { findExistingPointIdsSql, type ClickHouse } from '@tally/clickhouse';
 import { pointKey, type PointKey, type PointStore } from './points-writer';
 
 /** Ids per lookup query (an array literal of this many ids parses in well under a second on 18.16). */
 export const FIND_POINT_IDS_CHUNK = 5_000;
-
-/**
- * `SELECT tenant, dataset, point_id FROM <db>.datapoint_ids WHERE (tenant = .. AND dataset = .. AND
- * point_id IN (SELECT arrayJoin([...]))) OR ... GROUP BY ...`: the three columns are the sort key, so
- * only granules that can hold these ids are read; GROUP BY rather than FINAL because a point sent again
- * with another timestamp lands in another partition, which FINAL does not merge across.
- */
-export function findExistingPointIdsSql(
-  database: string,
-  groups: ReadonlyArray<{ tenant: string; dataset: string; ids: string[] }>,
-): SqlFragment {
-  const where = join(
-    groups.map(
-      (g) =>
-        sql`(tenant = ${g.tenant} AND dataset = ${g.dataset} AND point_id IN (SELECT arrayJoin(${g.ids})))`,
-    ),
-    ' OR ',
-  );
-  return sql`SELECT tenant, dataset, point_id FROM ${identifier(database, 'datapoint_ids')} WHERE ${where} GROUP BY tenant, dataset, point_id`;
-}
 
 /** Groups keys by (tenant, dataset) into chunks of at most `size` ids in all. */
 export function chunkPointKeys(

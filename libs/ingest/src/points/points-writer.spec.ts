@@ -1,7 +1,8 @@
 import { normalizeDataPoints, type DataPointStorageRow } from '@tally/analytics-engine';
 import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
 import type { InboundMessage } from '../writer/batch-writer';
-import { chunkPointKeys, findExistingPointIdsSql } from './clickhouse-point-store';
+import { findExistingPointIdsSql } from '@tally/clickhouse';
+import { chunkPointKeys } from './clickhouse-point-store';
 import {
   decodePointsMessage,
   encodePointsMessage,
