@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiKeyStore, CatalogStore } from '@tally/catalog';
-import { createTestDatabase, type TestDatabase } from '@tally/clickhouse';
+import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import {
   connectNats,
   deleteStreams,
