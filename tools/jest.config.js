@@ -1,1 +1,4 @@
-module.exports = require('../jest.preset.js').jestConfig(__dirname, 'unit');
+module.exports = {
+  ...require('../jest.preset.js').jestConfig(__dirname, 'unit'),
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/parity/'],
+};

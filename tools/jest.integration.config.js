@@ -1,1 +1,4 @@
-module.exports = require('../jest.preset.js').jestConfig(__dirname, 'integration');
+module.exports = {
+  ...require('../jest.preset.js').jestConfig(__dirname, 'integration'),
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/parity/'],
+};

@@ -19,6 +19,15 @@ function write(file, content) {
 for (const [name, spec] of Object.entries(projects)) {
   const dir = path.join(workspace, spec.root);
   const up = path.relative(dir, workspace);
+  // A project inside another one (tools/parity inside tools) runs its own tests, not its parent.
+  const nested = Object.values(projects)
+    .map((other) => other.root)
+    .filter((root) => root.startsWith(`${spec.root}/`))
+    .map((root) => path.relative(spec.root, root));
+  const jestConfig = (kind) =>
+    nested.length
+      ? `module.exports = {\n  ...require('${up}/jest.preset.js').jestConfig(__dirname, '${kind}'),\n  testPathIgnorePatterns: ['/node_modules/', ${nested.map((n) => `'<rootDir>/${n}/'`).join(', ')}],\n};\n`
+      : `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, '${kind}');\n`;
   const jestRun = (kind, config) =>
     `jest -c ${spec.root}/${config} --json --outputFile=.reports/jest/${name}-${kind}.json`;
   const kinds = spec.tests ?? [];
@@ -26,7 +35,7 @@ for (const [name, spec] of Object.entries(projects)) {
     name,
     $schema: `${up}/node_modules/nx/schemas/project-schema.json`,
     projectType: spec.type,
-    sourceRoot: spec.root === 'tools' ? 'tools' : `${spec.root}/src`,
+    sourceRoot: spec.root.startsWith('tools') ? spec.root : `${spec.root}/src`,
     tags: spec.tags,
     targets: {
       ...(kinds.includes('unit')
@@ -58,7 +67,7 @@ for (const [name, spec] of Object.entries(projects)) {
   ]) {
     const file = path.join(dir, config);
     if (kinds.includes(kind)) {
-      write(file, `module.exports = require('${up}/jest.preset.js').jestConfig(__dirname, '${kind}');\n`);
+      write(file, jestConfig(kind));
     } else {
       fs.rmSync(file, { force: true });
     }

@@ -29,6 +29,13 @@ export interface RewriteOptions {
   maxRows?: number;
   /** Server-side time limit returned in `settings` (default 30 s). */
   maxExecutionTimeSeconds?: number;
+  /**
+   * Which servers the SQL is for. `compatible` (the default) expands the functions ClickHouse 18.16
+   * lacks (`toStartOfInterval`, `toStartOfWeek`, `toStartOfTenMinutes`, `toStartOfFifteenMinute`)
+   * into ones every generation has; `modern` (ClickHouse 20.1 and later) emits them as they are.
+   * Both are checked to give the same answers on ClickHouse 26.7 by the parity suite (tools/parity).
+   */
+  target?: 'compatible' | 'modern';
 }
 
 /**
@@ -541,8 +548,22 @@ class Rewriter {
     return `quantileExactWeighted(${String(value)})(${e.args.map((a) => this.expr(a).text).join(', ')})`;
   }
 
-  /** The functions 18.16 lacks, in terms of ones both generations have, with the same results. */
+  /**
+   * The functions 18.16 lacks, in terms of ones both generations have, with the same results; for
+   * `target: 'modern'` the native call, after the same checks of its arguments.
+   */
   private expand(spec: FunctionSpec, e: Extract<Expr, { kind: 'call' }>): string {
+    const compatible = this.expandCompatible(spec, e);
+    if (this.options.target !== 'modern') return compatible;
+    const ts = this.expr(e.args[0]).text;
+    const second = e.args[1];
+    if (spec.name === 'toStartOfInterval' && second?.kind === 'interval') {
+      return `toStartOfInterval(${ts}, INTERVAL ${this.literal(second.value)} ${second.unit})`;
+    }
+    return `${spec.name}(${[ts, ...(second ? [this.expr(second).text] : [])].join(', ')})`;
+  }
+
+  private expandCompatible(spec: FunctionSpec, e: Extract<Expr, { kind: 'call' }>): string {
     const ts = this.expr(e.args[0]).text;
     const utc = this.literal('UTC');
     const epochFloor = (seconds: number): string => {
