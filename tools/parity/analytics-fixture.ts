@@ -21,7 +21,7 @@ export function fixturePoints(): DataPointStorageRow[] {
       id: `p${n}`,
       indexes: [CUSTOMERS[n % CUSTOMERS.length]],
       blobs: [PATHS[(n * 7) % PATHS.length], n % 5 === 0 ? '' : `b${n % 4}`],
-      doubles: [n % 11, (n * 37) % 1000 / 8],
+      doubles: [n % 11, ((n * 37) % 1000) / 8],
       timestamp: t + (n % 1000),
     });
   }

@@ -6,7 +6,13 @@ describe('the parity suite covers every SQL builder', () => {
 
   it('finds the builders of metering, usage, billing, ingestion and analytics', () => {
     const names = new Set(sources.builders.map((b) => b.name));
-    for (const name of ['meterQuery', 'topCustomers', 'rollupMeterQuery', 'billingUsageQuery', 'usageFingerprintQuery']) {
+    for (const name of [
+      'meterQuery',
+      'topCustomers',
+      'rollupMeterQuery',
+      'billingUsageQuery',
+      'usageFingerprintQuery',
+    ]) {
       expect(names).toContain(name);
     }
     expect(sources.files.length).toBeGreaterThan(10);
@@ -17,10 +23,12 @@ describe('the parity suite covers every SQL builder', () => {
   });
 
   it('notices a builder it does not list', () => {
-    expect(uncovered({ builders: [{ name: 'invoiceTotalsQuery', file: 'libs/x.ts' }], files: ['libs/y/new-sql.ts'] })).toEqual([
-      'builder invoiceTotalsQuery (libs/x.ts)',
-      'file libs/y/new-sql.ts',
-    ]);
+    expect(
+      uncovered({
+        builders: [{ name: 'invoiceTotalsQuery', file: 'libs/x.ts' }],
+        files: ['libs/y/new-sql.ts'],
+      }),
+    ).toEqual(['builder invoiceTotalsQuery (libs/x.ts)', 'file libs/y/new-sql.ts']);
   });
 
   it('names a section for every builder', () => {

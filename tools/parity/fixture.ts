@@ -40,8 +40,27 @@ function generator(seed: number): () => number {
 
 const REGIONS = ['us', 'eu', '', undefined, 'apac'] as const;
 const MODELS = ['small', 'large', undefined] as const;
-const TOKEN_VALUES = ['12', '7.5', '-3', 'abc', '0.000000000001', '100000000000000000000.5', '', '1e3', '42'] as const;
-const QUANTITIES = ['1', '2.5', '0', '10', '0.123456789012', '-1.25', '99999999999999.999999999999', '3'] as const;
+const TOKEN_VALUES = [
+  '12',
+  '7.5',
+  '-3',
+  'abc',
+  '0.000000000001',
+  '100000000000000000000.5',
+  '',
+  '1e3',
+  '42',
+] as const;
+const QUANTITIES = [
+  '1',
+  '2.5',
+  '0',
+  '10',
+  '0.123456789012',
+  '-1.25',
+  '99999999999999.999999999999',
+  '3',
+] as const;
 
 /** The fixture's event rows, in the writer's `EventRow` shape. */
 export function fixtureEvents(): EventRow[] {
@@ -78,7 +97,11 @@ export function fixtureEvents(): EventRow[] {
   for (const anchor of ANCHORS) {
     const base = Date.parse(anchor);
     // Every 7 to 90 minutes over 26 hours either side of the anchor.
-    for (let t = base - 26 * 3600_000; t < base + 26 * 3600_000; t += Math.floor(7 + random() * 83) * 60_000) {
+    for (
+      let t = base - 26 * 3600_000;
+      t < base + 26 * 3600_000;
+      t += Math.floor(7 + random() * 83) * 60_000
+    ) {
       add(TENANT, t + Math.floor(random() * 60_000));
     }
   }
@@ -103,16 +126,63 @@ export function fixtureMeters(): MeterDefinition[] {
       aggregation: 'count',
       groupBy: ['region', 'model'],
       profiles: [
-        { key: 'eu', name: 'EU calls', aggregation: 'count', filters: [{ property: 'region', operator: 'eq', value: 'eu' }] },
+        {
+          key: 'eu',
+          name: 'EU calls',
+          aggregation: 'count',
+          filters: [{ property: 'region', operator: 'eq', value: 'eu' }],
+        },
         { key: 'users', name: 'Distinct users', aggregation: 'unique_count', valueProperty: 'user' },
       ],
     }),
-    meter({ key: 'qty_sum', name: 'Sum', eventTypes: ['api_call', 'storage'], aggregation: 'sum', valueProperty: 'quantity', groupBy: ['region'] }),
-    meter({ key: 'qty_max', name: 'Max', eventTypes: ['storage'], aggregation: 'max', valueProperty: 'quantity', groupBy: ['region'] }),
-    meter({ key: 'qty_min', name: 'Min', eventTypes: ['storage'], aggregation: 'min', valueProperty: 'quantity', groupBy: ['region'] }),
-    meter({ key: 'qty_avg', name: 'Avg', eventTypes: ['tokens', 'storage'], aggregation: 'avg', valueProperty: 'quantity', groupBy: ['model'] }),
-    meter({ key: 'qty_latest', name: 'Latest', eventTypes: ['storage'], aggregation: 'latest', valueProperty: 'quantity', groupBy: ['region'] }),
-    meter({ key: 'qty_unique', name: 'Unique quantities', eventTypes: ['api_call'], aggregation: 'unique_count', valueProperty: 'quantity', groupBy: ['region'] }),
+    meter({
+      key: 'qty_sum',
+      name: 'Sum',
+      eventTypes: ['api_call', 'storage'],
+      aggregation: 'sum',
+      valueProperty: 'quantity',
+      groupBy: ['region'],
+    }),
+    meter({
+      key: 'qty_max',
+      name: 'Max',
+      eventTypes: ['storage'],
+      aggregation: 'max',
+      valueProperty: 'quantity',
+      groupBy: ['region'],
+    }),
+    meter({
+      key: 'qty_min',
+      name: 'Min',
+      eventTypes: ['storage'],
+      aggregation: 'min',
+      valueProperty: 'quantity',
+      groupBy: ['region'],
+    }),
+    meter({
+      key: 'qty_avg',
+      name: 'Avg',
+      eventTypes: ['tokens', 'storage'],
+      aggregation: 'avg',
+      valueProperty: 'quantity',
+      groupBy: ['model'],
+    }),
+    meter({
+      key: 'qty_latest',
+      name: 'Latest',
+      eventTypes: ['storage'],
+      aggregation: 'latest',
+      valueProperty: 'quantity',
+      groupBy: ['region'],
+    }),
+    meter({
+      key: 'qty_unique',
+      name: 'Unique quantities',
+      eventTypes: ['api_call'],
+      aggregation: 'unique_count',
+      valueProperty: 'quantity',
+      groupBy: ['region'],
+    }),
     meter({
       key: 'tokens',
       name: 'Tokens',
@@ -126,10 +196,23 @@ export function fixtureMeters(): MeterDefinition[] {
         { key: 'low', name: 'Lowest', aggregation: 'min', valueProperty: 'tokens' },
         { key: 'mean', name: 'Mean', aggregation: 'avg', valueProperty: 'tokens' },
         { key: 'last', name: 'Last', aggregation: 'latest', valueProperty: 'tokens' },
-        { key: 'large', name: 'Large model', aggregation: 'sum', valueProperty: 'tokens', filters: [{ property: 'model', operator: 'in', value: ['large'] }] },
+        {
+          key: 'large',
+          name: 'Large model',
+          aggregation: 'sum',
+          valueProperty: 'tokens',
+          filters: [{ property: 'model', operator: 'in', value: ['large'] }],
+        },
       ],
     }),
-    meter({ key: 'users', name: 'Users', eventTypes: ['api_call', 'tokens', 'storage'], aggregation: 'unique_count', valueProperty: 'user', groupBy: ['region'] }),
+    meter({
+      key: 'users',
+      name: 'Users',
+      eventTypes: ['api_call', 'tokens', 'storage'],
+      aggregation: 'unique_count',
+      valueProperty: 'user',
+      groupBy: ['region'],
+    }),
   ];
 }
 

@@ -40,6 +40,8 @@ export async function startParitySuite(): Promise<ParitySuite> {
     username: process.env.CLICKHOUSE_USER ?? 'default',
     password: process.env.CLICKHOUSE_PASSWORD ?? '',
     database,
+    // Generous: the suite runs hundreds of queries on a 2-core machine that may be busy with other work.
+    requestTimeoutMs: 300_000,
   });
   const modern = new ChdbEngine(resolve(__dirname, '../../.data/parity', database));
   const ledger = new ParityLedger();

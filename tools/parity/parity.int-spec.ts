@@ -6,17 +6,29 @@
  */
 import { compileAnalyticsSql, EMITTED_FUNCTION_NAMES } from '@tally/analytics-engine';
 import { SqlApiService } from '@tally/analytics-api';
-import { billingUsageQuery, computeInvoice, customerPeriod, InvoiceLedger, usageFingerprintQuery } from '@tally/billing';
+import {
+  billingUsageQuery,
+  computeInvoice,
+  customerPeriod,
+  InvoiceLedger,
+  usageFingerprintQuery,
+} from '@tally/billing';
 import * as quote from '@tally/clickhouse';
-import { findExistingIds, identifier, insertEvents, raw, sql } from '@tally/clickhouse';
+import {
+  customerPeriodUsage,
+  findExistingIds,
+  identifier,
+  insertEvents,
+  meterQuery,
+  raw,
+  sql,
+  topCustomers,
+} from '@tally/clickhouse';
 import { ClickHousePointStore } from '@tally/ingest';
 import {
   AGGREGATIONS,
   allSeries,
-  customerPeriodUsage,
   FILTER_OPERATORS,
-  meterQuery,
-  topCustomers,
   WINDOW_SIZES,
   type MeterDefinition,
   type Series,
@@ -33,12 +45,25 @@ import {
   seriesTotals,
   seriesUsesRollup,
 } from '@tally/usage';
-import { SEED_000_QUERIES, SEED_001_QUERIES } from '../../libs/analytics-engine/src/test-support/seed-queries';
+import {
+  SEED_000_QUERIES,
+  SEED_001_QUERIES,
+} from '../../libs/analytics-engine/src/test-support/seed-queries';
 import { DATASET, fixturePoints, GENERATION_FORMS, POINTS_TENANT } from './analytics-fixture';
 import type { Difference } from './compare';
 import { BUILDERS } from './coverage';
 import { compareFormatted, DualClickHouse, ParityAnalyticsRunner, ParityLedger } from './engines';
-import { CUSTOMERS, EVENT_TYPES, fixtureEvents, fixtureFilters, fixtureMeters, FROM, TENANT, TO, ZONES } from './fixture';
+import {
+  CUSTOMERS,
+  EVENT_TYPES,
+  fixtureEvents,
+  fixtureFilters,
+  fixtureMeters,
+  FROM,
+  TENANT,
+  TO,
+  ZONES,
+} from './fixture';
 import { applySchema, startParitySuite, type ParitySuite } from './parity-suite';
 
 jest.setTimeout(600_000);
@@ -65,7 +90,8 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     const entries = suite.ledger.entries.length;
     await body();
     const found = suite.ledger.differences.slice(before);
-    if (found.length) throw new Error(`${found.length} difference(s) in ${label}:\n${describeDifferences(found)}`);
+    if (found.length)
+      throw new Error(`${found.length} difference(s) in ${label}:\n${describeDifferences(found)}`);
     return suite.ledger.entries.length - entries;
   }
 
@@ -85,7 +111,7 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
   });
 
   it('applies the single-server schema render on both, with the same tables and columns', async () => {
-    await applySchema(suite);
+    await section('schema render', () => applySchema(suite));
     expect(suite.ledger.count('statement')).toBe(suite.schemaStatements.length);
     await section('schema', async () => {
       // Engines are printed differently per generation (26.7 adds settings to engine_full); names and
@@ -138,9 +164,14 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
               // Minute windows and no window do not depend on the zone: UTC only.
               for (const timezone of window === 'minute' || window === 'none' ? ['UTC'] : ZONES) {
                 const params = { ...base(), meter, profile: series.profile, window, timezone };
-                await suite.ch.query(meterQuery(quote, params));
+                await suite.ch.query(meterQuery(params));
                 await suite.ch.query(
-                  meterQuery(quote, { ...params, groupByCustomer: true, groupBy: meter.groupBy, customers: [...CUSTOMERS.slice(0, 3)] }),
+                  meterQuery({
+                    ...params,
+                    groupByCustomer: true,
+                    groupBy: meter.groupBy,
+                    customers: [...CUSTOMERS.slice(0, 3)],
+                  }),
                 );
               }
             }
@@ -157,10 +188,19 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
       await section('meterQuery filters', async () => {
         // The filter is a WHERE condition whatever the aggregation: one meter per kind of value read
         // (events counted, the quantity, a numeric property, a property's distinct values).
-        for (const meter of meters.filter((m) => ['calls', 'qty_latest', 'tokens', 'users'].includes(m.key))) {
+        for (const meter of meters.filter((m) =>
+          ['calls', 'qty_latest', 'tokens', 'users'].includes(m.key),
+        )) {
           for (const filter of filters) {
             await suite.ch.query(
-              meterQuery(quote, { ...base(), meter, window: 'day', timezone: 'America/New_York', groupByCustomer: true, extraFilters: [filter] }),
+              meterQuery({
+                ...base(),
+                meter,
+                window: 'day',
+                timezone: 'America/New_York',
+                groupByCustomer: true,
+                extraFilters: [filter],
+              }),
             );
           }
         }
@@ -171,9 +211,15 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
       await section('topCustomers', async () => {
         for (const meter of meters) {
           for (const series of allSeries(meter)) {
-            await suite.ch.query(topCustomers(quote, { ...base(), meter, profile: series.profile, limit: 3 }));
+            await suite.ch.query(topCustomers({ ...base(), meter, profile: series.profile, limit: 3 }));
             await suite.ch.query(
-              topCustomers(quote, { ...base(), meter, profile: series.profile, extraFilters: [fixtureFilters()[4]], limit: 10 }),
+              topCustomers({
+                ...base(),
+                meter,
+                profile: series.profile,
+                extraFilters: [fixtureFilters()[4]],
+                limit: 10,
+              }),
             );
           }
         }
@@ -182,7 +228,15 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
         for (const timezone of ZONES) {
           for (const customer of CUSTOMERS) {
             await suite.ch.query(
-              customerPeriodUsage(quote, { database: suite.database, tenant: TENANT, customer, meters, from: FROM, to: TO, timezone }),
+              customerPeriodUsage({
+                database: suite.database,
+                tenant: TENANT,
+                customer,
+                meters,
+                from: FROM,
+                to: TO,
+                timezone,
+              }),
             );
           }
         }
@@ -197,16 +251,43 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     const scope = (series: Series) => ({ database: suite.database, tenant: TENANT, series, ...range });
 
     it('rollupMeterQuery, rollupTopCustomers and seriesTotals: every roll-up series, window and whole-hour zone', async () => {
-      expect(new Set(rollupSeries().map((s) => s.aggregation))).toEqual(new Set(['count', 'sum', 'min', 'max', 'avg']));
+      expect(new Set(rollupSeries().map((s) => s.aggregation))).toEqual(
+        new Set(['count', 'sum', 'min', 'max', 'avg']),
+      );
       await section('usage roll-ups', async () => {
         for (const series of rollupSeries()) {
           for (const window of ['hour', 'day', 'month', 'none'] as const) {
             for (const timezone of window === 'none' ? ['UTC'] : ZONES.filter((z) => z !== 'Asia/Kolkata')) {
-              await suite.ch.query(rollupMeterQuery({ ...scope(series), window, timezone, groupByCustomer: true, limit: 10_000 }));
+              await suite.ch.query(
+                rollupMeterQuery({
+                  ...scope(series),
+                  window,
+                  timezone,
+                  groupByCustomer: true,
+                  limit: 10_000,
+                }),
+              );
             }
           }
-          await suite.ch.query(rollupMeterQuery({ ...scope(series), window: 'none', timezone: 'UTC', groupByCustomer: true, tiered: true, limit: 100 }));
-          await suite.ch.query(rollupMeterQuery({ ...scope(series), window: 'none', timezone: 'UTC', customers: [CUSTOMERS[0]], limit: 100 }));
+          await suite.ch.query(
+            rollupMeterQuery({
+              ...scope(series),
+              window: 'none',
+              timezone: 'UTC',
+              groupByCustomer: true,
+              tiered: true,
+              limit: 100,
+            }),
+          );
+          await suite.ch.query(
+            rollupMeterQuery({
+              ...scope(series),
+              window: 'none',
+              timezone: 'UTC',
+              customers: [CUSTOMERS[0]],
+              limit: 100,
+            }),
+          );
           await suite.ch.query(rollupTopCustomers({ ...scope(series), limit: 3 }));
           await suite.ch.query(rollupTopCustomers({ ...scope(series), tiered: true, limit: 3 }));
         }
@@ -214,8 +295,29 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
         const series = allSeries(meter)[0];
         await suite.ch.query(
           seriesTotals([
-            { key: 'scan', query: meterQuery(quote, { database: suite.database, tenant: TENANT, meter, ...range, window: 'none', timezone: 'UTC', customers: [CUSTOMERS[1]], limit: 1 }) },
-            { key: 'rollup', query: rollupMeterQuery({ ...scope(series), window: 'none', timezone: 'UTC', customers: [CUSTOMERS[1]], limit: 1 }) },
+            {
+              key: 'scan',
+              query: meterQuery({
+                database: suite.database,
+                tenant: TENANT,
+                meter,
+                ...range,
+                window: 'none',
+                timezone: 'UTC',
+                customers: [CUSTOMERS[1]],
+                limit: 1,
+              }),
+            },
+            {
+              key: 'rollup',
+              query: rollupMeterQuery({
+                ...scope(series),
+                window: 'none',
+                timezone: 'UTC',
+                customers: [CUSTOMERS[1]],
+                limit: 1,
+              }),
+            },
           ]),
         );
       });
@@ -226,35 +328,61 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
         for (const customer of CUSTOMERS) {
           for (const byDayIn of [undefined, 'America/New_York', 'Europe/Berlin']) {
             await suite.ch.query(
-              rollupBuckets({ database: suite.database, tenant: TENANT, customer, eventTypes: [...EVENT_TYPES], ...range, byDayIn }),
+              rollupBuckets({
+                database: suite.database,
+                tenant: TENANT,
+                customer,
+                eventTypes: [...EVENT_TYPES],
+                ...range,
+                byDayIn,
+              }),
               { exactNumbers: true },
             );
           }
         }
         await suite.ch.query(rollupTables(suite.database));
-        for (const counts of ['parts', 'scan'] as const) await suite.ch.query(rollupCoverage(suite.database, counts, ROLLUP_TABLES));
+        for (const counts of ['parts', 'scan'] as const)
+          await suite.ch.query(rollupCoverage(suite.database, counts, ROLLUP_TABLES));
         // The service's own check, on the dual handle: it must find every month covered.
         const coverage = new RollupCoverage(suite.ch, createLogger('parity', 'silent'), 60_000);
         await coverage.refresh();
-        expect(coverage.covers([202603, 202511], ['usage_hourly', 'usage_daily', 'usage_hourly_by_time'])).toBe(true);
+        expect(
+          coverage.covers([202603, 202511], ['usage_hourly', 'usage_daily', 'usage_hourly_by_time']),
+        ).toBe(true);
       });
     });
   });
 
   describe('billing', () => {
     it('billingUsageQuery (invoice usage) and usageFingerprintQuery (the recount) for every series and zone', async () => {
-      const series = meters.flatMap((meter) => allSeries(meter).map((s) => ({ key: s.key, meter, profile: s.profile })));
+      const series = meters.flatMap((meter) =>
+        allSeries(meter).map((s) => ({ key: s.key, meter, profile: s.profile })),
+      );
       await section('billing usage', async () => {
         for (const timezone of ZONES) {
           const period = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-04-01T00:00:00Z') };
           await suite.ch.query(
-            billingUsageQuery(quote, { database: suite.database, tenant: TENANT, customers: [...CUSTOMERS], series, ...period, timezone }),
+            billingUsageQuery({
+              database: suite.database,
+              tenant: TENANT,
+              customers: [...CUSTOMERS],
+              series,
+              ...period,
+              timezone,
+            }),
             { exactNumbers: true },
           );
         }
         for (const customers of [[...CUSTOMERS], [CUSTOMERS[2]]]) {
           await suite.ch.query(
-            usageFingerprintQuery(quote, { database: suite.database, tenant: TENANT, customers, eventTypes: [...EVENT_TYPES], from: FROM, to: TO }),
+            usageFingerprintQuery({
+              database: suite.database,
+              tenant: TENANT,
+              customers,
+              eventTypes: [...EVENT_TYPES],
+              from: FROM,
+              to: TO,
+            }),
           );
         }
       });
@@ -263,7 +391,11 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     it('the invoice ledger: its JSONEachRow insert and FINAL reads', async () => {
       await section('invoice ledger', async () => {
         const ledger = new InvoiceLedger(suite.ch);
-        const period = customerPeriod([{ id: 's1', plan: 'p', start: '2026-01-01' }], '2026-03', 'America/New_York');
+        const period = customerPeriod(
+          [{ id: 's1', plan: 'p', start: '2026-01-01' }],
+          '2026-03',
+          'America/New_York',
+        );
         if (!period) throw new Error('no period');
         const doc = computeInvoice({
           tenant: TENANT,
@@ -271,7 +403,13 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
           period,
           pricing: {
             subscriptions: period.subscriptions,
-            plans: { p: { id: 'p', currency: 'USD', charges: [{ id: 'f', name: 'Fee', kind: 'flat', amount: '123456789012345678901234.56' }] } },
+            plans: {
+              p: {
+                id: 'p',
+                currency: 'USD',
+                charges: [{ id: 'f', name: 'Fee', kind: 'flat', amount: '123456789012345678901234.56' }],
+              },
+            },
             meterVersions: {},
           },
           usage: {},
@@ -322,9 +460,18 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
       const quoter = { literal: quote.literal, identifier: quote.identifier };
       return {
         runner,
-        api: new SqlApiService({ listDatasets: () => [{ name: DATASET }] }, runner, { database: suite.database, quoter }),
+        api: new SqlApiService({ listDatasets: () => [{ name: DATASET }] }, runner, {
+          database: suite.database,
+          quoter,
+        }),
         compile: (text: string) =>
-          compileAnalyticsSql(text, { tenant: POINTS_TENANT, datasets: [DATASET], database: suite.database, quoter, target }),
+          compileAnalyticsSql(text, {
+            tenant: POINTS_TENANT,
+            datasets: [DATASET],
+            database: suite.database,
+            quoter,
+            target,
+          }),
       };
     };
 
@@ -363,7 +510,10 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     it('names only functions that ClickHouse 26.7 has', async () => {
       const rows = JSON.parse(
         `[${suite.modern
-          .query(`SELECT name FROM system.functions WHERE name IN (${EMITTED_FUNCTION_NAMES.map((n) => quote.literal(n).text).join(', ')})`, 'JSONEachRow')
+          .query(
+            `SELECT name FROM system.functions WHERE name IN (${EMITTED_FUNCTION_NAMES.map((n) => quote.literal(n).text).join(', ')})`,
+            'JSONEachRow',
+          )
           .trim()
           .split('\n')
           .join(',')}]`,
@@ -372,13 +522,32 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     });
   });
 
+  it("documents 18.16's toString(Decimal128) defect: corrupt text, right value", async () => {
+    const ledger = new ParityLedger();
+    const probe = new DualClickHouse(suite.legacy, suite.modern, ledger);
+    const [row] = await probe.query<{ text: string; value: string }>(
+      sql`SELECT toString(toDecimal128('1000000000000000000821.5', 12)) AS text, toDecimal128('1000000000000000000821.5', 12) AS value`,
+      { exactNumbers: true },
+    );
+    expect(row.text).toContain('\u0000'); // 18.16's answer, returned to the caller
+    expect(row.value).toBe('1000000000000000000821.500000000000');
+    expect(ledger.differences).toHaveLength(0);
+    expect(ledger.explained.map((d) => d.explainedBy)).toEqual(['toString-decimal128']);
+  });
+
   it('notices a real difference: positional GROUP BY means the constant on 18.16 and the column on 26.7', async () => {
     // A separate ledger: this difference is wanted, and proves the comparison can fail end to end.
     const ledger = new ParityLedger();
     const probe = new DualClickHouse(suite.legacy, suite.modern, ledger);
-    await probe.query(sql`SELECT customer, count() AS n FROM ${identifier(suite.database, 'events')} GROUP BY customer ORDER BY customer`);
+    await probe.query(
+      sql`SELECT customer, count() AS n FROM ${identifier(suite.database, 'events')} GROUP BY customer ORDER BY customer`,
+    );
     expect(ledger.differences).toHaveLength(0);
-    await probe.query(raw(`SELECT count() AS n FROM ${identifier(suite.database, 'events').text} GROUP BY 1 ORDER BY n`)).catch(() => undefined);
+    await probe
+      .query(
+        raw(`SELECT count() AS n FROM ${identifier(suite.database, 'events').text} GROUP BY 1 ORDER BY n`),
+      )
+      .catch(() => undefined);
     expect(ledger.differences).toHaveLength(1);
     expect(ledger.differences[0].reason).toMatch(/row counts differ|differs|refused/);
   });
@@ -391,6 +560,7 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     const labels = new Set(ledger.entries.map((e) => e.label));
     expect(Object.values(BUILDERS).filter((label) => !labels.has(label))).toEqual([]);
     expect(ledger.differences).toEqual([]);
+    // Only meter values of 10^21 and more (the fixture's huge token counts) may hit the 18.16 defect.
+    expect(ledger.explained.every((d) => d.explainedBy === 'toString-decimal128')).toBe(true);
   });
 });
-

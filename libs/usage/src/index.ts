@@ -47,6 +47,11 @@ export {
   type RollupMeterQueryParams,
   type RollupTopCustomersParams,
 } from './rollups/rollup-sql';
-export { rollupBuckets, seriesValue, type BucketRow, type RollupBucketsParams } from './rollups/rollup-buckets';
+export {
+  rollupBuckets,
+  seriesValue,
+  type BucketRow,
+  type RollupBucketsParams,
+} from './rollups/rollup-buckets';
 export { meterUsesRollup, seriesUsesRollup } from './rollups/eligibility';
 export { RollupCoverage } from './rollups/rollup-coverage';

@@ -152,15 +152,17 @@ describe('rewriteAnalyticsSql: toStartOfInterval and the functions 18.16 lacks',
   });
 
   it("emits the native functions for target: 'modern', after the same checks", () => {
-    const modern = (expr: string) => sqlOf(`SELECT ${expr} AS t FROM api_calls`, { target: 'modern' }).split(' AS `t`')[0];
+    const modern = (expr: string) =>
+      sqlOf(`SELECT ${expr} AS t FROM api_calls`, { target: 'modern' }).split(' AS `t`')[0];
     expect(modern("toStartOfInterval(timestamp, INTERVAL '15' MINUTE)")).toBe(
       'SELECT toStartOfInterval(timestamp, INTERVAL 15 MINUTE)',
     );
     expect(modern('toStartOfWeek(timestamp, 3)')).toBe('SELECT toStartOfWeek(timestamp, 3)');
     expect(modern('toStartOfTenMinutes(timestamp)')).toBe('SELECT toStartOfTenMinutes(timestamp)');
-    expect(failure('SELECT toStartOfInterval(timestamp, INTERVAL 5 MONTH) FROM api_calls', { target: 'modern' }).code).toBe(
-      'SQL_UNSUPPORTED',
-    );
+    expect(
+      failure('SELECT toStartOfInterval(timestamp, INTERVAL 5 MONTH) FROM api_calls', { target: 'modern' })
+        .code,
+    ).toBe('SQL_UNSUPPORTED');
   });
 
   it('refuses intervals it cannot express exactly', () => {
