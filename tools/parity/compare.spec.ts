@@ -86,5 +86,9 @@ describe('the parity comparer', () => {
     ]);
     expect(isOrdered('SELECT 1\nORDER BY x')).toBe(true);
     expect(isOrdered('SELECT border_by FROM t')).toBe(false);
+    expect(isOrdered("SELECT a FROM (SELECT a FROM t ORDER BY a) UNION ALL SELECT 'ORDER BY' AS b")).toBe(
+      false,
+    );
+    expect(isOrdered('SELECT a FROM (SELECT a FROM t)\nORDER BY a')).toBe(true);
   });
 });

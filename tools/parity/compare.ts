@@ -9,10 +9,9 @@
  *    `1.5`). Bare JSON numbers (never quoted strings) are compared as exact decimals with trailing
  *    fraction zeros removed. Strings are compared as they are, so a `toString(...)` Tally builds is
  *    compared byte for byte.
- * 2. **Row order where the SQL leaves it open.** A statement without `ORDER BY` may return its rows in
- *    any order on either engine (parallel reads, UNION ALL branches); its rows are compared as a
- *    multiset. A statement with `ORDER BY` anywhere is compared in order, which is strict (an ORDER BY
- *    in a subquery only is compared in order too and would show up as a difference, never hide one).
+ * 2. **Row order where the SQL leaves it open.** A statement whose outermost query has no `ORDER BY`
+ *    may return its rows in any order on either engine (parallel reads, UNION ALL branches); its rows
+ *    are compared as a multiset. One with an outer `ORDER BY` is compared in order.
  *
  * 64-bit integers are printed quoted on both engines (the modern server's default,
  * `output_format_json_quote_64bit_integers = 1`, which chDB is started with; see engines.ts), and
@@ -98,9 +97,28 @@ export function formatRows(format: 'JSON' | 'JSONEachRow' | 'TabSeparated', outp
   ].join('\n');
 }
 
-/** Whether the statement fixes the order of its rows (see the header: any ORDER BY counts). */
+/**
+ * Whether the statement fixes the order of its rows: its outermost query has an ORDER BY. An ORDER BY
+ * inside parentheses (a subquery, a UNION ALL branch) orders nothing of the result.
+ */
 export function isOrdered(sqlText: string): boolean {
-  return /\border\s+by\b/i.test(sqlText);
+  let outer = '';
+  let depth = 0;
+  for (let i = 0; i < sqlText.length; i++) {
+    const c = sqlText[i];
+    if (c === "'" || c === '`' || c === '"') {
+      // Quoted text (a literal, a name) never counts; backslash escapes are skipped with it.
+      for (i++; i < sqlText.length && sqlText[i] !== c; i++) if (sqlText[i] === '\\') i++;
+      outer += ' ';
+    } else if (c === '(') {
+      depth++;
+    } else if (c === ')') {
+      depth--;
+    } else if (depth === 0) {
+      outer += c;
+    }
+  }
+  return /\border\s+by\b/i.test(outer);
 }
 
 export interface Answer {

@@ -23,6 +23,7 @@ import {
   raw,
   sql,
   topCustomers,
+  trimDecimalText,
 } from '@tally/clickhouse';
 import { ClickHousePointStore } from '@tally/ingest';
 import {
@@ -526,7 +527,8 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     const ledger = new ParityLedger();
     const probe = new DualClickHouse(suite.legacy, suite.modern, ledger);
     const [row] = await probe.query<{ text: string; value: string }>(
-      sql`SELECT toString(toDecimal128('1000000000000000000821.5', 12)) AS text, toDecimal128('1000000000000000000821.5', 12) AS value`,
+      // The value as Tally's meter builders format it: toString, trailing zeros trimmed.
+      sql`SELECT ${trimDecimalText(sql`toString(toDecimal128('1000000000000000000821.5', 12))`)} AS text, toDecimal128('1000000000000000000821.5', 12) AS value`,
       { exactNumbers: true },
     );
     expect(row.text).toContain('\u0000'); // 18.16's answer, returned to the caller

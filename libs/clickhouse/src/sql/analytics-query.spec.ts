@@ -159,6 +159,7 @@ describe('rewriteAnalyticsSql: toStartOfInterval and the functions 18.16 lacks',
     );
     expect(modern('toStartOfWeek(timestamp, 3)')).toBe('SELECT toStartOfWeek(timestamp, 3)');
     expect(modern('toStartOfTenMinutes(timestamp)')).toBe('SELECT toStartOfTenMinutes(timestamp)');
+    expect(modern('toStartOfFifteenMinute(timestamp)')).toBe('SELECT toStartOfFifteenMinutes(timestamp)');
     expect(
       failure('SELECT toStartOfInterval(timestamp, INTERVAL 5 MONTH) FROM api_calls', { target: 'modern' })
         .code,

@@ -560,7 +560,9 @@ class Rewriter {
     if (spec.name === 'toStartOfInterval' && second?.kind === 'interval') {
       return `toStartOfInterval(${ts}, INTERVAL ${this.literal(second.value)} ${second.unit})`;
     }
-    return `${spec.name}(${[ts, ...(second ? [this.expr(second).text] : [])].join(', ')})`;
+    // Modern servers spell it with a plural (26.7 has no toStartOfFifteenMinute): found by the parity suite.
+    const name = spec.name === 'toStartOfFifteenMinute' ? 'toStartOfFifteenMinutes' : spec.name;
+    return `${name}(${[ts, ...(second ? [this.expr(second).text] : [])].join(', ')})`;
   }
 
   private expandCompatible(spec: FunctionSpec, e: Extract<Expr, { kind: 'call' }>): string {
