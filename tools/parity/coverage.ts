@@ -69,7 +69,7 @@ export const SQL_FILES: Record<string, string> = {
   'eventStore.ts': 'event inserts',
   'sql-api.service.ts': 'SQL API seeds',
   'analytics-api.module.ts': 'SQL API seeds',
-  'rewrite.ts': 'SQL API generation forms',
+  'analytics-query.ts': 'SQL API generation forms',
   'migrations.ts': 'schema render',
   'ddl.ts': 'schema render',
   '0001_events.ts': 'schema render',

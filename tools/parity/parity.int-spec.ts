@@ -4,7 +4,8 @@
  * and the answers must be identical after the normalisation documented in compare.ts.
  * docs/clickhouse.md, "Engine versions and the parity suite".
  */
-import { compileAnalyticsSql, EMITTED_FUNCTION_NAMES } from '@tally/analytics-engine';
+import { EMITTED_FUNCTION_NAMES } from '@tally/analytics-engine';
+import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
 import { SqlApiService } from '@tally/analytics-api';
 import {
   billingUsageQuery,
@@ -15,6 +16,7 @@ import {
 } from '@tally/billing';
 import * as quote from '@tally/clickhouse';
 import {
+  compileAnalyticsSql,
   customerPeriodUsage,
   findExistingIds,
   identifier,
@@ -46,10 +48,6 @@ import {
   seriesTotals,
   seriesUsesRollup,
 } from '@tally/usage';
-import {
-  SEED_000_QUERIES,
-  SEED_001_QUERIES,
-} from '../../libs/analytics-engine/src/test-support/seed-queries';
 import { DATASET, fixturePoints, GENERATION_FORMS, POINTS_TENANT } from './analytics-fixture';
 import type { Difference } from './compare';
 import { BUILDERS } from './coverage';
@@ -458,19 +456,16 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     const formats = ['JSON', 'JSONEachRow', 'TabSeparated'] as const;
     const service = (target: 'compatible' | 'modern' = 'compatible') => {
       const runner = new ParityAnalyticsRunner(suite.ch);
-      const quoter = { literal: quote.literal, identifier: quote.identifier };
       return {
         runner,
         api: new SqlApiService({ listDatasets: () => [{ name: DATASET }] }, runner, {
           database: suite.database,
-          quoter,
         }),
         compile: (text: string) =>
           compileAnalyticsSql(text, {
             tenant: POINTS_TENANT,
             datasets: [DATASET],
             database: suite.database,
-            quoter,
             target,
           }),
       };
