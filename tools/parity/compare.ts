@@ -24,7 +24,11 @@ export type ExactValue =
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-/** Parses one JSON document, keeping each bare number as `{ num: '<canonical text>' }`. */
+/**
+ * Parses one JSON document, keeping each bare number as `{ num: '<canonical text>' }`. Not
+ * `parseJsonExact` of `@tally/clickhouse`: that one turns numbers into strings, and the comparison must
+ * still tell a quoted `"5"` from a bare `5` (a change of output type is a difference).
+ */
 export function parseExact(text: string): ExactValue {
   let out = '';
   let start = 0;
