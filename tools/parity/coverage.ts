@@ -23,6 +23,7 @@ export const BUILDERS: Record<string, string> = {
   billingUsageQuery: 'billing usage',
   usageFingerprintQuery: 'billing usage',
   findExistingPointIdsSql: 'ingestion',
+  findExistingEventIdsSql: 'ingestion',
 };
 
 /** Exported pieces of SQL that only builders use: covered through the builder named. */
@@ -66,6 +67,8 @@ export const SQL_FILES: Record<string, string> = {
   'usage-queries.ts': 'billing usage',
   'invoice-ledger.ts': 'invoice ledger',
   'clickhouse-point-store.ts': 'ingestion',
+  'existing-event-ids.ts': 'ingestion',
+  'existing-point-ids.ts': 'ingestion',
   'eventStore.ts': 'event inserts',
   'sql-api.service.ts': 'SQL API seeds',
   'analytics-api.module.ts': 'SQL API seeds',
