@@ -75,6 +75,8 @@ describe('npm start', () => {
       expect(left).toEqual([]);
       expect(output).toContain('[start] stopped');
       expect(existsSync(path.join(dataDir, 'run/start.pid'))).toBe(false);
+    } catch (error) {
+      throw new Error(`${String(error)}\n--- npm start output ---\n${output}`);
     } finally {
       for (const p of processesOf(id)) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
     }
