@@ -21,6 +21,7 @@ import {
   testTemporalAddress,
   waitFor,
   type ServiceProcess,
+  testStreamLimits,
 } from '@tally/testing';
 import { parse } from 'yaml';
 import { opsBinary, repoRoot } from './ops-binaries';
@@ -41,12 +42,6 @@ type Service = keyof typeof SERVICES;
 /** What Grafana substitutes for `$__rate_interval` at a 2 s scrape interval (4 × scrape interval, and some). */
 const RATE_INTERVAL = '10s';
 const REQUEST_ID = `ops-test-${Date.now()}`;
-const STREAM_LIMITS = {
-  eventsMaxBytes: 64 * 1024 ** 2,
-  deadLettersMaxBytes: 16 * 1024 ** 2,
-  lateEventsMaxBytes: 16 * 1024 ** 2,
-};
-
 interface PromAnswer<T> {
   status: 'success' | 'error';
   data: T;
@@ -74,7 +69,7 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
     names = natsNames(prefix);
     nc = await connectNats(testNatsUrl(), 'ops-metrics-test');
     // Small byte caps: JetStream reserves each stream's max_bytes on the shared test server.
-    await ensureStreams(nc, names, STREAM_LIMITS);
+    await ensureStreams(nc, names, testStreamLimits);
     db = await createTestDatabase();
     const env = {
       NATS_URL: testNatsUrl(),
@@ -85,8 +80,6 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
       BILLING_SCHEDULES: 'false',
       LOG_LEVEL: 'warn',
       WRITER_FLUSH_INTERVAL_MS: '200',
-      TALLY_EVENTS_MAX_BYTES: String(STREAM_LIMITS.eventsMaxBytes),
-      TALLY_DEAD_LETTERS_MAX_BYTES: String(STREAM_LIMITS.deadLettersMaxBytes),
     };
     for (const [service, portVar] of Object.entries(SERVICES) as [Service, string][]) {
       const port = await freePort();

@@ -43,7 +43,14 @@ import {
 } from '@tally/nats';
 import { createLogger } from '@tally/observability';
 import { workflowBundlerHook, workflowsPath } from '@tally/temporal';
-import { randomPrefix, testNatsUrl, testTemporalAddress, waitFor, workspaceRoot } from '@tally/testing';
+import {
+  randomPrefix,
+  testNatsUrl,
+  testStreamLimits,
+  testTemporalAddress,
+  waitFor,
+  workspaceRoot,
+} from '@tally/testing';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -113,7 +120,7 @@ export class BillingHarness {
     this.owned = !shared;
     this.names = shared?.names ?? natsNames(randomPrefix('t'));
     this.nc = await connectNats(testNatsUrl(), 'billing-harness');
-    await ensureStreams(this.nc, this.names);
+    await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = shared?.db ?? (await createTestDatabase());
     this.store = await CatalogStore.open(this.nc, this.names);
     this.cache = await CatalogCache.open(this.nc, this.names);

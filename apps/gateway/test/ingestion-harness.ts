@@ -16,6 +16,7 @@ import {
   testNatsUrl,
   waitFor,
   type ServiceProcess,
+  testStreamLimits,
 } from '@tally/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -51,7 +52,7 @@ export class IngestionHarness {
     this.names = natsNames(prefix);
     const natsUrl = this.options.natsUrl ?? testNatsUrl();
     this.nc = await connectNats(natsUrl, 'ingestion-harness');
-    await ensureStreams(this.nc, this.names);
+    await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = await createTestDatabase();
     this.catalog = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
@@ -123,9 +124,7 @@ export class IngestionHarness {
   }
 
   /** Rows of one tenant in ClickHouse, read straight from the real server. */
-  async rows(
-    tenant: string,
-  ): Promise<
+  async rows(tenant: string): Promise<
     {
       event_id: string;
       customer: string;

@@ -1,5 +1,5 @@
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { randomPrefix, testNatsUrl } from '@tally/testing';
+import { randomPrefix, testNatsUrl, testStreamLimits } from '@tally/testing';
 import { connectNats, type NatsConnection } from './connection';
 import { natsNames } from './names';
 import { deleteStreams, ensureStreams } from './streams';
@@ -17,8 +17,8 @@ describe('JetStream round trip (real NATS)', () => {
   });
 
   it('creates the streams idempotently, publishes with dedup, and consumes what was published', async () => {
-    await ensureStreams(nc, names);
-    await ensureStreams(nc, names); // a second start must converge, not fail
+    await ensureStreams(nc, names, testStreamLimits);
+    await ensureStreams(nc, names, testStreamLimits); // a second start must converge, not fail
 
     const js = jetstream(nc);
     const subject = names.eventsSubject('acme');
@@ -30,7 +30,10 @@ describe('JetStream round trip (real NATS)', () => {
     expect(second.seq).toBe(first.seq + 1);
 
     const jsm = await jetstreamManager(nc);
-    await jsm.consumers.add(names.eventsStream, { durable_name: 'roundtrip', ack_policy: AckPolicy.Explicit });
+    await jsm.consumers.add(names.eventsStream, {
+      durable_name: 'roundtrip',
+      ack_policy: AckPolicy.Explicit,
+    });
     const consumer = await js.consumers.get(names.eventsStream, 'roundtrip');
     const batch = await consumer.fetch({ max_messages: 10, expires: 1000 });
     const seen: number[] = [];

@@ -6,6 +6,25 @@ import { randomBytes } from 'node:crypto';
  */
 export const testNatsUrl = (): string => process.env.NATS_URL ?? 'nats://127.0.0.1:4322';
 export const testClickHouseUrl = (): string => process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+/**
+ * Stream size caps for test prefixes. JetStream reserves a stream's `max_bytes` against the server's
+ * storage when the stream is created, so every test prefix created with the production defaults
+ * (10 GiB for events and for data points) would reserve ~21 GB: a suite of dozens of prefixes runs
+ * the shared server out of reservable storage and stream creation fails. Tests never hold more than
+ * a few MiB, so they use these caps (services started by `startService` get them as env defaults).
+ */
+export const testStreamLimits = {
+  eventsMaxBytes: 64 * 1024 ** 2,
+  deadLettersMaxBytes: 16 * 1024 ** 2,
+  lateEventsMaxBytes: 16 * 1024 ** 2,
+} as const;
+
+/** `testStreamLimits` as the services' environment variables. */
+export const testStreamEnv: Record<string, string> = {
+  TALLY_EVENTS_MAX_BYTES: String(testStreamLimits.eventsMaxBytes),
+  TALLY_DEAD_LETTERS_MAX_BYTES: String(testStreamLimits.deadLettersMaxBytes),
+};
+
 export const testTemporalAddress = (): string => process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 
 /** A lower-case identifier-safe random name such as `t_3f9a01c2`, usable as prefix, database or queue. */

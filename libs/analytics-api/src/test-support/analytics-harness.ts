@@ -17,6 +17,7 @@ import {
   testNatsUrl,
   waitFor,
   type ServiceProcess,
+  testStreamLimits,
 } from '@tally/testing';
 
 export interface HttpResult {
@@ -49,7 +50,7 @@ export class AnalyticsHarness {
     this.natsUrl = testNatsUrl();
     this.names = natsNames(randomPrefix('t'));
     this.nc = await connectNats(this.natsUrl, 'analytics-harness');
-    await ensureStreams(this.nc, this.names);
+    await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = await createTestDatabase();
     this.store = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
