@@ -7,7 +7,7 @@
  * `RowBinaryError` before anything is sent.
  */
 import { TallyError } from '@tally/errors';
-import { parseDecimalText } from './decimal-text';
+import { parseDecimalText } from './decimal-column';
 
 export class RowBinaryError extends TallyError {
   constructor(message: string) {

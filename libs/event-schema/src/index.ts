@@ -21,7 +21,7 @@ export {
   DECIMAL_IMPRECISE,
   DECIMAL_INVALID,
   DECIMAL_OUT_OF_RANGE,
-} from './decimal';
-export type { CanonicalQuantityResult, DecimalError, QuantityErrorCode } from './decimal';
+} from './quantity-text';
+export type { CanonicalQuantityResult, DecimalError, QuantityErrorCode } from './quantity-text';
 export { parseRfc3339, parseTimestamp, TS_MAX_EXCLUSIVE_MS, TS_MIN_MS } from './timestamp';
 export { uuidV7 } from './uuid7';

@@ -1,6 +1,6 @@
 import { type FieldIssue, ValidationFailedError } from '@tally/errors';
 import { EVENT_LIMITS, EventIssueCode as C, NORMALIZE_DEFAULTS } from './codes';
-import { canonicalDecimalNumber, DECIMAL_IMPRECISE, quantityError, quantityOrError } from './decimal';
+import { canonicalDecimalNumber, DECIMAL_IMPRECISE, quantityError, quantityOrError } from './quantity-text';
 import { parseTimestamp, TS_MAX_EXCLUSIVE_MS, TS_MIN_MS } from './timestamp';
 import type { EventFormat, NormalizedBatch, NormalizeOptions, UsageEvent } from './types';
 import { uuidV7 } from './uuid7';

@@ -12,7 +12,7 @@ import {
   numberToPropertyText,
   toDecimalText,
   VALUE_SCALE,
-} from './decimal';
+} from './meter-value';
 import {
   type Filter,
   type FilterScalar,

@@ -54,5 +54,5 @@ export {
   VALUE_SCALE,
   numberToPropertyText,
   toDecimalText,
-} from './decimal';
+} from './meter-value';
 export { fieldIssuesFromZod, fieldPath } from './zod-issues';

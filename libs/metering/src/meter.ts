@@ -1,6 +1,6 @@
 import { ValidationFailedError } from '@tally/errors';
 import { z } from 'zod';
-import { toDecimalText } from './decimal';
+import { toDecimalText } from './meter-value';
 import { fieldIssuesFromZod } from './zod-issues';
 
 /** Meter and profile keys: they name usage lines (`meter` or `meter:profile`) and appear in KV keys. */

@@ -1,7 +1,7 @@
 import type { UsageEvent } from '@tally/event-schema';
 import { TallyError } from '@tally/errors';
 import type { ClickHouse, QueryOptions } from '../client';
-import { parseDecimalText } from '../decimal-text';
+import { parseDecimalText } from '../decimal-column';
 import { findExistingEventIdsSql } from '../sql/existing-event-ids';
 import { identifier } from '../sql/quote';
 import { RowBinaryError, RowBinaryReader, RowBinaryWriter } from '../row-binary';

@@ -7,7 +7,7 @@ import {
   DECIMAL_IMPRECISE,
   DECIMAL_INVALID,
   DECIMAL_OUT_OF_RANGE,
-} from './decimal';
+} from './quantity-text';
 
 const D = Decimal.clone({ precision: 200, toExpNeg: -1000, toExpPos: 1000 });
 
