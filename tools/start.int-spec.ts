@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, randomPrefix, waitFor, workspaceRoot } from '@tally/testing';
+import { connectNats, deleteStreams, natsNames } from '@tally/nats';
+import { freePort, randomPrefix, testNatsUrl, testStreamEnv, waitFor, workspaceRoot } from '@tally/testing';
 
 /** Processes whose environment carries this test's NATS prefix: everything `npm start` ran. */
 function processesOf(id: string): string[] {
@@ -32,6 +33,7 @@ describe('npm start', () => {
     const id = randomPrefix('start');
     const dataDir = mkdtempSync(path.join(tmpdir(), 'tally-start-'));
     const env: Record<string, string> = {
+      ...testStreamEnv,
       TALLY_DATA_DIR: dataDir,
       TALLY_NATS_PREFIX: id,
       CLICKHOUSE_DATABASE: id,
@@ -79,6 +81,9 @@ describe('npm start', () => {
       throw new Error(`${String(error)}\n--- npm start output ---\n${output}`);
     } finally {
       for (const p of processesOf(id)) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+      const nc = await connectNats(testNatsUrl(), 'start.int-spec');
+      await deleteStreams(nc, natsNames(id));
+      await nc.close();
     }
   }, 200_000);
 });
