@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Client, Connection } from '@temporalio/client';
-import type { BillingRunState } from '@tally/billing';
+import type { BillingRunState } from '@tally/billing-contracts';
 import { CatalogStore, deleteBillingBucket, deleteCatalogBuckets } from '@tally/catalog';
 import { insertEvents, sql, type EventRow } from '@tally/clickhouse';
 import { createTestDatabase } from '@tally/clickhouse/testing';

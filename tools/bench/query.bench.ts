@@ -33,7 +33,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from '@tally/testing';
-import { currentPeriod } from '@tally/usage';
+import { currentPeriod } from '@tally/billing-periods';
 import { describeDifferences, totalDifferences } from './totals';
 import pg from 'pg';
 

@@ -1,12 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import type { InvoiceLine, InvoiceNotice } from '@tally/billing';
 import {
   billingWorkflowIds,
   type BillingRunInput,
   type BillingRunState,
-  type InvoiceLine,
-  type InvoiceNotice,
   type InvoiceResult,
-} from '@tally/billing';
+} from '@tally/billing-contracts';
 import { sql } from '@tally/clickhouse';
 import { randomPrefix, waitFor } from '@tally/testing';
 import { BillingHarness, testTimings } from './billing-harness';

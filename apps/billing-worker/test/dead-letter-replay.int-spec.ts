@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { billingWorkflowIds, type InvoiceDocument, type InvoiceLine } from '@tally/billing';
+import type { InvoiceDocument, InvoiceLine } from '@tally/billing';
+import { billingWorkflowIds } from '@tally/billing-contracts';
 import { encodeBatchMessage, type DeadLetter } from '@tally/ingest';
 import { freePort, startService, testNatsUrl, testTemporalAddress, waitFor, type ServiceProcess } from '@tally/testing';
 import { IngestionHarness } from '../../gateway/test/ingestion-harness';

@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { billingWorkflowIds } from '@tally/billing';
+import { billingWorkflowIds } from '@tally/billing-contracts';
 import { freePort, startService, waitFor, type ServiceProcess } from '@tally/testing';
 import { IngestionHarness } from '../../gateway/test/ingestion-harness';
 import { BillingHarness, testTimings } from './billing-harness';

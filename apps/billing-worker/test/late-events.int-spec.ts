@@ -1,10 +1,5 @@
-import {
-  billingWorkflowIds,
-  LATE_EVENTS_SIGNAL,
-  PROGRESS_QUERY,
-  type AdjustmentLine,
-  type InvoiceDocument,
-} from '@tally/billing';
+import type { AdjustmentLine, InvoiceDocument } from '@tally/billing';
+import { billingWorkflowIds, LATE_EVENTS_SIGNAL, PROGRESS_QUERY } from '@tally/billing-contracts';
 import { waitFor } from '@tally/testing';
 import { IngestionHarness } from '../../gateway/test/ingestion-harness';
 import { BillingHarness, testTimings } from './billing-harness';

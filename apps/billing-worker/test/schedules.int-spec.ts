@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { BillingScheduleSync, billingWorkflowIds } from '@tally/billing';
+import { BillingScheduleSync } from '@tally/billing';
+import { billingWorkflowIds } from '@tally/billing-contracts';
 import { randomPrefix, waitFor } from '@tally/testing';
 import { BillingHarness } from './billing-harness';
 

@@ -1,4 +1,4 @@
-import { billingWorkflowIds, type BillingRunState } from '@tally/billing';
+import { billingWorkflowIds, type BillingRunState } from '@tally/billing-contracts';
 import { freePort, randomPrefix, startService, waitFor, type ServiceProcess } from '@tally/testing';
 import { BillingHarness, testTimings } from './billing-harness';
 import { EXPECTED_TOTALS, OCTOBER, RUN_AT, seedOctober } from './scenario';

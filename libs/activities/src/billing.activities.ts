@@ -1,20 +1,18 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import {
-  InvoiceNotYetIssuedError,
-  type CloseRequest,
-  type CloseResult,
-  type DeadLetterReplayer,
-  type DueCustomersPage,
-  type DueCustomersRequest,
-  type InvoicingService,
-  type IssueOutcome,
-  type IssueRequest,
-  type PeriodRef,
-  type RebillOutcome,
-  type RebillRequest,
-  type ReplayPageRequest,
-  type ReplayPageResult,
-} from '@tally/billing';
+import type { DeadLetterReplayer, InvoicingService } from '@tally/billing';
+import type {
+  CloseRequest,
+  CloseResult,
+  DueCustomersPage,
+  DueCustomersRequest,
+  IssueOutcome,
+  IssueRequest,
+  PeriodRef,
+  RebillOutcome,
+  RebillRequest,
+  ReplayPageRequest,
+  ReplayPageResult,
+} from '@tally/billing-contracts';
 import { isTallyError } from '@tally/errors';
 import type { BillingMetrics } from './billing-metrics';
 
@@ -28,15 +26,15 @@ export interface BillingActivityDependencies {
 }
 
 /**
- * Business rules that refuse (unknown plan, invalid request) cannot succeed on a retry: they become
- * non-retryable failures with the rule's code. Anything else (ClickHouse or NATS unavailable) is thrown
- * as is and retried by Temporal.
+ * Business rules that refuse (unknown plan, invalid request) cannot succeed on a retry: their errors
+ * say so (`retryable: false`) and become non-retryable failures with the rule's code. Anything else
+ * (ClickHouse or NATS unavailable, an invoice not written yet) is thrown as is and retried by Temporal.
  */
 async function rules<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isTallyError(error) && error.httpStatus < 500 && !(error instanceof InvoiceNotYetIssuedError)) {
+    if (isTallyError(error) && !error.retryable) {
       throw ApplicationFailure.nonRetryable(error.message, error.code, error.details);
     }
     throw error;

@@ -1,8 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { CatalogCache } from '@tally/catalog';
 import type { Logger } from '@tally/observability';
-import { deleteSchedule, searchAttributes, upsertIntervalSchedule } from '@tally/temporal';
-import { BILLING_WORKFLOWS, billingWorkflowIds, type BillingRunInput } from './workflow-contracts';
+import { deleteSchedule, upsertIntervalSchedule } from '@tally/temporal';
+import {
+  BILLING_WORKFLOWS,
+  billingAttributes,
+  billingWorkflowIds,
+  type BillingRunInput,
+} from '@tally/billing-contracts';
 
 export type BillingScheduleOptions = Pick<
   BillingRunInput,
@@ -88,10 +93,7 @@ export class BillingScheduleSync {
       workflowId: billingWorkflowIds.billingRun(tenant),
       taskQueue: this.options.taskQueue,
       args: [input],
-      searchAttributes: [
-        { key: searchAttributes.tenant, value: tenant },
-        { key: searchAttributes.kind, value: 'billing-run' },
-      ],
+      searchAttributes: billingAttributes('billing-run', tenant),
     });
     this.logger.info(
       { tenant, schedule: billingWorkflowIds.schedule(tenant), outcome },

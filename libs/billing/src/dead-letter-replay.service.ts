@@ -2,16 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { NotFoundError, ValidationFailedError } from '@tally/errors';
 import { fieldIssuesFromZod } from '@tally/metering';
-import { searchAttributes } from '@tally/temporal';
 import { z } from 'zod';
 import { DEAD_LETTER_REASONS } from './dead-letter-replay';
 import {
   BILLING_WORKFLOWS,
+  billingAttributes,
   billingWorkflowIds,
   PROGRESS_QUERY,
   type DeadLetterReplayInput,
   type DeadLetterReplayProgress,
-} from './workflow-contracts';
+} from '@tally/billing-contracts';
 
 export const replayRequestSchema = z
   .object({
@@ -64,10 +64,7 @@ export class DeadLetterReplayService {
       taskQueue: this.taskQueue,
       workflowId,
       args: [input],
-      typedSearchAttributes: [
-        { key: searchAttributes.tenant, value: tenant },
-        { key: searchAttributes.kind, value: 'dead-letter-replay' },
-      ],
+      typedSearchAttributes: billingAttributes('dead-letter-replay', tenant),
     });
     return { replayId, workflowId, status: `/v1/dead-letters/replays/${replayId}` };
   }

@@ -17,7 +17,11 @@ import type { UsageEvent } from '@tally/event-schema';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import { billingKeys } from '@tally/catalog';
-import type { DeadLetterFilter, DeadLetterReplayCounts } from './workflow-contracts';
+import {
+  emptyReplayCounts,
+  type ReplayPageRequest,
+  type ReplayPageResult,
+} from '@tally/billing-contracts';
 
 /** Every reason the writer dead-letters with (a record over the type, so a new reason fails to compile here). */
 const REASONS: Record<DeadLetterReason, true> = {
@@ -29,48 +33,11 @@ const REASONS: Record<DeadLetterReason, true> = {
 };
 export const DEAD_LETTER_REASONS = Object.keys(REASONS) as [DeadLetterReason, ...DeadLetterReason[]];
 
-export interface ReplayPageRequest {
-  tenant: string;
-  replayId: string;
-  filter: DeadLetterFilter;
-  /** Dead-letter stream sequence to continue from. */
-  fromSeq?: number;
-  limit: number;
-  dryRun: boolean;
-}
-
-export interface ReplayPageResult {
-  counts: DeadLetterReplayCounts;
-  /** Where the next page starts; absent after the last letter. */
-  nextSeq?: number;
-}
-
 /** What a replay records per republished letter, so that a second replay does not publish it again. */
 export interface ReplayRecord {
   replayId: string;
   eventId: string;
   replayedAt: string;
-}
-
-export function emptyReplayCounts(): DeadLetterReplayCounts {
-  return { scanned: 0, matched: 0, replayed: 0, alreadyReplayed: 0, stillInvalid: {}, notReplayable: 0 };
-}
-
-export function addReplayCounts(
-  a: DeadLetterReplayCounts,
-  b: DeadLetterReplayCounts,
-): DeadLetterReplayCounts {
-  const stillInvalid = { ...a.stillInvalid };
-  for (const [reason, n] of Object.entries(b.stillInvalid))
-    stillInvalid[reason] = (stillInvalid[reason] ?? 0) + n;
-  return {
-    scanned: a.scanned + b.scanned,
-    matched: a.matched + b.matched,
-    replayed: a.replayed + b.replayed,
-    alreadyReplayed: a.alreadyReplayed + b.alreadyReplayed,
-    stillInvalid,
-    notReplayable: a.notReplayable + b.notReplayable,
-  };
 }
 
 /**

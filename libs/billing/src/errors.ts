@@ -17,6 +17,7 @@ export class InvoiceNotYetIssuedError extends TallyError {
       'INVOICE_NOT_YET_ISSUED',
       409,
       `No invoice yet for customer '${customer}' of tenant '${tenant}' in ${period}`,
+      { retryable: true },
     );
   }
 }

@@ -4,7 +4,6 @@
  * dead-letter replayer, and the query API's invoice and replay endpoints (`BillingApiModule`).
  * Node-only; workflows see its contracts as types through `@tally/activities`.
  */
-export * from './periods';
 export * from './invoice';
 export * from './invoice-ledger';
 export * from './usage-queries';
@@ -13,7 +12,6 @@ export * from './subscription-index';
 export * from './writer-watermark';
 export * from './errors';
 export * from './invoicing.service';
-export * from './workflow-contracts';
 export * from './rebill-notices';
 export * from './dead-letter-replay';
 export * from './billing-schedules';

@@ -1,6 +1,6 @@
 import { computeAdjustment, computeInvoice } from './invoice';
 import { escapeHtml, renderInvoiceHtml } from './invoice-html';
-import { customerPeriod } from './periods';
+import { customerPeriod } from '@tally/billing-periods';
 
 /** The value, or a test failure naming what was missing. */
 function defined<T>(value: T | undefined): T {

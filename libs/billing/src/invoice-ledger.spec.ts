@@ -1,6 +1,6 @@
 import { computeInvoice } from './invoice';
 import { serializeInvoiceRow } from './invoice-ledger';
-import { customerPeriod } from './periods';
+import { customerPeriod } from '@tally/billing-periods';
 
 /** The value, or a test failure naming what was missing. */
 function defined<T>(value: T | undefined): T {

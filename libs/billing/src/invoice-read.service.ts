@@ -1,7 +1,7 @@
 import { NotFoundError } from '@tally/errors';
 import { INVOICE_ID_PATTERN, type InvoiceDocument } from './invoice';
 import type { InvoiceLedger } from './invoice-ledger';
-import { parsePeriod } from './periods';
+import { parsePeriod } from '@tally/billing-periods';
 
 /** One document as listed: what it is and what it amounts to; the full document is one GET away. */
 export interface InvoiceSummary {

@@ -8,7 +8,7 @@ import {
   type InvoiceComputation,
   type SeriesUsage,
 } from './invoice';
-import { customerPeriod } from './periods';
+import { customerPeriod } from '@tally/billing-periods';
 
 /** The value, or a test failure naming what was missing. */
 function defined<T>(value: T | undefined): T {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Plan as CatalogPlan } from '@tally/catalog';
 import { ValidationFailedError } from '@tally/errors';
 import { priceUsage, type Charge, type InvoiceLineDraft, type Plan as PricingPlan } from '@tally/pricing';
-import type { CustomerPeriod, SubscriptionPeriod } from './periods';
+import type { CustomerPeriod, SubscriptionPeriod } from '@tally/billing-periods';
 
 export type DocumentKind = 'invoice' | 'adjustment';
 

@@ -25,7 +25,21 @@ import {
   periodsEndedBetween,
   startOfDate,
   type CustomerPeriod,
-} from './periods';
+} from '@tally/billing-periods';
+import type {
+  CloseOutcome,
+  CloseRequest,
+  CloseResult,
+  DueCustomer,
+  DueCustomersPage,
+  DueCustomersRequest,
+  IssueOutcome,
+  IssueRequest,
+  PeriodRef,
+  RebillOutcome,
+  RebillRequest,
+  WatermarkState,
+} from '@tally/billing-contracts';
 import type { SubscriptionIndex } from './subscription-index';
 import {
   billingUsageQuery,
@@ -34,83 +48,7 @@ import {
   type FingerprintRow,
   type SeriesRef,
 } from './usage-queries';
-import { WriterWatermark, type WatermarkState } from './writer-watermark';
-
-export interface PeriodRef {
-  customer: string;
-  period: string;
-}
-
-export interface DueCustomersRequest {
-  tenant: string;
-  /** The billing run's time: periods that ended in `(atMs − lookbackHours, atMs]` are due. */
-  atMs: number;
-  lookbackHours: number;
-  /** Customers after this one (sorted order); absent = from the first. */
-  after?: string;
-  limit: number;
-}
-
-export interface DueCustomer extends PeriodRef {
-  /** When the period ended (epoch ms): the grace window counts from here. */
-  endsAtMs: number;
-}
-
-export interface DueCustomersPage {
-  due: DueCustomer[];
-  /** Customers looked at in this page. */
-  scanned: number;
-  /** Pass as `after` for the next page; absent when this was the last. */
-  next?: string;
-}
-
-export interface CloseRequest {
-  tenant: string;
-  periods: PeriodRef[];
-  /** The workflow closing the periods (its id): it alone computes their invoices. */
-  owner: string;
-}
-
-export type CloseOutcome =
-  | (PeriodRef & { status: 'claimed'; invoiceId: string; share: CustomerPeriod })
-  | (PeriodRef & { status: 'taken'; invoiceId: string; owner: string; state: ClosedPeriod['state'] })
-  | (PeriodRef & { status: 'no_subscription' });
-
-export interface CloseResult {
-  outcomes: CloseOutcome[];
-  watermark: WatermarkState;
-}
-
-export interface IssueRequest {
-  tenant: string;
-  owner: string;
-  periods: Array<{ customer: string; share: CustomerPeriod }>;
-}
-
-export type IssueOutcome =
-  | (PeriodRef & {
-      status: 'issued' | 'already_issued';
-      invoiceId: string;
-      totalMinor: string;
-      currency: string;
-    })
-  | (PeriodRef & { status: 'failed'; code: string; message: string });
-
-export interface RebillRequest extends PeriodRef {
-  tenant: string;
-  owner: string;
-}
-
-export type RebillOutcome =
-  | { status: 'unchanged'; latestVersion: number; eventCount: string }
-  | {
-      status: 'adjusted';
-      invoiceId: string;
-      version: number;
-      totalMinor: string;
-      cumulativeTotalMinor: string;
-      lateEventCount: number;
-    };
+import { WriterWatermark } from './writer-watermark';
 
 export interface InvoicingDependencies {
   clickhouse: ClickHouse;
@@ -647,7 +585,7 @@ function key(customer: string, period: string): string {
 }
 
 function failure(customer: string, period: string, error: unknown): IssueOutcome {
-  if (isTallyError(error) && error.httpStatus < 500) {
+  if (isTallyError(error) && !error.retryable) {
     const detail = error.details[0];
     return {
       customer,

@@ -3,8 +3,13 @@ import { nanos } from '@nats-io/transport-node';
 import type { Client } from '@temporalio/client';
 import { decodeLateEventNotice, type NatsConnection, type NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
-import { searchAttributes } from '@tally/temporal';
-import { BILLING_WORKFLOWS, billingWorkflowIds, LATE_EVENTS_SIGNAL, type RebillInput } from './workflow-contracts';
+import {
+  BILLING_WORKFLOWS,
+  billingAttributes,
+  billingWorkflowIds,
+  LATE_EVENTS_SIGNAL,
+  type RebillInput,
+} from '@tally/billing-contracts';
 
 /** Late events of one closed period, summed over the notices of one pull. */
 export interface LateEvents {
@@ -40,12 +45,7 @@ export class TemporalRebillTrigger implements RebillTrigger {
       args: [input],
       signal: LATE_EVENTS_SIGNAL,
       signalArgs: [late.count],
-      typedSearchAttributes: [
-        { key: searchAttributes.tenant, value: late.tenant },
-        { key: searchAttributes.customer, value: late.customer },
-        { key: searchAttributes.period, value: late.period },
-        { key: searchAttributes.kind, value: 'rebill' },
-      ],
+      typedSearchAttributes: billingAttributes('rebill', late.tenant, late.customer, late.period),
     });
   }
 }

@@ -1,13 +1,7 @@
 import { JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 
-export interface WatermarkState {
-  /** Last stream sequence of the tenant's events when the period closed. */
-  target: number;
-  /** Every message up to this sequence is stored and acknowledged by the writers. */
-  ackFloor: number;
-  reached: boolean;
-}
+import type { WatermarkState } from '@tally/billing-contracts';
 
 /**
  * "Has the writer stored everything that was published before the close?" The gateway acknowledges an

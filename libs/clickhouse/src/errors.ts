@@ -36,6 +36,8 @@ export class ClickHouseError extends TallyError {
     super(code, code === 'CLICKHOUSE_UNAVAILABLE' ? 503 : 500, message, {
       cause: options.cause,
       retryAfterSeconds: code === 'CLICKHOUSE_UNAVAILABLE' ? 1 : undefined,
+      // A failed query is retried by its caller's loop (an activity): the server may be back, the load lower.
+      retryable: true,
     });
     this.transient = transient;
     this.serverCode = options.serverCode;

@@ -14,6 +14,8 @@ export interface TallyErrorOptions {
   cause?: unknown;
   /** Seconds a client should wait before retrying (429, 503). */
   retryAfterSeconds?: number;
+  /** Whether doing the same again can succeed (a dependency was down, a precondition not yet met). Default false. */
+  retryable?: boolean;
 }
 
 /**
@@ -23,6 +25,11 @@ export interface TallyErrorOptions {
 export class TallyError extends Error {
   readonly details: FieldIssue[];
   readonly retryAfterSeconds?: number;
+  /**
+   * Whether the same operation can succeed later without anything else changing. Retry loops (Temporal
+   * activities, billing) read this, never the HTTP status: a rule that refused stays refused.
+   */
+  readonly retryable: boolean;
 
   constructor(
     readonly code: string,
@@ -34,6 +41,7 @@ export class TallyError extends Error {
     this.name = new.target.name;
     this.details = options.details ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.retryable = options.retryable ?? false;
   }
 
   toBody(): ErrorBody {
@@ -105,13 +113,13 @@ export class UnsupportedMediaTypeError extends TallyError {
 
 export class RateLimitedError extends TallyError {
   constructor(retryAfterSeconds: number) {
-    super('RATE_LIMITED', 429, 'Too many requests for this tenant', { retryAfterSeconds });
+    super('RATE_LIMITED', 429, 'Too many requests for this tenant', { retryAfterSeconds, retryable: true });
   }
 }
 
 export class UnavailableError extends TallyError {
   constructor(code: string, message: string, retryAfterSeconds = 1, cause?: unknown) {
-    super(code, 503, message, { retryAfterSeconds, cause });
+    super(code, 503, message, { retryAfterSeconds, cause, retryable: true });
   }
 }
 

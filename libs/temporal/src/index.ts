@@ -1,5 +1,4 @@
 export * from './bundle';
 export * from './client';
 export * from './schedules';
-export * from './search-attributes';
 export * from './logger';

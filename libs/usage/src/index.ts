@@ -31,7 +31,6 @@ export { AlertEvaluator, type AlertRunReport } from './alerts/alert-evaluator';
 export type { AlertMessage } from './alerts/alert-message';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook } from './alerts/webhook';
 export { entitlementLimit, isAllowed, type EntitlementLimit, type LimitSource } from './entitlements';
-export { currentPeriod, type UsagePeriod } from './periods';
 export { QueryTooExpensiveError, RangeTooLargeError, ResultTooLargeError } from './errors';
 // The roll-up SQL builders, for the ClickHouse parity suite (tools/parity), which runs every builder.
 export {

@@ -20,7 +20,7 @@ import {
 import { BillingCatalog } from './billing-catalog';
 import { entitlementLimit, isAllowed, type LimitSource } from './entitlements';
 import { RangeTooLargeError, ResultTooLargeError } from './errors';
-import { currentPeriod, formatDate, localDate, localDayStarts, type UsagePeriod } from './periods';
+import { currentPeriod, formatDate, localDate, localDayStarts, type UsagePeriod } from '@tally/billing-periods';
 import { QueryRunner } from './query-runner';
 import { meterUsesRollup, monthsOf, rangeUsesRollup, seriesUsesRollup } from './rollups/eligibility';
 import { RollupCoverage } from './rollups/rollup-coverage';

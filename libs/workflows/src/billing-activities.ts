@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ActivityTimings, BillingActivities } from '@tally/activities';
+import type { BillingActivities } from '@tally/activities';
+import type { ActivityTimings } from '@tally/billing-contracts';
 
 /** The billing activities with the timeouts a workflow's input asks for (tests pass short ones). */
 export function billingActivities(timings: ActivityTimings = {}) {

@@ -8,18 +8,19 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import type {
-  BillingRunInput,
-  BillingRunProgress,
-  BillingRunState,
-  DueCustomer,
-  InvoiceResult,
-  InvoiceStatus,
-} from '@tally/activities';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  billingAttributes,
+  PROGRESS_QUERY,
+  type BillingRunInput,
+  type BillingRunProgress,
+  type BillingRunState,
+  type DueCustomer,
+  type InvoiceResult,
+  type InvoiceStatus,
+} from '@tally/billing-contracts';
 import { billingActivities } from './billing-activities';
 import { customerInvoiceWorkflow, invoiceBatchWorkflow } from './invoice.workflow';
-import { billingAttributes, PROGRESS_QUERY } from './search-attributes';
 
 export const billingRunProgressQuery = defineQuery<BillingRunProgress>(PROGRESS_QUERY);
 

@@ -1,27 +1,15 @@
 import { continueAsNew, defineQuery, setHandler } from '@temporalio/workflow';
-import type {
-  DeadLetterReplayCounts,
-  DeadLetterReplayInput,
-  DeadLetterReplayProgress,
-} from '@tally/activities';
+import {
+  addReplayCounts,
+  emptyReplayCounts,
+  PROGRESS_QUERY,
+  type DeadLetterReplayCounts,
+  type DeadLetterReplayInput,
+  type DeadLetterReplayProgress,
+} from '@tally/billing-contracts';
 import { billingActivities } from './billing-activities';
-import { PROGRESS_QUERY } from './search-attributes';
 
 export const deadLetterReplayProgressQuery = defineQuery<DeadLetterReplayProgress>(PROGRESS_QUERY);
-
-function add(a: DeadLetterReplayCounts, b: DeadLetterReplayCounts): DeadLetterReplayCounts {
-  const stillInvalid = { ...a.stillInvalid };
-  for (const [reason, n] of Object.entries(b.stillInvalid))
-    stillInvalid[reason] = (stillInvalid[reason] ?? 0) + n;
-  return {
-    scanned: a.scanned + b.scanned,
-    matched: a.matched + b.matched,
-    replayed: a.replayed + b.replayed,
-    alreadyReplayed: a.alreadyReplayed + b.alreadyReplayed,
-    stillInvalid,
-    notReplayable: a.notReplayable + b.notReplayable,
-  };
-}
 
 /**
  * Replays a tenant's dead letters: page by page through the dead-letter stream, each valid event
@@ -32,14 +20,7 @@ export async function deadLetterReplayWorkflow(
   input: DeadLetterReplayInput,
 ): Promise<DeadLetterReplayProgress> {
   const acts = billingActivities(input);
-  let counts: DeadLetterReplayCounts = input.state ?? {
-    scanned: 0,
-    matched: 0,
-    replayed: 0,
-    alreadyReplayed: 0,
-    stillInvalid: {},
-    notReplayable: 0,
-  };
+  let counts: DeadLetterReplayCounts = input.state ?? emptyReplayCounts();
   let nextSeq = input.state?.nextSeq;
   let pages = input.state?.pages ?? 0;
   let done = false;
@@ -62,7 +43,7 @@ export async function deadLetterReplayWorkflow(
       limit: input.pageSize ?? 500,
       dryRun: input.dryRun,
     });
-    counts = add(counts, page.counts);
+    counts = addReplayCounts(counts, page.counts);
     pages++;
     pagesThisRun++;
     nextSeq = page.nextSeq;

@@ -1,5 +1,5 @@
 import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
-import type { CustomerInvoiceInput, InvoiceBatchInput, InvoiceResult } from '@tally/activities';
+import type { CustomerInvoiceInput, InvoiceBatchInput, InvoiceResult } from '@tally/billing-contracts';
 import { billingActivities } from './billing-activities';
 
 const DEFAULT_GRACE_SECONDS = 3600;

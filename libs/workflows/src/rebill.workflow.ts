@@ -6,9 +6,13 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RebillInput, RebillState } from '@tally/activities';
+import {
+  LATE_EVENTS_SIGNAL,
+  PROGRESS_QUERY,
+  type RebillInput,
+  type RebillState,
+} from '@tally/billing-contracts';
 import { billingActivities } from './billing-activities';
-import { LATE_EVENTS_SIGNAL, PROGRESS_QUERY } from './search-attributes';
 
 /** How many late events: a count (from the billing worker), or ids (older writers, operators by hand). */
 export const lateEventsSignal = defineSignal<[number | string[]]>(LATE_EVENTS_SIGNAL);

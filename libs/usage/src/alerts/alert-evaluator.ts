@@ -6,7 +6,7 @@ import type { Logger } from '@tally/observability';
 import { compareDecimals } from '@tally/pricing';
 import { resolveSeries } from '@tally/metering';
 import { BillingCatalog } from '../billing-catalog';
-import { currentPeriod, type UsagePeriod } from '../periods';
+import { currentPeriod, type UsagePeriod } from '@tally/billing-periods';
 import { UsageService } from '../usage.service';
 import {
   USAGE_CATALOG_CACHE,

@@ -10,7 +10,7 @@ import {
   isValidTimeZone,
   timeZoneProblem,
 } from '@tally/metering';
-import { startOf } from '../periods';
+import { startOf } from '@tally/billing-periods';
 
 export type QueryString = Record<string, string | string[] | undefined>;
 

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestj
 import { ValidationFailedError } from '@tally/errors';
 import { WINDOW_SIZES } from '@tally/metering';
 import { ApiKeyGuard, CurrentPrincipal, type Principal, Roles } from '@tally/nest-kit';
-import { calendarMonth } from '../periods';
+import { calendarMonth } from '@tally/billing-periods';
 import {
   type CurrentUsageResult,
   type CustomerUsageResult,

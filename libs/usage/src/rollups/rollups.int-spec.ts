@@ -19,7 +19,7 @@ import {
 } from '@tally/metering';
 import { createLogger } from '@tally/observability';
 import fc from 'fast-check';
-import { localDayStarts } from '../periods';
+import { localDayStarts } from '@tally/billing-periods';
 import { monthsOf, rangeUsesRollup, seriesUsesRollup } from './eligibility';
 import { RollupCoverage } from './rollup-coverage';
 import { type BucketRow, rollupBuckets, seriesValue } from './rollup-buckets';

@@ -1,5 +1,5 @@
 import { ValidationFailedError } from '@tally/errors';
-import { customerPeriod, localDateOf, parsePeriod, periodsEndedBetween, subscriptionPeriod } from './periods';
+import { customerPeriod, localDateOf, parsePeriod, periodsEndedBetween, subscriptionPeriod } from './index';
 
 /** The value, or a test failure naming what was missing. */
 function defined<T>(value: T | undefined): T {

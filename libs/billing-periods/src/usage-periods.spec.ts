@@ -5,7 +5,7 @@ import {
   currentPeriod,
   localDayStarts,
   subscriptionPeriodDates,
-} from './periods';
+} from './index';
 
 const sub = (overrides: Partial<Subscription>): Subscription => ({
   tenant: 'acme',

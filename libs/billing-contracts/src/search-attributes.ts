@@ -5,9 +5,8 @@ import {
 } from '@temporalio/common';
 
 /**
- * The custom search attributes of billing workflows, as workflow code sets them on the children it
- * starts. Same keys as `@tally/temporal`'s `searchAttributes` (that lib is Node-only plumbing the
- * sandbox may not import); `search-attributes.spec.ts` keeps the two equal.
+ * The custom search attributes of billing workflows (registered on the Temporal server so the Web UI
+ * can filter billing runs), as both workflow code and starters set them.
  */
 export const billingSearchAttributes = {
   tenant: defineSearchAttributeKey('TallyTenant', SearchAttributeType.KEYWORD),
@@ -16,11 +15,14 @@ export const billingSearchAttributes = {
   kind: defineSearchAttributeKey('TallyKind', SearchAttributeType.KEYWORD),
 };
 
+export type BillingSearchAttributePair = {
+  key: (typeof billingSearchAttributes)[keyof typeof billingSearchAttributes];
+  value: string;
+};
+
+/** The attributes of one billing workflow: its kind and tenant, and its customer and period if it has them. */
 export function billingAttributes(kind: string, tenant: string, customer?: string, period?: string) {
-  const pairs: Array<{
-    key: (typeof billingSearchAttributes)[keyof typeof billingSearchAttributes];
-    value: string;
-  }> = [
+  const pairs: BillingSearchAttributePair[] = [
     { key: billingSearchAttributes.kind, value: kind },
     { key: billingSearchAttributes.tenant, value: tenant },
   ];
@@ -28,7 +30,3 @@ export function billingAttributes(kind: string, tenant: string, customer?: strin
   if (period !== undefined) pairs.push({ key: billingSearchAttributes.period, value: period });
   return pairs satisfies ConstructorParameters<typeof TypedSearchAttributes>[0];
 }
-
-/** Names shared with the starters in `@tally/billing` (checked by `contracts.spec.ts`). */
-export const LATE_EVENTS_SIGNAL = 'lateEvents';
-export const PROGRESS_QUERY = 'progress';

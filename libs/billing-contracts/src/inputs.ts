@@ -1,38 +1,7 @@
 /**
- * How billing workflows are named, identified and started: shared by the code that starts them (the
- * writer's late-event observer, the query API, the schedules) and, as types re-exported by
- * `@tally/activities`, by the workflows themselves. A spec in `libs/workflows` checks the names.
+ * The inputs, states and results of the billing workflows: what starters pass, what continue-as-new
+ * carries and what the progress queries answer.
  */
-
-/** Workflow type names (the exported function names in `@tally/workflows`). */
-export const BILLING_WORKFLOWS = {
-  customerInvoice: 'customerInvoiceWorkflow',
-  invoiceBatch: 'invoiceBatchWorkflow',
-  billingRun: 'billingRunWorkflow',
-  rebill: 'rebillWorkflow',
-  deadLetterReplay: 'deadLetterReplayWorkflow',
-} as const;
-
-/**
- * Signal of `rebillWorkflow`: how many more late events (a number). Ids (a string array, counted) are
- * still accepted from older writers and from operators signalling by hand.
- */
-export const LATE_EVENTS_SIGNAL = 'lateEvents';
-/** Query of the billing run and of the dead-letter replay. */
-export const PROGRESS_QUERY = 'progress';
-
-/**
- * Workflow ids. `invoice/...` is started with ALLOW_DUPLICATE_FAILED_ONLY: starting it again once it
- * ran is refused (a no-op), unless it failed; `rebill/...` is signalled with start.
- */
-export const billingWorkflowIds = {
-  customerInvoice: (tenant: string, customer: string, period: string) =>
-    `invoice/${tenant}/${customer}/${period}`,
-  rebill: (tenant: string, customer: string, period: string) => `rebill/${tenant}/${customer}/${period}`,
-  billingRun: (tenant: string) => `billing-run/${tenant}`,
-  schedule: (tenant: string) => `billing/${tenant}`,
-  deadLetterReplay: (tenant: string, replayId: string) => `dead-letter-replay/${tenant}/${replayId}`,
-};
 
 /** Timeouts and poll intervals the billing workflows give their activities (tests pass short ones). */
 export interface ActivityTimings {

@@ -1,0 +1,110 @@
+/**
+ * What the billing activities take and return: the contract between the workflows (which call them
+ * through `proxyActivities`) and the activities (which run `@tally/billing`'s services).
+ */
+import type { CustomerPeriod } from '@tally/billing-periods';
+import type { DeadLetterFilter, DeadLetterReplayCounts } from './inputs';
+
+export interface PeriodRef {
+  customer: string;
+  period: string;
+}
+
+export interface DueCustomersRequest {
+  tenant: string;
+  /** The billing run's time: periods that ended in `(atMs − lookbackHours, atMs]` are due. */
+  atMs: number;
+  lookbackHours: number;
+  /** Customers after this one (sorted order); absent = from the first. */
+  after?: string;
+  limit: number;
+}
+
+export interface DueCustomer extends PeriodRef {
+  /** When the period ended (epoch ms): the grace window counts from here. */
+  endsAtMs: number;
+}
+
+export interface DueCustomersPage {
+  due: DueCustomer[];
+  /** Customers looked at in this page. */
+  scanned: number;
+  /** Pass as `after` for the next page; absent when this was the last. */
+  next?: string;
+}
+
+/** Where a closed period is: being closed (usage not yet read or invoice not yet written), or invoiced. */
+export type ClosedPeriodState = 'closing' | 'invoiced';
+
+export interface CloseRequest {
+  tenant: string;
+  periods: PeriodRef[];
+  /** The workflow closing the periods (its id): it alone computes their invoices. */
+  owner: string;
+}
+
+export type CloseOutcome =
+  | (PeriodRef & { status: 'claimed'; invoiceId: string; share: CustomerPeriod })
+  | (PeriodRef & { status: 'taken'; invoiceId: string; owner: string; state: ClosedPeriodState })
+  | (PeriodRef & { status: 'no_subscription' });
+
+/** How far the writers have stored a tenant's events (see `@tally/billing`'s watermark port). */
+export interface WatermarkState {
+  /** Last stream sequence of the tenant's events when the period closed. */
+  target: number;
+  /** Every message up to this sequence is stored and acknowledged by the writers. */
+  ackFloor: number;
+  reached: boolean;
+}
+
+export interface CloseResult {
+  outcomes: CloseOutcome[];
+  watermark: WatermarkState;
+}
+
+export interface IssueRequest {
+  tenant: string;
+  owner: string;
+  periods: Array<{ customer: string; share: CustomerPeriod }>;
+}
+
+export type IssueOutcome =
+  | (PeriodRef & {
+      status: 'issued' | 'already_issued';
+      invoiceId: string;
+      totalMinor: string;
+      currency: string;
+    })
+  | (PeriodRef & { status: 'failed'; code: string; message: string });
+
+export interface RebillRequest extends PeriodRef {
+  tenant: string;
+  owner: string;
+}
+
+export type RebillOutcome =
+  | { status: 'unchanged'; latestVersion: number; eventCount: string }
+  | {
+      status: 'adjusted';
+      invoiceId: string;
+      version: number;
+      totalMinor: string;
+      cumulativeTotalMinor: string;
+      lateEventCount: number;
+    };
+
+export interface ReplayPageRequest {
+  tenant: string;
+  replayId: string;
+  filter: DeadLetterFilter;
+  /** Dead-letter stream sequence to continue from. */
+  fromSeq?: number;
+  limit: number;
+  dryRun: boolean;
+}
+
+export interface ReplayPageResult {
+  counts: DeadLetterReplayCounts;
+  /** Where the next page starts; absent after the last letter. */
+  nextSeq?: number;
+}

@@ -1,0 +1,35 @@
+/**
+ * How billing workflows are named, identified, signalled and queried: one definition shared by the
+ * workflows, the activities, the worker and every starter (the billing worker's rebill notices, the query
+ * API, the schedules).
+ */
+
+/** Workflow type names (the exported function names in `@tally/workflows`). */
+export const BILLING_WORKFLOWS = {
+  customerInvoice: 'customerInvoiceWorkflow',
+  invoiceBatch: 'invoiceBatchWorkflow',
+  billingRun: 'billingRunWorkflow',
+  rebill: 'rebillWorkflow',
+  deadLetterReplay: 'deadLetterReplayWorkflow',
+} as const;
+
+/**
+ * Signal of `rebillWorkflow`: how many more late events (a number). Ids (a string array, counted) are
+ * still accepted from older writers and from operators signalling by hand.
+ */
+export const LATE_EVENTS_SIGNAL = 'lateEvents';
+/** Query of the billing run and of the dead-letter replay. */
+export const PROGRESS_QUERY = 'progress';
+
+/**
+ * Workflow ids. `invoice/...` is started with ALLOW_DUPLICATE_FAILED_ONLY: starting it again once it
+ * ran is refused (a no-op), unless it failed; `rebill/...` is signalled with start.
+ */
+export const billingWorkflowIds = {
+  customerInvoice: (tenant: string, customer: string, period: string) =>
+    `invoice/${tenant}/${customer}/${period}`,
+  rebill: (tenant: string, customer: string, period: string) => `rebill/${tenant}/${customer}/${period}`,
+  billingRun: (tenant: string) => `billing-run/${tenant}`,
+  schedule: (tenant: string) => `billing/${tenant}`,
+  deadLetterReplay: (tenant: string, replayId: string) => `dead-letter-replay/${tenant}/${replayId}`,
+};
