@@ -6,10 +6,9 @@ import {
   DeadLetterReplayer,
   InvoicingService,
   RebillNoticeConsumer,
-  SubscriptionIndex,
   TemporalRebillTrigger,
 } from '@tally/billing';
-import { CatalogCache, CatalogStore } from '@tally/catalog';
+import { CatalogProjection, CatalogStore } from '@tally/catalog';
 import { ClickHouseMetrics, createClickHouse, migrate } from '@tally/clickhouse';
 import { connectNats, ensureStreams, natsNames, reportStreamDrift } from '@tally/nats';
 import { createLogger, createMetricsRegistry, type Logger } from '@tally/observability';
@@ -53,10 +52,9 @@ async function main(): Promise<void> {
   });
   await migrate(clickhouse, { logger });
   const onError = (error: unknown) => logger.warn({ err: error }, 'catalog watch problem (retrying)');
-  const [catalog, store, subscriptions, closed] = await Promise.all([
-    CatalogCache.open(nc, names, { onError }),
+  const [catalog, store, closed] = await Promise.all([
+    CatalogProjection.open(nc, names, { onError }),
     CatalogStore.open(nc, names),
-    SubscriptionIndex.open(nc, names, onError),
     ClosedPeriodStore.open(nc, names),
   ]);
   const invoicing = new InvoicingService({
@@ -65,7 +63,6 @@ async function main(): Promise<void> {
     names,
     catalog,
     store,
-    subscriptions,
     closed,
     logger,
   });
@@ -142,7 +139,7 @@ async function main(): Promise<void> {
     await schedules?.stop();
     await temporal.close();
     await connection.close();
-    await Promise.all([catalog.close(), subscriptions.close()]);
+    await catalog.close();
     await nc.drain();
     await clickhouse.close();
     logger.info('worker stopped');

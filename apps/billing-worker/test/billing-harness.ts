@@ -18,13 +18,12 @@ import {
   DeadLetterReplayer,
   InvoicingService,
   RebillNoticeConsumer,
-  SubscriptionIndex,
   TemporalRebillTrigger,
   type InvoiceDocument,
   type RebillOptions,
 } from '@tally/billing';
 import {
-  CatalogCache,
+  CatalogProjection,
   CatalogStore,
   deleteBillingBucket,
   deleteCatalogBuckets,
@@ -94,8 +93,9 @@ export class BillingHarness {
   nc!: NatsConnection;
   db!: TestDatabase;
   store!: CatalogStore;
-  cache!: CatalogCache;
-  subscriptions!: SubscriptionIndex;
+  cache!: CatalogProjection;
+  /** The same projection as `cache` (plans and subscriptions), named for what billing reads of it. */
+  subscriptions!: CatalogProjection;
   closed!: ClosedPeriodStore;
   invoicing!: InvoicingService;
   client!: Client;
@@ -123,8 +123,8 @@ export class BillingHarness {
     await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = shared?.db ?? (await createTestDatabase());
     this.store = await CatalogStore.open(this.nc, this.names);
-    this.cache = await CatalogCache.open(this.nc, this.names);
-    this.subscriptions = await SubscriptionIndex.open(this.nc, this.names);
+    this.cache = await CatalogProjection.open(this.nc, this.names);
+    this.subscriptions = this.cache;
     this.closed = await ClosedPeriodStore.open(this.nc, this.names);
     this.invoicing = new InvoicingService({
       clickhouse: this.db.client,
@@ -132,7 +132,6 @@ export class BillingHarness {
       names: this.names,
       catalog: this.cache,
       store: this.store,
-      subscriptions: this.subscriptions,
       closed: this.closed,
       logger: this.logger,
     });
@@ -361,7 +360,6 @@ export class BillingHarness {
     await this.stopWorker().catch(() => undefined);
     await this.native?.close();
     await this.connection?.close();
-    await this.subscriptions?.close();
     await this.cache?.close();
     await deleteBillingBucket(this.nc, this.names);
     const jsm = await jetstreamManager(this.nc).catch(() => undefined);

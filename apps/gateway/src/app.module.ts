@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
+import { ApiKeyStore, CatalogProjection, CatalogStore } from '@tally/catalog';
 import {
   CatalogDatasetRegistry,
   EventsController,
@@ -18,7 +18,7 @@ import type { GatewayConfig } from './gateway.config';
 export interface GatewayDependencies {
   nc: NatsConnection;
   keys: ApiKeyStore;
-  catalog: CatalogCache;
+  catalog: CatalogProjection;
   /** Creates Analytics Engine datasets on their first data point. */
   store: CatalogStore;
 }
@@ -29,7 +29,7 @@ export async function connectGatewayDependencies(config: GatewayConfig, logger: 
   reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const [keys, catalog, store] = await Promise.all([
     ApiKeyStore.open(nc, names),
-    CatalogCache.open(nc, names),
+    CatalogProjection.open(nc, names),
     CatalogStore.open(nc, names),
   ]);
   return { nc, keys, catalog, store };

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
+import { ApiKeyStore, CatalogProjection, CatalogStore } from '@tally/catalog';
 import { AnalyticsApiModule } from '@tally/analytics-api';
 import { BillingApiModule } from '@tally/billing';
 import { CatalogApiModule } from '@tally/catalog-api';
@@ -20,7 +20,7 @@ export interface QueryDependencies {
   /** Catalog writes and consistent reads (with revisions). */
   store: CatalogStore;
   /** In-memory catalog kept current by a KV watch: for hot paths such as usage queries. */
-  cache: CatalogCache;
+  cache: CatalogProjection;
   keys: ApiKeyStore;
 }
 
@@ -44,7 +44,7 @@ export async function connectQueryDependencies(
     await migrate(clickhouse, { logger });
     const [store, cache, keys] = await Promise.all([
       CatalogStore.open(nc, names),
-      CatalogCache.open(nc, names, { onError }),
+      CatalogProjection.open(nc, names, { onError }),
       ApiKeyStore.open(nc, names, { onError }),
     ]);
     return { config, names, nc, clickhouse, store, cache, keys };

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { CatalogCache } from '@tally/catalog';
+import { CatalogProjection } from '@tally/catalog';
 import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import {
   BatchWriter,
@@ -25,7 +25,7 @@ class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly loop: WriterLoop,
     private readonly nc: NatsConnection,
     private readonly clickhouse: ClickHouse,
-    private readonly catalog: CatalogCache,
+    private readonly catalog: CatalogProjection,
     private readonly lateEvents?: WriterDependencies['lateEvents'],
   ) {}
 
@@ -45,7 +45,7 @@ class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
 export interface WriterDependencies {
   nc: NatsConnection;
   clickhouse: ClickHouse;
-  catalog: CatalogCache;
+  catalog: CatalogProjection;
   /** Publishes late-event notices for billing (docs/billing.md#late-events-and-adjustments). */
   lateEvents?: Awaited<ReturnType<typeof openLateEventNotifier>>;
 }
@@ -68,7 +68,7 @@ export async function connectWriterDependencies(
     observer: registry && new ClickHouseMetrics(registry),
   });
   await migrate(clickhouse, { logger });
-  const catalog = await CatalogCache.open(nc, names);
+  const catalog = await CatalogProjection.open(nc, names);
   const lateEvents = config.lateEvents ? await openLateEventNotifier(nc, names, logger) : undefined;
   return { nc, clickhouse, catalog, lateEvents };
 }

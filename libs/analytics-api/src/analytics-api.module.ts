@@ -7,7 +7,7 @@ import { ClickHouseAnalyticsRunner } from './sql-runner';
 
 export interface AnalyticsApiDependencies {
   clickhouse: ClickHouse;
-  /** The in-memory catalog (`CatalogCache`): a tenant's datasets are the SQL API's tables. */
+  /** The in-memory catalog (`CatalogProjection`): a tenant's datasets are the SQL API's tables. */
   cache: DatasetList;
   /** Dataset declarations (`CatalogStore`). */
   store: DatasetStore;

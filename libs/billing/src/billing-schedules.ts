@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { CatalogCache } from '@tally/catalog';
+import type { CatalogProjection } from '@tally/catalog';
 import type { Logger } from '@tally/observability';
 import { deleteSchedule, upsertIntervalSchedule } from '@tally/temporal';
 import {
@@ -36,7 +36,7 @@ export class BillingScheduleSync {
 
   constructor(
     private readonly client: Client,
-    private readonly catalog: CatalogCache,
+    private readonly catalog: CatalogProjection,
     private readonly options: BillingScheduleOptions,
     private readonly logger: Logger,
   ) {}

@@ -8,7 +8,6 @@ export * from './invoice';
 export * from './invoice-ledger';
 export * from './usage-queries';
 export * from './closed-periods';
-export * from './subscription-index';
 export * from './writer-watermark';
 export * from './errors';
 export * from './invoicing.service';

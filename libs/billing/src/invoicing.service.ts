@@ -1,4 +1,4 @@
-import type { CatalogCache, CatalogStore, ClosedPeriod, Meter } from '@tally/catalog';
+import type { CatalogProjection, CatalogStore, ClosedPeriod, Meter } from '@tally/catalog';
 import { customerTimeZone } from '@tally/catalog';
 import type { ClickHouse } from '@tally/clickhouse';
 import { isTallyError } from '@tally/errors';
@@ -40,7 +40,6 @@ import type {
   RebillRequest,
   WatermarkState,
 } from '@tally/billing-contracts';
-import type { SubscriptionIndex } from './subscription-index';
 import {
   billingUsageQuery,
   usageFingerprintQuery,
@@ -54,11 +53,10 @@ export interface InvoicingDependencies {
   clickhouse: ClickHouse;
   nc: NatsConnection;
   names: NatsNames;
-  /** Tenants, customers and current meters. */
-  catalog: CatalogCache;
+  /** Tenants, customers, current meters, plans and subscriptions. */
+  catalog: CatalogProjection;
   /** Meter versions an invoice was computed with (for recomputations). */
   store: Pick<CatalogStore, 'getMeterVersion'>;
-  subscriptions: SubscriptionIndex;
   closed: ClosedPeriodStore;
   logger: Logger;
   clock?: () => number;
@@ -118,7 +116,7 @@ export class InvoicingService {
 
   /** One page of the tenant's customers whose period ended in the run's window and is not closed yet. */
   async dueCustomers(req: DueCustomersRequest): Promise<DueCustomersPage> {
-    const all = this.deps.subscriptions.customersWithSubscriptions(req.tenant);
+    const all = this.deps.catalog.customersWithSubscriptions(req.tenant);
     const start = req.after === undefined ? 0 : upperBound(all, req.after);
     const page = all.slice(start, start + req.limit);
     const afterMs = req.atMs - req.lookbackHours * 3_600_000;
@@ -126,7 +124,7 @@ export class InvoicingService {
     for (const customer of page) {
       const tz = this.timezoneOf(req.tenant, customer);
       if (!tz) continue;
-      const subs = this.deps.subscriptions.subscriptionsOf(req.tenant, customer);
+      const subs = this.deps.catalog.subscriptionsOf(req.tenant, customer);
       for (const p of periodsEndedBetween(subs, tz, afterMs, req.atMs)) {
         candidates.push({ customer, period: p.period, endsAtMs: p.toMs });
       }
@@ -144,7 +142,7 @@ export class InvoicingService {
     return refs.map((r) => {
       const tz = this.timezoneOf(tenant, r.customer);
       return tz
-        ? customerPeriod(this.deps.subscriptions.subscriptionsOf(tenant, r.customer), r.period, tz)
+        ? customerPeriod(this.deps.catalog.subscriptionsOf(tenant, r.customer), r.period, tz)
         : undefined;
     });
   }
@@ -321,7 +319,7 @@ export class InvoicingService {
   ): { pricing: PricingSnapshot; series: Record<string, SeriesRef> } {
     const plans: Record<string, PricingPlan> = {};
     for (const s of share.subscriptions) {
-      const plan = this.deps.subscriptions.getPlan(tenant, s.plan);
+      const plan = this.deps.catalog.getPlan(tenant, s.plan);
       if (!plan)
         throw new BillingRejectedError(
           'UNKNOWN_PLAN',

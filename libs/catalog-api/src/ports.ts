@@ -1,4 +1,4 @@
-import type { ApiKeyStore, CatalogCache, CatalogStore } from '@tally/catalog';
+import type { ApiKeyStore, CatalogProjection, CatalogStore } from '@tally/catalog';
 
 /** The catalog operations the API and `catalog apply` use (implemented by `CatalogStore`). */
 export type CatalogPort = Pick<
@@ -32,5 +32,5 @@ export type CatalogPort = Pick<
 /** API key management (implemented by `ApiKeyStore`). */
 export type ApiKeyPort = Pick<ApiKeyStore, 'create' | 'list' | 'revokeById'>;
 
-/** The in-memory catalog this instance serves hot paths from (implemented by `CatalogCache`). */
-export type CatalogCachePort = Pick<CatalogCache, 'getTenant' | 'listCustomers' | 'listMeters' | 'revision'>;
+/** The in-memory catalog this instance serves hot paths from (implemented by `CatalogProjection`). */
+export type CatalogCachePort = Pick<CatalogProjection, 'getTenant' | 'listCustomers' | 'listMeters' | 'revision'>;

@@ -56,7 +56,7 @@ const METER_WRITE_ATTEMPTS = 5;
  * references are checked: a customer needs its tenant, a subscription its customer and plan, a plan's
  * charges existing meters, an alert rule its meter.
  *
- * Services that only read should use `CatalogCache` (in memory, kept current by a watch) instead.
+ * Services that only read should use `CatalogProjection` (in memory, kept current by a watch) instead.
  */
 export class CatalogStore {
   private constructor(

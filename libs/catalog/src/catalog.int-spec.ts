@@ -1,5 +1,5 @@
 /**
- * CatalogStore, CatalogCache and ApiKeyStore on the real NATS (NATS_URL, default 127.0.0.1:4322).
+ * CatalogStore, CatalogProjection and ApiKeyStore on the real NATS (NATS_URL, default 127.0.0.1:4322).
  * Each test gets its own prefix, hence its own buckets, deleted afterwards.
  */
 import { Kvm } from '@nats-io/kv';
@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from '@tally/erro
 import { connectNats, type NatsConnection, type NatsNames, natsNames } from '@tally/nats';
 import { randomPrefix, testNatsUrl, waitForMeasured } from '@tally/testing';
 import { ApiKeyStore, apiKeyId } from './api-key-store';
-import { CatalogCache, type CatalogChange } from './catalog-cache';
+import { CatalogProjection, type CatalogChange } from './catalog-projection';
 import { CatalogStore } from './catalog-store';
 import type { TenantInput } from './entities';
 import { CATALOG_HISTORY, deleteCatalogBuckets } from './kv';
@@ -248,11 +248,11 @@ describe('catalog on NATS', () => {
     expect(await store.listPlans('acme')).toEqual([]);
   });
 
-  describe('CatalogCache', () => {
+  describe('CatalogProjection', () => {
     it('loads the snapshot, then sees changes made on another connection (time logged)', async () => {
       await store.putTenant(acme);
       await store.putCustomer({ tenant: 'acme', id: 'c1' });
-      const cache = await CatalogCache.open(nc, names);
+      const cache = await CatalogProjection.open(nc, names);
       try {
         await cache.ready();
         expect(cache.getTenant('acme')!.name).toBe('Acme');
@@ -288,7 +288,7 @@ describe('catalog on NATS', () => {
     });
 
     it('is ready at once on an empty bucket', async () => {
-      const cache = await CatalogCache.open(nc, names);
+      const cache = await CatalogProjection.open(nc, names);
       await cache.ready();
       expect(cache.listTenants()).toEqual([]);
       await cache.close();

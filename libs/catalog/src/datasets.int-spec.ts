@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, ValidationFailedError } from '@tally/errors';
 import { connectNats, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
 import { randomPrefix, testNatsUrl, waitForMeasured } from '@tally/testing';
-import { CatalogCache, type CatalogChange } from './catalog-cache';
+import { CatalogProjection, type CatalogChange } from './catalog-projection';
 import { CatalogStore } from './catalog-store';
 import { deleteCatalogBuckets } from './kv';
 
@@ -88,7 +88,7 @@ describe('datasets in the catalog (real NATS)', () => {
   it('the cache follows declarations (time logged)', async () => {
     await store.putTenant({ id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' });
     await store.putDataset({ tenant: 'acme', name: 'before', kind: 'billing' });
-    const cache = await CatalogCache.open(nc, names);
+    const cache = await CatalogProjection.open(nc, names);
     try {
       expect(cache.getDataset('acme', 'before')?.kind).toBe('billing');
       const changes: CatalogChange[] = [];

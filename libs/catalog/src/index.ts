@@ -1,7 +1,7 @@
 /**
  * `@tally/catalog`: tenants, customers, meters, plans, subscriptions, alert rules and API keys, stored
  * in NATS JetStream KV (Node-only data access). Writes go through `CatalogStore` / `ApiKeyStore` with
- * optimistic concurrency; hot paths read `CatalogCache` / `ApiKeyStore.resolve`, in memory and kept
+ * optimistic concurrency; hot paths read `CatalogProjection` / `ApiKeyStore.resolve`, in memory and kept
  * current by KV watches.
  */
 export {
@@ -45,7 +45,7 @@ export { catalogKeys, decodeCustomerId, encodeCustomerId, parseCatalogKey, type 
 export { CATALOG_HISTORY, deleteCatalogBuckets, type Versioned, type WriteOptions } from './kv';
 export { KvWatcher, watchCatalog, type KvWatcherOptions } from './kv-watcher';
 export { CatalogStore, type CatalogStoreOptions } from './catalog-store';
-export { CatalogCache, type CatalogCacheOptions, type CatalogChange } from './catalog-cache';
+export { CatalogProjection, type CatalogProjectionOptions, type CatalogChange } from './catalog-projection';
 export {
   API_KEY_PATTERN,
   ApiKeyStore,

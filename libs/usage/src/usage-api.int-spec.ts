@@ -4,7 +4,6 @@
  * text in filters, group-by values and customer ids, and the limits that answer 4xx.
  */
 import type { MeterInput } from '@tally/catalog';
-import { BillingCatalog } from './billing-catalog';
 import { qs, type TestEvent, UsageHarness } from './test-support/usage-harness';
 
 const WEIRD_KEY = "we'ird\\key--/*";
@@ -174,7 +173,7 @@ describe('usage API (real NATS and ClickHouse)', () => {
       meter: 'duration',
       threshold: { kind: 'percent_of_allowance', percent: 80, allowance: '500' },
     });
-    const billing = h.app.get(BillingCatalog);
+    const billing = h.cache;
     await h.settle(
       () =>
         h.cache.listMeters('acme').length === 4 &&

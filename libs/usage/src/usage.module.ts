@@ -12,7 +12,6 @@ import { PRINCIPAL_RESOLVER } from '@tally/nest-kit';
 import { createLogger, type Logger } from '@tally/observability';
 import { AlertEvaluator } from './alerts/alert-evaluator';
 import { AlertStateStore } from './alerts/alert-state';
-import { BillingCatalog } from './billing-catalog';
 import { UsageController } from './http/usage.controller';
 import { QueryRunner } from './query-runner';
 import { RollupCoverage } from './rollups/rollup-coverage';
@@ -35,12 +34,10 @@ import { USAGE_DEFAULTS, type UsageOptions, usageOptionsFromConfig } from './usa
 class UsageRuntime implements OnApplicationShutdown {
   constructor(
     @Inject(RollupCoverage) private readonly coverage: RollupCoverage,
-    @Inject(BillingCatalog) private readonly billing: BillingCatalog,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.coverage.stop();
-    await this.billing.close();
   }
 }
 
@@ -75,14 +72,6 @@ const PROVIDERS: Provider[] = [
       return coverage;
     },
     inject: [USAGE_CLICKHOUSE, USAGE_LOGGER, USAGE_OPTIONS],
-  },
-  {
-    provide: BillingCatalog,
-    useFactory: (nc: NatsConnection, names: NatsNames, logger: Logger) =>
-      BillingCatalog.open(nc, names, (error) =>
-        logger.warn({ err: error }, 'catalog watch (plans, subscriptions, alert rules)'),
-      ),
-    inject: [USAGE_NATS, USAGE_NATS_NAMES, USAGE_LOGGER],
   },
   {
     provide: AlertStateStore,

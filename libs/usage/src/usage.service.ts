@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type CatalogCache, customerTimeZone, type Meter } from '@tally/catalog';
+import { type CatalogProjection, customerTimeZone, type Meter } from '@tally/catalog';
 import {
   customerPeriodUsage,
   MAX_PERIOD_SERIES,
@@ -17,7 +17,6 @@ import {
   windowStartOf,
   type WindowSize,
 } from '@tally/metering';
-import { BillingCatalog } from './billing-catalog';
 import { entitlementLimit, isAllowed, type LimitSource } from './entitlements';
 import { RangeTooLargeError, ResultTooLargeError } from './errors';
 import { currentPeriod, formatDate, localDate, localDayStarts, type UsagePeriod } from '@tally/billing-periods';
@@ -155,8 +154,7 @@ const NARROW_CUSTOMERS = 10;
 @Injectable()
 export class UsageService {
   constructor(
-    @Inject(USAGE_CATALOG_CACHE) private readonly catalog: CatalogCache,
-    @Inject(BillingCatalog) private readonly billing: BillingCatalog,
+    @Inject(USAGE_CATALOG_CACHE) private readonly catalog: CatalogProjection,
     @Inject(QueryRunner) private readonly runner: QueryRunner,
     @Inject(RollupCoverage) private readonly coverage: RollupCoverage,
     @Inject(USAGE_OPTIONS) private readonly options: UsageOptions,
@@ -189,7 +187,7 @@ export class UsageService {
     return currentPeriod(
       now,
       this.customerZone(tenant, customer),
-      this.billing.subscriptionsOf(tenant, customer),
+      this.catalog.subscriptionsOf(tenant, customer),
     );
   }
 
@@ -394,7 +392,7 @@ export class UsageService {
     const { totals } = await this.totals(tenant, customer, [{ meter, series }], period);
     const usage = totals.get(series.key) ?? '0';
     const subscription = period.subscription
-      ? this.billing.subscriptionsOf(tenant, customer).find((s) => s.id === period.subscription)
+      ? this.catalog.subscriptionsOf(tenant, customer).find((s) => s.id === period.subscription)
       : undefined;
     const limit = entitlementLimit({
       series: series.key,
@@ -402,8 +400,8 @@ export class UsageService {
       profile,
       customer,
       subscription,
-      plan: subscription ? this.billing.getPlan(tenant, subscription.plan) : undefined,
-      alertRules: this.billing.listAlertRules(tenant),
+      plan: subscription ? this.catalog.getPlan(tenant, subscription.plan) : undefined,
+      alertRules: this.catalog.listAlertRules(tenant),
     });
     return {
       customer,

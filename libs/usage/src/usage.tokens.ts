@@ -1,4 +1,4 @@
-import type { CatalogCache } from '@tally/catalog';
+import type { CatalogProjection } from '@tally/catalog';
 import type { ClickHouse } from '@tally/clickhouse';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { PrincipalResolver } from '@tally/nest-kit';
@@ -13,9 +13,9 @@ import type { UsageOptions } from './usage-options';
 export interface UsageDependencies {
   /** ClickHouse handle whose `database` holds `events` and `usage_hourly`. */
   clickhouse: ClickHouse;
-  /** Tenants, customers and meters, kept current by a KV watch. */
-  cache: CatalogCache;
-  /** NATS connection: alert messages, the alert-state bucket, the catalog watch for plans/subscriptions. */
+  /** The catalog projection (tenants, customers, meters, plans, subscriptions, alert rules), kept current by a KV watch. */
+  cache: CatalogProjection;
+  /** NATS connection: alert messages and the alert-state bucket. */
   nc: NatsConnection;
   /** Names derived from the app's NATS prefix (`natsNames(config.natsPrefix)`). */
   names: NatsNames;

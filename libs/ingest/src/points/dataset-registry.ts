@@ -10,7 +10,7 @@ export interface DatasetRegistry {
   resolve(tenant: string, name: string): Promise<Dataset>;
 }
 
-/** The parts of `CatalogCache` and `CatalogStore` the registry uses. */
+/** The parts of `CatalogProjection` and `CatalogStore` the registry uses. */
 export interface DatasetCatalog {
   getDataset(tenant: string, name: string): Dataset | undefined;
 }

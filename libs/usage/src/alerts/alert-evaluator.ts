@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { AlertRule, CatalogCache } from '@tally/catalog';
+import type { AlertRule, CatalogProjection } from '@tally/catalog';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import { compareDecimals } from '@tally/pricing';
 import { resolveSeries } from '@tally/metering';
-import { BillingCatalog } from '../billing-catalog';
 import { currentPeriod, type UsagePeriod } from '@tally/billing-periods';
 import { UsageService } from '../usage.service';
 import {
@@ -56,9 +55,8 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(UsageService) private readonly usage: UsageService,
-    @Inject(BillingCatalog) private readonly billing: BillingCatalog,
     @Inject(AlertStateStore) private readonly state: AlertStateStore,
-    @Inject(USAGE_CATALOG_CACHE) private readonly catalog: CatalogCache,
+    @Inject(USAGE_CATALOG_CACHE) private readonly catalog: CatalogProjection,
     @Inject(USAGE_NATS) private readonly nc: NatsConnection,
     @Inject(USAGE_NATS_NAMES) private readonly names: NatsNames,
     @Inject(USAGE_LOGGER) private readonly logger: Logger,
@@ -104,8 +102,8 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
     const now = this.now();
     const report: AlertRunReport = { rules: 0, crossed: 0, fired: 0 };
     for (const [key, periodEnd] of this.fired) if (periodEnd <= now.getTime()) this.fired.delete(key);
-    for (const tenant of this.billing.tenantsWithAlertRules()) {
-      for (const rule of this.billing.listAlertRules(tenant)) {
+    for (const tenant of this.catalog.tenantsWithAlertRules()) {
+      for (const rule of this.catalog.listAlertRules(tenant)) {
         report.rules++;
         let crossings: Crossing[];
         try {
@@ -242,7 +240,7 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
   private deliver(key: string, record: AlertStateRecord, revision: number | undefined): void {
     const { alert } = record;
     const body = JSON.stringify(alert);
-    const rule = this.billing.listAlertRules(alert.tenant).find((r) => r.id === alert.rule);
+    const rule = this.catalog.listAlertRules(alert.tenant).find((r) => r.id === alert.rule);
     const log = { tenant: alert.tenant, rule: alert.rule, customer: alert.customer, alert: alert.id };
     this.nc.publish(this.names.alertsSubject(alert.tenant), body);
     this.logger.info({ ...log, usage: alert.usage, threshold: alert.thresholdValue }, 'usage alert fired');

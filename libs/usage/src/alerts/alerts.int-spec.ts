@@ -6,7 +6,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Subscription } from '@nats-io/transport-node';
 import { waitFor } from '@tally/testing';
-import { BillingCatalog } from '../billing-catalog';
 import { UsageHarness, type TestEvent } from '../test-support/usage-harness';
 import type { AlertMessage } from './alert-message';
 import { AlertEvaluator } from './alert-evaluator';
@@ -72,7 +71,7 @@ describe('usage alerts (real NATS and ClickHouse, local webhook receiver)', () =
       meter: 'api',
       threshold: { kind: 'percent_of_allowance', percent: 50, allowance: '1000' },
     });
-    const billing = h.app.get(BillingCatalog);
+    const billing = h.cache;
     await h.settle(
       () => h.cache.getMeter('acme', 'api') !== undefined && billing.listAlertRules('acme').length === 2,
     );

@@ -5,7 +5,7 @@
  * writer's own insert, so the roll-up's view fires exactly as in production).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { ApiKeyStore, CatalogCache, CatalogStore, type TenantInput } from '@tally/catalog';
+import { ApiKeyStore, CatalogProjection, CatalogStore, type TenantInput } from '@tally/catalog';
 import { type EventRow, insertEvents } from '@tally/clickhouse';
 import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, type NatsConnection, natsNames, type NatsNames } from '@tally/nats';
@@ -52,7 +52,7 @@ export class UsageHarness {
   db!: TestDatabase;
   store!: CatalogStore;
   keys!: ApiKeyStore;
-  cache!: CatalogCache;
+  cache!: CatalogProjection;
   app!: NestFastifyApplication;
   url!: string;
   private readonly replicas: NestFastifyApplication[] = [];
@@ -66,7 +66,7 @@ export class UsageHarness {
     this.db = await createTestDatabase();
     this.store = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
-    this.cache = await CatalogCache.open(this.nc, this.names);
+    this.cache = await CatalogProjection.open(this.nc, this.names);
     const { app, url } = await this.startApp();
     this.app = app;
     this.url = url;

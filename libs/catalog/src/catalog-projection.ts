@@ -1,35 +1,42 @@
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection, NatsNames } from '@tally/nats';
-import type { Customer, Dataset, Meter, Tenant } from './entities';
+import type { AlertRule, Customer, Dataset, Meter, Plan, Subscription, Tenant } from './entities';
 import { parseCatalogKey } from './keys';
 import { openBucket } from './kv';
 import { KvWatcher, type KvWatcherOptions } from './kv-watcher';
 
-/** One change seen by the cache. `value` is undefined when the entity was deleted. */
+/** One change of a tenant, customer, meter or dataset seen by the projection. `value` is undefined when the entity was deleted. */
 export type CatalogChange =
   | { kind: 'tenant'; tenant: string; id: string; value?: Tenant; revision: number }
   | { kind: 'customer'; tenant: string; id: string; value?: Customer; revision: number }
   | { kind: 'meter'; tenant: string; id: string; value?: Meter; revision: number }
   | { kind: 'dataset'; tenant: string; id: string; value?: Dataset; revision: number };
 
-export type CatalogCacheOptions = Pick<KvWatcherOptions, 'onError'>;
+export type CatalogProjectionOptions = Pick<KvWatcherOptions, 'onError'>;
 
 /**
- * An in-memory copy of the catalog's tenants, customers and meters, kept current by a watch on the
- * bucket, so that hot paths (the gateway's rate limits, the writer's known-customer check, the query
- * service's meter lookups) read synchronously and pick up changes without a restart. Changes made
- * anywhere show up here typically within milliseconds. Plans, subscriptions and alert rules are read
- * from `CatalogStore` when needed.
+ * THE in-memory view of the catalog: tenants, customers, meters, datasets, plans, subscriptions and
+ * alert rules, kept current by one watch on the bucket, so that hot paths (the gateway's rate limits,
+ * the writer's known-customer check, the usage API's current period, the billing run's pages of
+ * customers) read synchronously and pick up changes without a restart. Changes made anywhere show up
+ * here typically within milliseconds. One projection per process, shared by every reader, so that
+ * usage and billing see the same subscriptions.
  */
-export class CatalogCache {
+export class CatalogProjection {
   private readonly tenants = new Map<string, Tenant>();
   private readonly customers = new Map<string, Map<string, Customer>>();
   private readonly meters = new Map<string, Map<string, Meter>>();
   private readonly datasets = new Map<string, Map<string, Dataset>>();
+  private readonly plans = new Map<string, Map<string, Plan>>();
+  private readonly alertRules = new Map<string, Map<string, AlertRule>>();
+  /** tenant → customer → subscription id → subscription (a billing run pages by customer). */
+  private readonly subscriptions = new Map<string, Map<string, Map<string, Subscription>>>();
+  /** tenant → subscription id → customer (to find the entry to drop when a subscription is deleted). */
+  private readonly subscriptionOwners = new Map<string, Map<string, string>>();
   private readonly listeners = new Set<(change: CatalogChange) => void>();
   private watcher!: KvWatcher;
 
-  private constructor(private readonly options: CatalogCacheOptions) {}
+  private constructor(private readonly options: CatalogProjectionOptions) {}
 
   /**
    * Starts following the catalog and resolves once its current contents are in memory, so that the
@@ -38,10 +45,10 @@ export class CatalogCache {
   static async open(
     nc: NatsConnection,
     names: NatsNames,
-    options: CatalogCacheOptions = {},
-  ): Promise<CatalogCache> {
+    options: CatalogProjectionOptions = {},
+  ): Promise<CatalogProjection> {
     const kv = await openBucket(nc, names.catalogBucket);
-    const cache = new CatalogCache(options);
+    const cache = new CatalogProjection(options);
     cache.watcher = KvWatcher.start(kv, (entry) => cache.apply(entry), {
       onError: options.onError,
       connectionClosed: () => nc.isClosed(),
@@ -107,6 +114,34 @@ export class CatalogCache {
     return [...(this.datasets.get(tenant)?.values() ?? [])];
   }
 
+  getPlan(tenant: string, id: string): Plan | undefined {
+    return this.plans.get(tenant)?.get(id);
+  }
+
+  /** A customer's subscriptions (any state: past, active and future). */
+  subscriptionsOf(tenant: string, customer: string): Subscription[] {
+    return [...(this.subscriptions.get(tenant)?.get(customer)?.values() ?? [])];
+  }
+
+  /** The tenant's customers that have at least one subscription, sorted (a stable order to page in). */
+  customersWithSubscriptions(tenant: string): string[] {
+    return [...(this.subscriptions.get(tenant)?.keys() ?? [])].sort();
+  }
+
+  /** Every subscription of the tenant. */
+  listSubscriptions(tenant: string): Subscription[] {
+    return [...(this.subscriptions.get(tenant)?.values() ?? [])].flatMap((subs) => [...subs.values()]);
+  }
+
+  listAlertRules(tenant: string): AlertRule[] {
+    return [...(this.alertRules.get(tenant)?.values() ?? [])];
+  }
+
+  /** Tenants that have at least one alert rule. */
+  tenantsWithAlertRules(): string[] {
+    return [...this.alertRules.keys()];
+  }
+
   /** The last catalog revision applied (0 before the first). */
   get revision(): number {
     return this.watcher.revision;
@@ -119,14 +154,16 @@ export class CatalogCache {
 
   private apply(entry: KvWatchEntry): void {
     const key = parseCatalogKey(entry.key);
-    if (
-      !key ||
-      (key.kind !== 'tenant' && key.kind !== 'customer' && key.kind !== 'meter' && key.kind !== 'dataset')
-    )
-      return;
+    if (!key || key.kind === 'meter_version') return;
     const live = entry.operation === 'PUT';
     let change: CatalogChange;
     switch (key.kind) {
+      case 'plan':
+        return setIn(this.plans, key.tenant, key.id, live ? entry.json<Plan>() : undefined);
+      case 'alert_rule':
+        return setIn(this.alertRules, key.tenant, key.id, live ? entry.json<AlertRule>() : undefined);
+      case 'subscription':
+        return this.applySubscription(key.tenant, key.id, live ? entry.json<Subscription>() : undefined);
       case 'tenant': {
         const value = live ? entry.json<Tenant>() : undefined;
         if (value) this.tenants.set(key.tenant, value);
@@ -160,6 +197,25 @@ export class CatalogCache {
         this.options.onError?.(error);
       }
     }
+  }
+
+  private applySubscription(tenant: string, id: string, sub: Subscription | undefined): void {
+    const owners = this.subscriptionOwners.get(tenant) ?? new Map<string, string>();
+    this.subscriptionOwners.set(tenant, owners);
+    const byCustomer = this.subscriptions.get(tenant) ?? new Map<string, Map<string, Subscription>>();
+    this.subscriptions.set(tenant, byCustomer);
+    const previous = owners.get(id);
+    if (previous !== undefined) {
+      const subs = byCustomer.get(previous);
+      subs?.delete(id);
+      if (subs && subs.size === 0) byCustomer.delete(previous);
+      owners.delete(id);
+    }
+    if (!sub) return;
+    const subs = byCustomer.get(sub.customer) ?? new Map<string, Subscription>();
+    subs.set(id, sub);
+    byCustomer.set(sub.customer, subs);
+    owners.set(id, sub.customer);
   }
 }
 
