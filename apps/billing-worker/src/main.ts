@@ -4,7 +4,8 @@ import {
   BillingScheduleSync,
   ClosedPeriodStore,
   DeadLetterReplayer,
-  InvoicingService,
+  billingAdapters,
+  createBillingServices,
   RebillNoticeConsumer,
   TemporalRebillTrigger,
 } from '@tally/billing';
@@ -57,15 +58,9 @@ async function main(): Promise<void> {
     CatalogStore.open(nc, names),
     ClosedPeriodStore.open(nc, names),
   ]);
-  const invoicing = new InvoicingService({
-    clickhouse,
-    nc,
-    names,
-    catalog,
-    store,
-    closed,
-    logger,
-  });
+  const billing = createBillingServices(
+    billingAdapters({ clickhouse, nc, names, catalog, store, closed, logger }),
+  );
   const replayer = new DeadLetterReplayer(nc, names, catalog, closed.kv, logger);
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -77,7 +72,7 @@ async function main(): Promise<void> {
     bundlerOptions: { webpackConfigHook: workflowBundlerHook() },
     activities: {
       ...createEchoActivities({ workerName: 'billing-worker' }),
-      ...createBillingActivities({ invoicing, replayer, metrics: new BillingMetrics(registry) }),
+      ...createBillingActivities({ billing, replayer, metrics: new BillingMetrics(registry) }),
     },
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,

@@ -16,7 +16,10 @@ import { createBillingActivities, createEchoActivities } from '@tally/activities
 import {
   ClosedPeriodStore,
   DeadLetterReplayer,
-  InvoicingService,
+  billingAdapters,
+  createBillingServices,
+  InvoiceLedger,
+  type BillingServices,
   RebillNoticeConsumer,
   TemporalRebillTrigger,
   type InvoiceDocument,
@@ -97,7 +100,8 @@ export class BillingHarness {
   /** The same projection as `cache` (plans and subscriptions), named for what billing reads of it. */
   subscriptions!: CatalogProjection;
   closed!: ClosedPeriodStore;
-  invoicing!: InvoicingService;
+  billing!: BillingServices;
+  ledger!: InvoiceLedger;
   client!: Client;
   taskQueue = randomPrefix('tq');
   private connection!: Connection;
@@ -126,14 +130,18 @@ export class BillingHarness {
     this.cache = await CatalogProjection.open(this.nc, this.names);
     this.subscriptions = this.cache;
     this.closed = await ClosedPeriodStore.open(this.nc, this.names);
-    this.invoicing = new InvoicingService({
-      clickhouse: this.db.client,
-      nc: this.nc,
-      names: this.names,
-      catalog: this.cache,
-      store: this.store,
-      closed: this.closed,
-      logger: this.logger,
+    this.ledger = new InvoiceLedger(this.db.client, 50);
+    this.billing = createBillingServices({
+      ...billingAdapters({
+        clickhouse: this.db.client,
+        nc: this.nc,
+        names: this.names,
+        catalog: this.cache,
+        store: this.store,
+        closed: this.closed,
+        logger: this.logger,
+      }),
+      ledger: this.ledger,
     });
     this.connection = await Connection.connect({ address: this.temporalAddress });
     this.client = new Client({ connection: this.connection });
@@ -167,7 +175,7 @@ export class BillingHarness {
       workflowBundle: await workflowBundle(),
       activities: {
         ...createEchoActivities({ workerName: 'test' }),
-        ...createBillingActivities({ invoicing: this.invoicing, replayer, watermarkPollMs: 50 }),
+        ...createBillingActivities({ billing: this.billing, replayer, watermarkPollMs: 50 }),
       },
     });
     this.worker = worker;
@@ -345,7 +353,7 @@ export class BillingHarness {
   }
 
   async documents(tenant: string, customer: string, period?: string): Promise<InvoiceDocument[]> {
-    return this.invoicing.ledger.listForCustomer(tenant, customer, period);
+    return this.ledger.listForCustomer(tenant, customer, period);
   }
 
   /** Raw rows of `invoices` (without FINAL) per document id: how often each was written. */

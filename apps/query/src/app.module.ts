@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiKeyStore, CatalogProjection, CatalogStore } from '@tally/catalog';
 import { AnalyticsApiModule } from '@tally/analytics-api';
-import { BillingApiModule } from '@tally/billing';
+import { BillingApiModule } from '@tally/billing-api';
 import { CatalogApiModule } from '@tally/catalog-api';
 import { UsageModule } from '@tally/usage';
 import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';

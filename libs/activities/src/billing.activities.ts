@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { DeadLetterReplayer, InvoicingService } from '@tally/billing';
+import type { BillingServices, DeadLetterReplayer } from '@tally/billing';
 import type {
   CloseRequest,
   CloseResult,
@@ -18,7 +18,7 @@ import type { BillingMetrics } from './billing-metrics';
 
 /** Dependencies the billing activities receive from the worker (never imported by workflows). */
 export interface BillingActivityDependencies {
-  invoicing: InvoicingService;
+  billing: BillingServices;
   replayer: DeadLetterReplayer;
   /** How often the watermark wait polls the writer's consumer. Default 250 ms. */
   watermarkPollMs?: number;
@@ -41,13 +41,13 @@ async function rules<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The activities of billing: thin adapters from Temporal to `@tally/billing`. */
+/** The activities of billing: thin adapters from Temporal to `@tally/billing`'s services. */
 export function createBillingActivities(deps: BillingActivityDependencies) {
-  const { invoicing, replayer, metrics } = deps;
+  const { billing, replayer, metrics } = deps;
   return {
     /** One page of customers whose period ended in the run's window and is not closed yet. */
     async dueCustomers(req: DueCustomersRequest): Promise<DueCustomersPage> {
-      const page = await rules(() => invoicing.dueCustomers(req));
+      const page = await rules(() => billing.due.dueCustomers(req));
       metrics?.scanned();
       return page;
     },
@@ -58,7 +58,7 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
       refs: PeriodRef[],
     ): Promise<Array<{ endsAtMs: number } | undefined>> {
       return rules(async () =>
-        invoicing.describePeriods(tenant, refs).map((p) => (p ? { endsAtMs: p.toMs } : undefined)),
+        billing.due.describePeriods(tenant, refs).map((p) => (p ? { endsAtMs: p.toMs } : undefined)),
       );
     },
 
@@ -66,7 +66,7 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     async closePeriods(req: CloseRequest): Promise<CloseResult> {
       const ctx = Context.current();
       return rules(() =>
-        invoicing.closePeriods(
+        billing.closer.closePeriods(
           req,
           (state) => ctx.heartbeat(state),
           deps.watermarkPollMs ?? 250,
@@ -76,7 +76,7 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     },
 
     async issueInvoices(req: IssueRequest): Promise<IssueOutcome[]> {
-      const outcomes = await rules(() => invoicing.issueInvoices(req));
+      const outcomes = await rules(() => billing.issuer.issueInvoices(req));
       metrics?.issued(outcomes);
       return outcomes;
     },
@@ -90,7 +90,7 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     async closeAndIssue(req: CloseRequest): Promise<{ close: CloseResult; issued: IssueOutcome[] }> {
       const ctx = Context.current();
       return rules(async () => {
-        const close = await invoicing.closePeriods(
+        const close = await billing.closer.closePeriods(
           req,
           (state) => ctx.heartbeat(state),
           deps.watermarkPollMs ?? 250,
@@ -104,7 +104,7 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
         const every = Math.max(1_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3);
         const beat = setInterval(() => ctx.heartbeat({ ...close.watermark, issuing: claimed.length }), every);
         try {
-          const issued = await invoicing.issueInvoices({ tenant: req.tenant, owner: req.owner, periods: claimed });
+          const issued = await billing.issuer.issueInvoices({ tenant: req.tenant, owner: req.owner, periods: claimed });
           metrics?.issued(issued);
           return { close, issued };
         } finally {
@@ -114,7 +114,7 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     },
 
     async rebill(req: RebillRequest): Promise<RebillOutcome> {
-      const outcome = await rules(() => invoicing.rebill(req));
+      const outcome = await rules(() => billing.rebiller.rebill(req));
       metrics?.rebilled(outcome);
       return outcome;
     },

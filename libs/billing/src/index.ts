@@ -1,21 +1,34 @@
 /**
- * `@tally/billing`: invoices from usage, durably. The invoice ledger (ClickHouse), closed-period markers
- * (NATS KV), the invoicing service the Temporal activities call, the writer's late-event observer, the
- * dead-letter replayer, and the query API's invoice and replay endpoints (`BillingApiModule`).
- * Node-only; workflows see its contracts as types through `@tally/activities`.
+ * `@tally/billing`: invoices from usage, durably. Node-only; the workflows see only
+ * `@tally/billing-contracts`.
+ *
+ * - `core/`: the services, one job each (due periods, period closer, invoice issuer, rebiller, usage
+ *   loader, pricing snapshots), on the ports of `core/ports.ts`; in-memory ports in `@tally/billing/testing`.
+ * - `invoices/`: the invoice and adjustment documents (pure computation with `@tally/pricing`).
+ * - `adapters/`: the ports on ClickHouse (ledger, usage), NATS KV (closed periods), JetStream (watermark).
+ * - `late-events/`: the rebill notices consumer (late events from the writer start rebills);
+ *   `dead-letters/`: the replayer;
+ *   `schedules/`: one Temporal schedule per tenant.
+ * The query API's HTTP endpoints are `@tally/billing-api`.
  */
-export * from './invoice';
-export * from './invoice-ledger';
-export * from './usage-queries';
-export * from './closed-periods';
-export * from './writer-watermark';
 export * from './errors';
-export * from './invoicing.service';
-export * from './rebill-notices';
-export * from './dead-letter-replay';
-export * from './billing-schedules';
-export * from './invoice-html';
-export * from './invoice-read.service';
-export * from './dead-letter-replay.service';
-export * from './billing-api.controllers';
-export * from './billing-api.module';
+export * from './invoices/invoice';
+export * from './usage-queries';
+export * from './core/ports';
+export * from './core/collections';
+export * from './core/due-periods';
+export * from './core/period-closer';
+export * from './core/pricing-snapshots';
+export * from './core/usage-loader';
+export * from './core/invoice-issuer';
+export * from './core/rebiller';
+export * from './core/billing-services';
+export * from './adapters/invoice-ledger';
+export * from './adapters/closed-periods';
+export * from './adapters/writer-watermark';
+export * from './adapters/clickhouse-usage-source';
+export * from './adapters/nats-invoice-notices';
+export * from './adapters/billing-adapters';
+export * from './late-events/rebill-notices';
+export * from './dead-letters/dead-letter-replayer';
+export * from './schedules/billing-schedules';

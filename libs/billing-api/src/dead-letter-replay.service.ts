@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { NotFoundError, ValidationFailedError } from '@tally/errors';
 import { fieldIssuesFromZod } from '@tally/metering';
 import { z } from 'zod';
-import { DEAD_LETTER_REASONS } from './dead-letter-replay';
+import { DEAD_LETTER_REASONS } from '@tally/billing';
 import {
   BILLING_WORKFLOWS,
   billingAttributes,

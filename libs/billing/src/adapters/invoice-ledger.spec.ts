@@ -1,4 +1,4 @@
-import { computeInvoice } from './invoice';
+import { computeInvoice } from '../invoices/invoice';
 import { serializeInvoiceRow } from './invoice-ledger';
 import { customerPeriod } from '@tally/billing-periods';
 

@@ -1,5 +1,5 @@
 import { join, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
-import type { DocumentKind, InvoiceDocument } from './invoice';
+import type { DocumentKind, InvoiceDocument } from '../invoices/invoice';
 
 /** Columns of `invoices` an insert names (see migration `0005_invoices`). */
 export const INVOICE_COLUMNS = [

@@ -1,5 +1,5 @@
 import { formatMinor } from '@tally/pricing';
-import type { AdjustmentLine, InvoiceDocument, InvoiceLine } from './invoice';
+import type { AdjustmentLine, InvoiceDocument, InvoiceLine } from '@tally/billing';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

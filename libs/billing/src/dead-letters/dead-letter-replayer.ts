@@ -17,11 +17,7 @@ import type { UsageEvent } from '@tally/event-schema';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import { billingKeys } from '@tally/catalog';
-import {
-  emptyReplayCounts,
-  type ReplayPageRequest,
-  type ReplayPageResult,
-} from '@tally/billing-contracts';
+import { emptyReplayCounts, type ReplayPageRequest, type ReplayPageResult } from '@tally/billing-contracts';
 
 /** Every reason the writer dead-letters with (a record over the type, so a new reason fails to compile here). */
 const REASONS: Record<DeadLetterReason, true> = {

@@ -1,6 +1,6 @@
 import { NotFoundError } from '@tally/errors';
-import { INVOICE_ID_PATTERN, type InvoiceDocument } from './invoice';
-import type { InvoiceLedger } from './invoice-ledger';
+import { INVOICE_ID_PATTERN, type InvoiceDocument } from '@tally/billing';
+import type { InvoiceLedger } from '@tally/billing';
 import { parsePeriod } from '@tally/billing-periods';
 
 /** One document as listed: what it is and what it amounts to; the full document is one GET away. */

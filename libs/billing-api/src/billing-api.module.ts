@@ -13,7 +13,7 @@ import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
 import { connectTemporal } from '@tally/temporal';
 import { DeadLettersController, InvoicesController } from './billing-api.controllers';
 import { DeadLetterReplayService } from './dead-letter-replay.service';
-import { InvoiceLedger } from './invoice-ledger';
+import { InvoiceLedger } from '@tally/billing';
 import { InvoiceReadService } from './invoice-read.service';
 
 /** What the billing API reads from the environment when the app does not pass a Temporal client. */

@@ -1,4 +1,4 @@
-import { computeAdjustment, computeInvoice } from './invoice';
+import { computeAdjustment, computeInvoice } from '@tally/billing';
 import { escapeHtml, renderInvoiceHtml } from './invoice-html';
 import { customerPeriod } from '@tally/billing-periods';
 

@@ -4,7 +4,7 @@ import { BadRequestError } from '@tally/errors';
 import { ApiKeyGuard, CurrentPrincipal, Roles, type Principal } from '@tally/nest-kit';
 import type { FastifyReply } from 'fastify';
 import { DeadLetterReplayService, type ReplayStarted, type ReplayStatus } from './dead-letter-replay.service';
-import type { InvoiceDocument } from './invoice';
+import type { InvoiceDocument } from '@tally/billing';
 import { renderInvoiceHtml } from './invoice-html';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
 

@@ -1,0 +1,72 @@
+import type { Logger } from '@tally/observability';
+import { DuePeriods } from './due-periods';
+import { InvoiceIssuer } from './invoice-issuer';
+import { PeriodCloser } from './period-closer';
+import type {
+  BillingCatalogPort,
+  ClosedPeriodsPort,
+  InvoiceLedgerPort,
+  InvoiceNoticesPort,
+  MeterVersionsPort,
+  UsageSourcePort,
+  WatermarkPort,
+} from './ports';
+import { PricingSnapshots } from './pricing-snapshots';
+import { Rebiller } from './rebiller';
+import { UsageLoader } from './usage-loader';
+
+/** The ports billing runs on (ClickHouse, NATS KV and JetStream in production; in memory in unit specs). */
+export interface BillingPorts {
+  catalog: BillingCatalogPort;
+  meterVersions: MeterVersionsPort;
+  ledger: InvoiceLedgerPort;
+  closed: ClosedPeriodsPort;
+  watermark: WatermarkPort;
+  usage: UsageSourcePort;
+  notices: InvoiceNoticesPort;
+  logger: Logger;
+  clock?: () => number;
+  /** Customers per usage query (the IN list). Default 500. */
+  queryChunk?: number;
+}
+
+/**
+ * Billing's services, one job each, wired on the given ports. Every step is idempotent, because
+ * Temporal retries activities and a worker can die at any point (see each service).
+ */
+export interface BillingServices {
+  /** Which periods are due, and what each covers. */
+  due: DuePeriods;
+  /** Claims periods and waits for the writer's watermark. */
+  closer: PeriodCloser;
+  /** Computes and appends the invoices of claimed periods. */
+  issuer: InvoiceIssuer;
+  /** Appends adjustments when late events changed a closed period. */
+  rebiller: Rebiller;
+}
+
+export function createBillingServices(ports: BillingPorts): BillingServices {
+  const due = new DuePeriods(ports.catalog, ports.closed);
+  const pricing = new PricingSnapshots(ports.catalog, ports.meterVersions);
+  const usage = new UsageLoader(ports.usage, ports.queryChunk ?? 500);
+  return {
+    due,
+    closer: new PeriodCloser(due, ports.closed, ports.watermark, ports.clock),
+    issuer: new InvoiceIssuer({
+      ledger: ports.ledger,
+      closed: ports.closed,
+      pricing,
+      usage,
+      notices: ports.notices,
+      logger: ports.logger,
+      clock: ports.clock,
+    }),
+    rebiller: new Rebiller({
+      ledger: ports.ledger,
+      pricing,
+      usage,
+      notices: ports.notices,
+      clock: ports.clock,
+    }),
+  };
+}
