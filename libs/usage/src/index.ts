@@ -16,17 +16,21 @@ export {
   type UsageDependencies,
 } from './usage.tokens';
 export { USAGE_DEFAULTS, usageConfigSpec, usageOptionsFromConfig, type UsageOptions } from './usage-options';
-export {
-  UsageService,
-  type CurrentUsageResult,
-  type CustomerUsageResult,
-  type EntitlementResult,
-  type MeterQueryRequest,
-  type MeterQueryResult,
-  type MeterQueryRow,
-  type TopCustomersResult,
-  type UsageSource,
-} from './usage.service';
+export { UsageCatalog } from './usage-catalog';
+export { UsagePlanner, type Plan, type SeriesPlan } from './planner/usage-planner';
+export { MeterQueryEndpoint } from './endpoints/meter-query.endpoint';
+export { CustomerUsageEndpoint } from './endpoints/customer-usage.endpoint';
+export { CurrentUsageEndpoint } from './endpoints/current-usage.endpoint';
+export type {
+  CurrentUsageResult,
+  CustomerUsageResult,
+  EntitlementResult,
+  MeterQueryRequest,
+  MeterQueryResult,
+  MeterQueryRow,
+  TopCustomersResult,
+  UsageSource,
+} from './usage.types';
 export { AlertEvaluator, type AlertRunReport } from './alerts/alert-evaluator';
 export type { AlertMessage } from './alerts/alert-message';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook } from './alerts/webhook';

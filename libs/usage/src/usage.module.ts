@@ -26,15 +26,17 @@ import {
   USAGE_OPTIONS,
   type UsageDependencies,
 } from './usage.tokens';
-import { UsageService } from './usage.service';
+import { CurrentUsageEndpoint } from './endpoints/current-usage.endpoint';
+import { CustomerUsageEndpoint } from './endpoints/customer-usage.endpoint';
+import { MeterQueryEndpoint } from './endpoints/meter-query.endpoint';
+import { UsagePlanner } from './planner/usage-planner';
+import { UsageCatalog } from './usage-catalog';
 import { USAGE_DEFAULTS, type UsageOptions, usageOptionsFromConfig } from './usage-options';
 
 /** Closes what the module opened itself (the app closes what it passed in). */
 @Injectable()
 class UsageRuntime implements OnApplicationShutdown {
-  constructor(
-    @Inject(RollupCoverage) private readonly coverage: RollupCoverage,
-  ) {}
+  constructor(@Inject(RollupCoverage) private readonly coverage: RollupCoverage) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.coverage.stop();
@@ -78,7 +80,11 @@ const PROVIDERS: Provider[] = [
     useFactory: (nc: NatsConnection, names: NatsNames) => new AlertStateStore(nc, names),
     inject: [USAGE_NATS, USAGE_NATS_NAMES],
   },
-  UsageService,
+  UsageCatalog,
+  UsagePlanner,
+  MeterQueryEndpoint,
+  CustomerUsageEndpoint,
+  CurrentUsageEndpoint,
   AlertEvaluator,
   UsageRuntime,
 ];
@@ -103,7 +109,13 @@ export class UsageModule {
         ...(dependencies.keys ? [{ provide: PRINCIPAL_RESOLVER, useValue: dependencies.keys }] : []),
         ...PROVIDERS,
       ],
-      exports: [UsageService, AlertEvaluator],
+      exports: [
+        UsageCatalog,
+        MeterQueryEndpoint,
+        CustomerUsageEndpoint,
+        CurrentUsageEndpoint,
+        AlertEvaluator,
+      ],
     };
   }
 }

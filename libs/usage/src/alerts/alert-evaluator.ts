@@ -6,7 +6,8 @@ import type { Logger } from '@tally/observability';
 import { compareDecimals } from '@tally/pricing';
 import { resolveSeries } from '@tally/metering';
 import { currentPeriod, type UsagePeriod } from '@tally/billing-periods';
-import { UsageService } from '../usage.service';
+import { MeterQueryEndpoint } from '../endpoints/meter-query.endpoint';
+import { UsageCatalog } from '../usage-catalog';
 import {
   USAGE_CATALOG_CACHE,
   USAGE_CLOCK,
@@ -54,7 +55,8 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
   private stopped = false;
 
   constructor(
-    @Inject(UsageService) private readonly usage: UsageService,
+    @Inject(MeterQueryEndpoint) private readonly meterQueries: MeterQueryEndpoint,
+    @Inject(UsageCatalog) private readonly usage: UsageCatalog,
     @Inject(AlertStateStore) private readonly state: AlertStateStore,
     @Inject(USAGE_CATALOG_CACHE) private readonly catalog: CatalogProjection,
     @Inject(USAGE_NATS) private readonly nc: NatsConnection,
@@ -137,7 +139,13 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
     const threshold = thresholdValue(rule.threshold);
     const out: Crossing[] = [];
     for (const group of this.periodGroups(rule, now)) {
-      const rows = await this.usage.customerTotals(rule.tenant, meter, series, group.period, group.customers);
+      const rows = await this.meterQueries.customerTotals(
+        rule.tenant,
+        meter,
+        series,
+        group.period,
+        group.customers,
+      );
       for (const row of rows) {
         if (group.exclude?.has(row.customer)) continue;
         if (compareDecimals(row.value, threshold) >= 0) {

@@ -4,14 +4,17 @@ import { ValidationFailedError } from '@tally/errors';
 import { WINDOW_SIZES } from '@tally/metering';
 import { ApiKeyGuard, CurrentPrincipal, type Principal, Roles } from '@tally/nest-kit';
 import { calendarMonth } from '@tally/billing-periods';
-import {
-  type CurrentUsageResult,
-  type CustomerUsageResult,
-  type EntitlementResult,
-  type MeterQueryResult,
-  type TopCustomersResult,
-  UsageService,
-} from '../usage.service';
+import { CurrentUsageEndpoint } from '../endpoints/current-usage.endpoint';
+import { CustomerUsageEndpoint } from '../endpoints/customer-usage.endpoint';
+import { MeterQueryEndpoint } from '../endpoints/meter-query.endpoint';
+import { UsageCatalog } from '../usage-catalog';
+import type {
+  CurrentUsageResult,
+  CustomerUsageResult,
+  EntitlementResult,
+  MeterQueryResult,
+  TopCustomersResult,
+} from '../usage.types';
 import { customerIdProblem, QueryParams, type QueryString } from './query-params';
 
 const METER_QUERY_PARAMS = [
@@ -31,7 +34,7 @@ const CUSTOMER_USAGE_PARAMS = ['period', 'from', 'to', 'meter'];
 const DEFAULT_TOP_CUSTOMERS = 10;
 
 /**
- * HTTP driver of the usage API: decodes path and query string, hands over to `UsageService` with the
+ * HTTP driver of the usage API: decodes path and query string, hands over to the usage endpoints with the
  * tenant of the caller's key (never one from the request), and returns its JSON. Errors are typed
  * `TallyError`s, mapped to HTTP by the app's one exception filter.
  */
@@ -46,7 +49,12 @@ const q = (name: string, description: string, isArray = false) =>
 @UseGuards(ApiKeyGuard)
 @Roles('query')
 export class UsageController {
-  constructor(@Inject(UsageService) private readonly usage: UsageService) {}
+  constructor(
+    @Inject(UsageCatalog) private readonly catalog: UsageCatalog,
+    @Inject(MeterQueryEndpoint) private readonly meters: MeterQueryEndpoint,
+    @Inject(CustomerUsageEndpoint) private readonly customers: CustomerUsageEndpoint,
+    @Inject(CurrentUsageEndpoint) private readonly current: CurrentUsageEndpoint,
+  ) {}
 
   @Get('meters/:key/query')
   @ApiOperation({ summary: 'Usage of a meter: per window, customer and group (docs/usage-api.md)' })
@@ -73,8 +81,8 @@ export class UsageController {
     const zone =
       explicitZone ??
       (customers?.length === 1
-        ? this.usage.customerZone(principal.tenant, customers[0])
-        : this.usage.tenantZone(principal.tenant));
+        ? this.catalog.customerZone(principal.tenant, customers[0])
+        : this.catalog.tenantZone(principal.tenant));
     const request = {
       meter: key,
       from: p.time('from', zone),
@@ -86,10 +94,10 @@ export class UsageController {
       groupBy: p.many('groupBy'),
       filters: p.filters('filter'),
       profile: p.one('profile'),
-      limit: p.int('limit', this.usage.limits.maxResultRows, 1, this.usage.limits.maxResultRows),
+      limit: p.int('limit', this.catalog.limits.maxResultRows, 1, this.catalog.limits.maxResultRows),
     };
     p.throwIfAny();
-    return this.usage.meterQuery(principal.tenant, {
+    return this.meters.meterQuery(principal.tenant, {
       ...request,
       from: request.from as Date,
       to: request.to as Date,
@@ -110,14 +118,14 @@ export class UsageController {
     @Query() query: QueryString,
   ): Promise<TopCustomersResult> {
     const p = new QueryParams(query, TOP_CUSTOMERS_PARAMS);
-    const zone = this.usage.tenantZone(principal.tenant);
+    const zone = this.catalog.tenantZone(principal.tenant);
     const from = p.time('from', zone);
     const to = p.time('to', zone);
-    const limit = p.int('limit', DEFAULT_TOP_CUSTOMERS, 1, Math.min(1000, this.usage.limits.maxResultRows));
+    const limit = p.int('limit', DEFAULT_TOP_CUSTOMERS, 1, Math.min(1000, this.catalog.limits.maxResultRows));
     const profile = p.one('profile');
     const filters = p.filters('filter');
     p.throwIfAny();
-    return this.usage.topCustomers(principal.tenant, {
+    return this.meters.topCustomers(principal.tenant, {
       meter: key,
       profile,
       from: from as Date,
@@ -141,7 +149,7 @@ export class UsageController {
   ): Promise<CustomerUsageResult> {
     checkCustomerId(id);
     const p = new QueryParams(query, CUSTOMER_USAGE_PARAMS);
-    const timezone = this.usage.customerZone(principal.tenant, id);
+    const timezone = this.catalog.customerZone(principal.tenant, id);
     let range: { from?: Date; to?: Date } = {};
     if (p.has('period')) {
       if (p.has('from') || p.has('to'))
@@ -153,7 +161,7 @@ export class UsageController {
     }
     const meters = p.many('meter');
     p.throwIfAny();
-    return this.usage.customerUsage(
+    return this.customers.customerUsage(
       principal.tenant,
       id,
       { from: range.from as Date, to: range.to as Date, timezone },
@@ -171,7 +179,7 @@ export class UsageController {
   ): Promise<CurrentUsageResult> {
     checkCustomerId(id);
     new QueryParams(query, []).throwIfAny();
-    return this.usage.currentUsage(principal.tenant, id);
+    return this.current.currentUsage(principal.tenant, id);
   }
 
   @Get('customers/:id/entitlements/:meter')
@@ -188,7 +196,7 @@ export class UsageController {
   ): Promise<EntitlementResult> {
     checkCustomerId(id);
     new QueryParams(query, []).throwIfAny();
-    return this.usage.entitlement(principal.tenant, id, meter);
+    return this.current.entitlement(principal.tenant, id, meter);
   }
 }
 
