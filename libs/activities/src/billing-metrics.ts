@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { IssueOutcome, RebillOutcome } from '@tally/billing';
+import type { IssueOutcome, RebillOutcome } from '@tally/billing-contracts';
 
 /**
  * What billing did, as the worker saw it: invoices by outcome, rebills by outcome, and when a
