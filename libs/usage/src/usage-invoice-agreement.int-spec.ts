@@ -124,11 +124,12 @@ describe('the usage API and invoices agree on a period across DST changes (three
 
     // The invoice of the period that started in October.
     const [share] = billing.due.describePeriods(TENANT, [{ customer: c.id, period: '2026-10' }]);
-    expect(share && [share.fromMs, share.toMs]).toEqual([from, to]);
+    if (!share) throw new Error(`no period for ${c.id}`);
+    expect([share.fromMs, share.toMs]).toEqual([from, to]);
     const [issued] = await billing.issuer.issueInvoices({
       tenant: TENANT,
       owner: `test/${c.id}`,
-      periods: [{ customer: c.id, share: share! }],
+      periods: [{ customer: c.id, share }],
     });
     expect(issued.status).toBe('issued');
     const [doc] = await ledger.listForCustomer(TENANT, c.id, '2026-10');
