@@ -1,20 +1,26 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { InvoiceNotYetIssuedError, type DeadLetterReplayer, type InvoicingService } from '@tally/billing';
+import { InvoiceNotYetIssuedError, type BillingServices, type DeadLetterReplayer } from '@tally/billing';
 import { UnavailableError, ValidationFailedError } from '@tally/errors';
 import { createBillingActivities } from './billing.activities';
 import { createEchoActivities } from './echo.activities';
 
+/** A fake with the methods of several billing services, standing in for each of them. */
+type FakeServices = Record<string, unknown>;
+function services(fake: FakeServices): BillingServices {
+  return { due: fake, closer: fake, issuer: fake, rebiller: fake } as unknown as BillingServices;
+}
+
 type CloseAndIssued = Awaited<ReturnType<ReturnType<typeof createBillingActivities>['closeAndIssue']>>;
 
-/** An invoicing service whose every method runs `behaviour` (the activities are thin adapters). */
+/** Billing services whose every method runs `behaviour` (the activities are thin adapters). */
 function activitiesFailingWith(error: unknown) {
   const fail = async () => {
     throw error;
   };
-  const invoicing = { dueCustomers: fail, issueInvoices: fail, rebill: fail } as unknown as InvoicingService;
+  const invoicing = { dueCustomers: fail, issueInvoices: fail, rebill: fail } as FakeServices;
   const replayer = { replayPage: fail } as unknown as DeadLetterReplayer;
-  return createBillingActivities({ invoicing, replayer });
+  return createBillingActivities({ billing: services(invoicing), replayer });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -66,8 +72,8 @@ describe('billing activities: adapters', () => {
     const invoicing = {
       describePeriods: (_tenant: string, refs: unknown[]) =>
         refs.map((_, i) => (i === 0 ? { fromMs: 1, toMs: 99 } : undefined)),
-    } as unknown as InvoicingService;
-    const activities = createBillingActivities({ invoicing, replayer: {} as DeadLetterReplayer });
+    } as FakeServices;
+    const activities = createBillingActivities({ billing: services(invoicing), replayer: {} as DeadLetterReplayer });
     expect(await activities.describePeriods('acme', [{}, {}] as never)).toEqual([
       { endsAtMs: 99 },
       undefined,
@@ -99,12 +105,12 @@ describe('billing activities: adapters', () => {
         issued.push(req);
         return [{ customer: 'c1', status: 'issued' }];
       },
-    } as unknown as InvoicingService;
+    } as FakeServices;
     const env = new MockActivityEnvironment();
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
     const activities = createBillingActivities({
-      invoicing,
+      billing: services(invoicing),
       replayer: {} as DeadLetterReplayer,
       watermarkPollMs: 5,
     });
@@ -125,8 +131,8 @@ describe('billing activities: adapters', () => {
       issueInvoices: async () => {
         throw new Error('must not be called');
       },
-    } as unknown as InvoicingService;
-    const activities = createBillingActivities({ invoicing, replayer: {} as DeadLetterReplayer });
+    } as FakeServices;
+    const activities = createBillingActivities({ billing: services(invoicing), replayer: {} as DeadLetterReplayer });
     const result = await new MockActivityEnvironment().run(activities.closeAndIssue, {
       tenant: 'acme',
       owner: 'wf-1',

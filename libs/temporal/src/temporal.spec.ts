@@ -11,7 +11,7 @@ import pino from 'pino';
 import { workflowBundlerHook, workflowsPath } from './bundle';
 import { temporalLogger } from './logger';
 import { deleteSchedule, upsertIntervalSchedule, type IntervalSchedule } from './schedules';
-import { searchAttributes } from './search-attributes';
+import { billingSearchAttributes as searchAttributes } from '@tally/billing-contracts';
 
 const { compilerOptions } = require('../../../tsconfig.base.json') as {
   compilerOptions: { paths: Record<string, string[]> };
