@@ -10,12 +10,12 @@ import {
   billingAdapters,
   ClosedPeriodStore,
   createBillingServices,
-  deleteBillingBucket,
   InvoiceLedger,
   type BillingServices,
   type InvoiceLine,
 } from '@tally/billing';
 import { startOfDate } from '@tally/billing-periods';
+import { deleteBillingBucket } from '@tally/catalog';
 import { createLogger } from '@tally/observability';
 import { UsageHarness, type TestEvent } from './test-support/usage-harness';
 
