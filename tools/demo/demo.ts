@@ -18,12 +18,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { BILLING_WORKFLOWS, startOfDate, type BillingRunInput, type BillingRunState } from '@tally/billing';
+import {
+  BILLING_WORKFLOWS,
+  billingSearchAttributes,
+  type BillingRunInput,
+  type BillingRunState,
+} from '@tally/billing-contracts';
+import { startOfDate } from '@tally/billing-periods';
 import { ApiKeyStore, CatalogStore } from '@tally/catalog';
 import { env, infraConfig, loadConfig } from '@tally/config';
 import { connectNats, natsNames } from '@tally/nats';
 import { httpTransport, natsTransport, TallyClient } from '@tally/sdk';
-import { connectTemporal, searchAttributes } from '@tally/temporal';
+import { connectTemporal } from '@tally/temporal';
 import { waitFor } from '@tally/testing';
 import {
   dataPoints,
@@ -231,9 +237,9 @@ async function main(): Promise<void> {
       args: [runInput],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       typedSearchAttributes: [
-        { key: searchAttributes.tenant, value: tenant },
-        { key: searchAttributes.period, value: period },
-        { key: searchAttributes.kind, value: 'billing-run' },
+        { key: billingSearchAttributes.tenant, value: tenant },
+        { key: billingSearchAttributes.period, value: period },
+        { key: billingSearchAttributes.kind, value: 'billing-run' },
       ],
     });
     log(`billing run ${runId} started for ${period}`);
