@@ -3,7 +3,7 @@
  * entities and sends the same event ids (stored once), and so that a test can compute the invoices by
  * hand. Nothing here talks to a service; `demo.ts` does.
  */
-import { addMonths, formatPeriod, localDateOf, parsePeriod } from '@tally/billing';
+import { addMonths, formatPeriod, localDateOf, parsePeriod } from '@tally/billing-periods';
 
 export interface DemoCustomer {
   id: string;
