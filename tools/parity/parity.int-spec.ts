@@ -7,13 +7,8 @@
 import { EMITTED_FUNCTION_NAMES } from '@tally/analytics-engine';
 import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
 import { SqlApiService } from '@tally/analytics-api';
-import {
-  billingUsageQuery,
-  computeInvoice,
-  customerPeriod,
-  InvoiceLedger,
-  usageFingerprintQuery,
-} from '@tally/billing';
+import { billingUsageQuery, computeInvoice, InvoiceLedger, usageFingerprintQuery } from '@tally/billing';
+import { customerPeriod } from '@tally/billing-periods';
 import * as quote from '@tally/clickhouse';
 import {
   compileAnalyticsSql,
