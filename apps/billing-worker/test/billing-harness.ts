@@ -166,7 +166,10 @@ export class BillingHarness {
    * Runs a worker in this process until `stopWorker()`, with the billing worker's consumer of
    * late-event notices (rebills with `rebill`'s settings; a quiet window of 2 s unless told).
    */
-  async startWorker(rebill: RebillOptions = { quietSeconds: 2 }): Promise<Worker> {
+  async startWorker(
+    rebill: RebillOptions & { maxHistoryEvents?: number } = { quietSeconds: 2 },
+    noticesPerPull = 500,
+  ): Promise<Worker> {
     this.native ??= await NativeConnection.connect({ address: this.temporalAddress });
     const replayer = new DeadLetterReplayer(this.nc, this.names, this.cache, this.closed.kv, this.logger);
     const worker = await Worker.create({
@@ -185,7 +188,7 @@ export class BillingHarness {
       this.names,
       new TemporalRebillTrigger(this.client, this.taskQueue, rebill),
       this.logger,
-      { retryMinMs: 100, retryMaxMs: 1_000 },
+      { retryMinMs: 100, retryMaxMs: 1_000, batch: noticesPerPull },
     );
     await this.notices.start();
     return worker;

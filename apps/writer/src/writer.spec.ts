@@ -19,8 +19,8 @@ describe('writer configuration', () => {
       nice: 10,
       heapGrowingPercent: 50,
       lateEvents: true,
-      eventsMaxBytes: 10 * 1024 ** 3,
-      deadLettersMaxBytes: 1024 ** 3,
+      eventsMaxBytes: 1024 ** 3,
+      deadLettersMaxBytes: 256 * 1024 ** 2,
     });
     // Late events go to a stream; the writer has nothing to do with Temporal.
     expect(Object.keys(loadWriterConfig({})).filter((k) => /temporal|taskQueue|rebill/i.test(k))).toEqual([]);

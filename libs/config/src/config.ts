@@ -133,8 +133,8 @@ export const infraConfig = {
     'ClickHouse database that holds Tally tables',
   ),
   /** Stream limits every service creates the streams with when they are missing (docs/ingestion.md#streams). */
-  eventsMaxBytes: env.int('TALLY_EVENTS_MAX_BYTES', 10 * 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'backlog cap of the events stream: beyond it the gateway answers 503 STREAM_FULL'),
-  deadLettersMaxBytes: env.int('TALLY_DEAD_LETTERS_MAX_BYTES', 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'size cap of the dead-letter stream'),
+  eventsMaxBytes: env.int('TALLY_EVENTS_MAX_BYTES', 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'backlog cap of the events stream: beyond it the gateway answers 503 STREAM_FULL'),
+  deadLettersMaxBytes: env.int('TALLY_DEAD_LETTERS_MAX_BYTES', 256 * 1024 ** 2, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'size cap of the dead-letter stream'),
   temporalAddress: env.hostPort('TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend host:port'),
   temporalNamespace: env.string('TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
   logLevel: env.oneOf(

@@ -26,11 +26,16 @@ export interface StreamOptions {
   replicas: number;
 }
 
+/**
+ * JetStream reserves a stream's `max_bytes` against the server's storage when the stream is created,
+ * so these defaults are what one Tally deployment reserves (about 2.3 GiB); raise them with
+ * `TALLY_EVENTS_MAX_BYTES` for the outage you want to ride out.
+ */
 export const defaultStreamOptions: StreamOptions = {
   duplicateWindowMs: 10 * 60_000,
-  eventsMaxBytes: 10 * 1024 ** 3,
-  deadLettersMaxBytes: 1024 ** 3,
-  lateEventsMaxBytes: 256 * 1024 ** 2,
+  eventsMaxBytes: 1024 ** 3,
+  deadLettersMaxBytes: 256 * 1024 ** 2,
+  lateEventsMaxBytes: 64 * 1024 ** 2,
   replicas: 1,
 };
 

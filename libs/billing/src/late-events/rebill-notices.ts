@@ -26,7 +26,7 @@ export interface RebillTrigger {
 
 export type RebillOptions = Pick<
   RebillInput,
-  'quietSeconds' | 'idleSeconds' | 'maxWaveSeconds' | 'activitySeconds' | 'heartbeatSeconds'
+  'quietSeconds' | 'idleSeconds' | 'maxWaveSeconds' | 'maxHistoryEvents' | 'activitySeconds' | 'heartbeatSeconds'
 >;
 
 /** Signals-with-start `rebill/<tenant>/<customer>/<period>`: starts it if needed, else adds the count. */
