@@ -7,10 +7,11 @@
 import { EMITTED_FUNCTION_NAMES } from '@tally/analytics-engine';
 import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
 import { SqlApiService } from '@tally/analytics-api';
-import { billingUsageQuery, computeInvoice, InvoiceLedger, usageFingerprintQuery } from '@tally/billing';
+import { computeInvoice, InvoiceLedger } from '@tally/billing';
 import { customerPeriod } from '@tally/billing-periods';
 import * as quote from '@tally/clickhouse';
 import {
+  billingUsageQuery,
   compileAnalyticsSql,
   customerPeriodUsage,
   findExistingIds,
@@ -21,6 +22,7 @@ import {
   sql,
   topCustomers,
   trimDecimalText,
+  usageFingerprintQuery,
 } from '@tally/clickhouse';
 import { ClickHousePointStore } from '@tally/ingest';
 import {

@@ -13,7 +13,6 @@
  */
 export * from './errors';
 export * from './invoices/invoice';
-export * from './usage-queries';
 export * from './core/ports';
 export * from './core/collections';
 export * from './core/due-periods';

@@ -57,6 +57,13 @@ export {
 } from './sql/analytics-query';
 export { meterQuery } from './sql/meter-query';
 export {
+  billingUsageQuery,
+  type BillingUsageParams,
+  type BillingUsageRow,
+  type SeriesRef,
+} from './sql/billing-usage';
+export { usageFingerprintQuery, type FingerprintParams, type FingerprintRow } from './sql/usage-fingerprint';
+export {
   MAX_PERIOD_SERIES,
   customerPeriodUsage,
   type CustomerPeriodUsageParams,

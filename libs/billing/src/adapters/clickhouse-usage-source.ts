@@ -7,7 +7,7 @@ import {
   type BillingUsageRow,
   type FingerprintParams,
   type FingerprintRow,
-} from '../usage-queries';
+} from '@tally/clickhouse';
 
 /** The invoice queries, run on the ClickHouse database that holds `events`. */
 export class ClickHouseUsageSource implements UsageSourcePort {

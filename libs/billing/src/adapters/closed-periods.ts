@@ -75,4 +75,3 @@ export class ClosedPeriodStore {
     await this.kv.delete(billingKeys.closed(tenant, customer, period));
   }
 }
-

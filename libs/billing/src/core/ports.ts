@@ -13,7 +13,7 @@ import type {
   BillingUsageRow,
   FingerprintParams,
   FingerprintRow,
-} from '../usage-queries';
+} from '@tally/clickhouse';
 
 /** The append-only ledger of invoices and adjustments. */
 export interface InvoiceLedgerPort {

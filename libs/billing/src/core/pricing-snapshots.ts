@@ -3,7 +3,7 @@ import type { Meter } from '@tally/catalog';
 import type { Plan as PricingPlan } from '@tally/pricing';
 import { BillingRejectedError } from '../errors';
 import { pricingPlanOf, seriesOfPlan, type PricingSnapshot } from '../invoices/invoice';
-import type { SeriesRef } from '../usage-queries';
+import type { SeriesRef } from '@tally/clickhouse';
 import type { BillingCatalogPort, MeterVersionsPort } from './ports';
 
 /** A pricing snapshot and the series (meter versions) its usage is read with. */

@@ -1,6 +1,6 @@
 import { localDateOf, startOfDate, type CustomerPeriod } from '@tally/billing-periods';
 import { seriesOfPlan, type SeriesUsage, type UsageFingerprint } from '../invoices/invoice';
-import type { SeriesRef } from '../usage-queries';
+import type { SeriesRef } from '@tally/clickhouse';
 import { groupBy } from './collections';
 import type { PricedSeries } from './pricing-snapshots';
 import type { UsageSourcePort } from './ports';

@@ -38,7 +38,12 @@ export class TemporalRebillTrigger implements RebillTrigger {
   ) {}
 
   async trigger(late: LateEvents): Promise<void> {
-    const input: RebillInput = { tenant: late.tenant, customer: late.customer, period: late.period, ...this.options };
+    const input: RebillInput = {
+      tenant: late.tenant,
+      customer: late.customer,
+      period: late.period,
+      ...this.options,
+    };
     await this.client.workflow.signalWithStart(BILLING_WORKFLOWS.rebill, {
       taskQueue: this.taskQueue,
       workflowId: billingWorkflowIds.rebill(late.tenant, late.customer, late.period),
@@ -100,7 +105,9 @@ export class RebillNoticeConsumer {
       max_ack_pending: 10_000,
     };
     await jsm.consumers.add(this.names.lateEventsStream, config).catch(async () => {
-      await jsm.consumers.update(this.names.lateEventsStream, this.names.rebillConsumer, { ack_wait: config.ack_wait });
+      await jsm.consumers.update(this.names.lateEventsStream, this.names.rebillConsumer, {
+        ack_wait: config.ack_wait,
+      });
     });
     this.running = true;
     this.loop = this.run();
@@ -113,7 +120,10 @@ export class RebillNoticeConsumer {
   }
 
   private async run(): Promise<void> {
-    const consumer = await jetstream(this.nc).consumers.get(this.names.lateEventsStream, this.names.rebillConsumer);
+    const consumer = await jetstream(this.nc).consumers.get(
+      this.names.lateEventsStream,
+      this.names.rebillConsumer,
+    );
     let delay = this.o.retryMinMs;
     while (this.running) {
       let messages: JsMsg[] = [];
@@ -152,7 +162,10 @@ export class RebillNoticeConsumer {
       const key = `${notice.tenant}\u0000${notice.customer}\u0000${notice.period}`;
       let entry = periods.get(key);
       if (!entry) {
-        entry = { late: { tenant: notice.tenant, customer: notice.customer, period: notice.period, count: 0 }, messages: [] };
+        entry = {
+          late: { tenant: notice.tenant, customer: notice.customer, period: notice.period, count: 0 },
+          messages: [],
+        };
         periods.set(key, entry);
       }
       entry.late.count += notice.count;
@@ -165,7 +178,13 @@ export class RebillNoticeConsumer {
           await this.trigger.trigger(late);
         } catch (error) {
           this.logger.warn(
-            { err: error, tenant: late.tenant, customer: late.customer, period: late.period, lateEvents: late.count },
+            {
+              err: error,
+              tenant: late.tenant,
+              customer: late.customer,
+              period: late.period,
+              lateEvents: late.count,
+            },
             'could not signal the rebill; the notices stay in the stream and are retried',
           );
           failed.push(...ms);
@@ -173,7 +192,13 @@ export class RebillNoticeConsumer {
         }
         for (const m of ms) m.ack();
         this.logger.info(
-          { tenant: late.tenant, customer: late.customer, period: late.period, lateEvents: late.count, notices: ms.length },
+          {
+            tenant: late.tenant,
+            customer: late.customer,
+            period: late.period,
+            lateEvents: late.count,
+            notices: ms.length,
+          },
           'late events signalled for rebilling',
         );
       }),

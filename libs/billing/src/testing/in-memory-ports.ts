@@ -17,7 +17,7 @@ import type {
   BillingUsageRow,
   FingerprintParams,
   FingerprintRow,
-} from '../usage-queries';
+} from '@tally/clickhouse';
 
 /** The catalog as plain maps: put entities in, billing reads them as from the projection. */
 export class InMemoryBillingCatalog implements BillingCatalogPort, MeterVersionsPort {

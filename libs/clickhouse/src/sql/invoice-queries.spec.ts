@@ -1,5 +1,6 @@
 import { parseMeterDefinition } from '@tally/metering';
-import { billingUsageQuery, usageFingerprintQuery } from './usage-queries';
+import { billingUsageQuery } from './billing-usage';
+import { usageFingerprintQuery } from './usage-fingerprint';
 
 const calls = parseMeterDefinition({
   key: 'calls',
