@@ -4,7 +4,7 @@
  * within minutes on small hardware). Built like the builders of
  * `libs/clickhouse/src/sql/`: every value goes through its `quote.ts`.
  */
-import { identifier, join, sql, type SqlFragment } from './quote';
+import { join, sql, type SqlFragment } from './quote';
 import { meterQuery } from './meter-query';
 import type { MeterDefinition } from '@tally/metering';
 
