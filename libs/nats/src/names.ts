@@ -7,6 +7,8 @@ export interface NatsNames {
   eventsStream: string;
   eventsSubject(tenant: string): string;
   eventsSubjectAll: string;
+  /** The tenant an events-stream subject names (`<prefix>.events.<tenant>`), undefined for any other subject. */
+  tenantOfEventsSubject(subject: string): string | undefined;
   writerConsumer: string;
   deadLetterStream: string;
   deadLetterSubject(tenant: string): string;
@@ -21,6 +23,8 @@ export interface NatsNames {
   pointsStream: string;
   pointsSubject(tenant: string, dataset: string): string;
   pointsSubjectAll: string;
+  /** The tenant a points-stream subject names (`<prefix>.datapoints.<tenant>.<dataset>`), undefined otherwise. */
+  tenantOfPointsSubject(subject: string): string | undefined;
   pointsWriterConsumer: string;
   /**
    * Late-event notices (writer → billing worker): a durable stream, so that a rebill is never only in
@@ -51,6 +55,7 @@ export function natsNames(prefix = 'tally'): NatsNames {
     eventsStream: `${upper}_EVENTS`,
     eventsSubject: (tenant) => `${prefix}.events.${tenant}`,
     eventsSubjectAll: `${prefix}.events.>`,
+    tenantOfEventsSubject: (subject) => tokenAfter(subject, `${prefix}.events.`, 1),
     writerConsumer: `${prefix}_writer`,
     deadLetterStream: `${upper}_DEAD_LETTERS`,
     deadLetterSubject: (tenant) => `${prefix}.dlq.${tenant}`,
@@ -63,6 +68,7 @@ export function natsNames(prefix = 'tally'): NatsNames {
     pointsStream: `${upper}_POINTS`,
     pointsSubject: (tenant, dataset) => `${prefix}.datapoints.${tenant}.${dataset}`,
     pointsSubjectAll: `${prefix}.datapoints.>`,
+    tenantOfPointsSubject: (subject) => tokenAfter(subject, `${prefix}.datapoints.`, 2),
     pointsWriterConsumer: `${prefix}_points_writer`,
     lateEventsStream: `${upper}_LATE_EVENTS`,
     lateEventsSubject: (tenant) => `${prefix}.late.${tenant}`,
@@ -75,6 +81,13 @@ export function natsNames(prefix = 'tally'): NatsNames {
     apiKeysBucket: `${prefix}_api_keys`,
     billingBucket: `${prefix}_billing`,
   };
+}
+
+/** The first token after `head` of a subject that has exactly `tokens` tokens there; undefined otherwise. */
+function tokenAfter(subject: string, head: string, tokens: number): string | undefined {
+  if (!subject.startsWith(head)) return undefined;
+  const rest = subject.slice(head.length).split('.');
+  return rest.length === tokens && rest.every((t) => t.length > 0) ? rest[0] : undefined;
 }
 
 /** Tenant ids appear in subjects and keys, so they are restricted to subject-safe tokens. */

@@ -26,6 +26,7 @@ const REASONS: Record<DeadLetterReason, true> = {
   UNKNOWN_CUSTOMER: true,
   IDEMPOTENCY_CONFLICT: true,
   INVALID_EVENT: true,
+  TENANT_MISMATCH: true,
 };
 export const DEAD_LETTER_REASONS = Object.keys(REASONS) as [DeadLetterReason, ...DeadLetterReason[]];
 

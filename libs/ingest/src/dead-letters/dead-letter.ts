@@ -6,7 +6,9 @@ export type DeadLetterReason =
   | 'UNKNOWN_TENANT'
   | 'UNKNOWN_CUSTOMER'
   | 'IDEMPOTENCY_CONFLICT'
-  | 'INVALID_EVENT';
+  | 'INVALID_EVENT'
+  /** The payload names another tenant than the subject it was published on. */
+  | 'TENANT_MISMATCH';
 
 export interface DeadLetter {
   reason: DeadLetterReason;

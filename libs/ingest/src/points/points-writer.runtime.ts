@@ -42,6 +42,7 @@ export class PointsWriterRuntime implements OnApplicationBootstrap, OnModuleDest
         stream: names.pointsStream,
         consumer: names.pointsWriterConsumer,
         filterSubject: names.pointsSubjectAll,
+        tenantOf: names.tenantOfPointsSubject,
       },
     );
   }

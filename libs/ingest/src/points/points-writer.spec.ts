@@ -47,11 +47,16 @@ function batch(tenant: string, dataset: string, points: unknown[]): PointsBatchM
 }
 
 let seq = 0;
-const message = (m: PointsBatchMessage | Uint8Array, deliveryCount = 1): InboundMessage => ({
+const message = (
+  m: PointsBatchMessage | Uint8Array,
+  deliveryCount = 1,
+  subjectTenant = m instanceof Uint8Array ? undefined : m.tenant,
+): InboundMessage => ({
   data: m instanceof Uint8Array ? m : encodePointsMessage(m),
   streamSeq: ++seq,
   deliveryCount,
   publishedAt: NOW + 1,
+  subjectTenant,
 });
 
 describe('data points on the stream', () => {
@@ -150,6 +155,19 @@ describe('PointsBatchWriter', () => {
       _sample_interval: 8,
       timestamp: '2026-01-05 09:59:58',
     });
+  });
+
+  it('takes the tenant from the subject: points whose message names another tenant are dead-lettered', async () => {
+    const store = new MemoryStore();
+    const dead = new MemoryDeadLetters();
+    const writer = new PointsBatchWriter(store, dead);
+    const forged = message(batch('victim', 'calls', [{ id: 'a' }]), 1, 'mallory');
+    expect(await writer.write([forged, message(batch('mallory', 'calls', [{ id: 'b' }]))])).toMatchObject({
+      inserted: 1,
+      deadLettered: 1,
+    });
+    expect([...store.rows.keys()]).toEqual([pointKey({ tenant: 'mallory', dataset: 'calls', pointId: 'b' })]);
+    expect(dead.letters[0]).toMatchObject({ reason: 'TENANT_MISMATCH', tenant: 'mallory', streamSeq: forged.streamSeq });
   });
 
   it('dead-letters what does not decode, and a failed insert stores nothing until the retry', async () => {

@@ -90,6 +90,20 @@ export class PointsBatchWriter implements MessageBatchWriter {
         continue;
       }
       const { tenant, dataset, points } = decoded.message;
+      if (tenant !== m.subjectTenant) {
+        // The subject is what NATS permissions control, the payload is not (see InboundMessage).
+        letters.push({
+          reason: 'TENANT_MISMATCH',
+          message: `data points message names tenant '${tenant}' but was published on the subject of tenant '${m.subjectTenant ?? '(none)'}'`,
+          tenant: m.subjectTenant ?? '_unknown',
+          rawPayload: Buffer.from(m.data).toString('base64'),
+          firstSeenAt: m.publishedAt,
+          deadLetteredAt: this.clock(),
+          deliveryCount: m.deliveryCount,
+          streamSeq: m.streamSeq,
+        });
+        continue;
+      }
       const rows = toStorageRows(tenant, dataset, points.map(fromWirePoint));
       for (const row of rows) {
         const key = { tenant, dataset, pointId: row.point_id };

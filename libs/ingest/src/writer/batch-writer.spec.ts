@@ -1,4 +1,5 @@
 import type { UsageEvent } from '@tally/event-schema';
+import { natsNames } from '@tally/nats';
 import { encodeBatchMessage, usageEventOf } from '../batch-message';
 import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
 import { BatchWriter, dedupKey, type EventAdmission, type EventStore, type InboundMessage, type StoredEvent } from './batch-writer';
@@ -57,11 +58,18 @@ const event = (id: string, quantity = '1', customer = 'c1'): UsageEvent => ({
 });
 
 let seq = 0;
-const message = (tenant: string, events: UsageEvent[], deliveryCount = 1, v: 1 | 2 | 3 = 3): InboundMessage => ({
+const message = (
+  tenant: string,
+  events: UsageEvent[],
+  deliveryCount = 1,
+  v: 1 | 2 | 3 = 3,
+  subjectTenant: string | undefined = tenant,
+): InboundMessage => ({
   data: encodeBatchMessage({ v, tenant, receivedAt: 1_700_000_000_500, events }),
   streamSeq: ++seq,
   deliveryCount,
   publishedAt: 1_700_000_000_600,
+  subjectTenant,
 });
 
 describe('BatchWriter', () => {
@@ -112,7 +120,7 @@ describe('BatchWriter', () => {
       check: (_tenant, e) => (e.customer === 'ghost' ? { reason: 'UNKNOWN_CUSTOMER', message: 'no such customer' } : undefined),
     };
     const writer = new BatchWriter(new MemoryStore(), dead, admission, () => 42);
-    const garbage: InboundMessage = { data: Buffer.from('not json'), streamSeq: 99, deliveryCount: 3, publishedAt: 7 };
+    const garbage: InboundMessage = { data: Buffer.from('not json'), streamSeq: 99, deliveryCount: 3, publishedAt: 7, subjectTenant: 'acme' };
     const outcome = await writer.write([garbage, message('acme', [event('a', '1', 'ghost'), event('b')])]);
 
     expect(outcome).toMatchObject({ inserted: 1, deadLettered: 2 });
@@ -158,5 +166,32 @@ describe('BatchWriter', () => {
     await expect(writer.write(batch)).rejects.toThrow('connection refused');
     expect(store.rows.size).toBe(0);
     expect(await writer.write(batch)).toMatchObject({ inserted: 2, duplicates: 0 });
+  });
+
+  it('takes the tenant from the subject: a payload naming another tenant is dead-lettered, not stored', async () => {
+    const store = new MemoryStore();
+    const dead = new MemoryDeadLetters();
+    const writer = new BatchWriter(store, dead, acceptAll, () => 42);
+    const forged = message('victim', [event('x', '1000')], 1, 3, 'mallory');
+    const outcome = await writer.write([forged, message('mallory', [event('y')]), { ...message('victim', [event('z')]), subjectTenant: undefined }]);
+
+    expect(outcome).toMatchObject({ inserted: 1, deadLettered: 2 });
+    expect([...store.rows.keys()]).toEqual([dedupKey('mallory', 'y')]);
+    expect(dead.letters.map((l) => [l.reason, l.tenant, l.streamSeq])).toEqual([
+      ['TENANT_MISMATCH', 'mallory', forged.streamSeq],
+      ['TENANT_MISMATCH', '_unknown', seq],
+    ]);
+    expect(dead.letters[0].rawPayload).toBe(Buffer.from(forged.data).toString('base64'));
+    expect(dead.letters[0].message).toContain("'victim'");
+  });
+
+  it('reads the tenant of the stream subjects the writer loops consume, and nothing else', () => {
+    const names = natsNames('t_abc');
+    expect(names.tenantOfEventsSubject(names.eventsSubject('acme'))).toBe('acme');
+    expect(names.tenantOfPointsSubject(names.pointsSubject('acme', 'calls'))).toBe('acme');
+    for (const subject of ['t_abc.events.acme.x', 't_abc.events.', 'tally.events.acme', 't_abc.datapoints.acme', 't_abc.dlq.acme']) {
+      expect(names.tenantOfEventsSubject(subject)).toBeUndefined();
+      expect(names.tenantOfPointsSubject(subject)).toBeUndefined();
+    }
   });
 });

@@ -9,6 +9,12 @@ export interface InboundMessage {
   deliveryCount: number;
   /** Stream timestamp of the message, epoch ms. */
   publishedAt: number;
+  /**
+   * The tenant the message's subject names (`<prefix>.events.<tenant>`), undefined if the subject
+   * names none. The subject is what NATS permissions control (only Tally's services may publish on
+   * the stream's subjects), the payload is not: a payload that claims another tenant is refused.
+   */
+  subjectTenant: string | undefined;
 }
 
 /** An event to store: tenant, id, customer, time, fingerprint, receipt time and its encoded columns. */
@@ -102,6 +108,16 @@ export class BatchWriter {
         continue;
       }
       const { tenant, events } = read.batch;
+      if (tenant !== m.subjectTenant) {
+        // Filed under the subject's tenant (the publisher's), never the one the payload claims.
+        deadLetter(
+          m,
+          'TENANT_MISMATCH',
+          `payload names tenant '${tenant}' but was published on the subject of tenant '${m.subjectTenant ?? '(none)'}'`,
+          m.subjectTenant ?? '_unknown',
+        );
+        continue;
+      }
       let seen = seenInBatch.get(tenant);
       if (!seen) seenInBatch.set(tenant, (seen = new Map()));
       let ids = idsByTenant.get(tenant);

@@ -35,6 +35,8 @@ export interface WriterLoopSource {
   stream: string;
   consumer: string;
   filterSubject: string;
+  /** The tenant a message's subject names; the writer refuses a payload that names another. */
+  tenantOf(subject: string): string | undefined;
 }
 
 /**
@@ -88,6 +90,7 @@ export class WriterLoop {
       stream: names.eventsStream,
       consumer: names.writerConsumer,
       filterSubject: names.eventsSubjectAll,
+      tenantOf: names.tenantOfEventsSubject,
     },
   ) {}
 
@@ -166,6 +169,7 @@ export class WriterLoop {
       streamSeq: m.seq,
       deliveryCount: m.info.deliveryCount,
       publishedAt: storedAtMs(m),
+      subjectTenant: this.source.tenantOf(m.subject),
     }));
     let delay = this.options.retryMinMs;
     for (let attempt = 1; ; attempt++) {

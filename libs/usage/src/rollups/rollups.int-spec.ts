@@ -119,6 +119,7 @@ describe('roll-ups equal the scan and the reference (property, real ClickHouse)'
         streamSeq: i + 1,
         deliveryCount: 1,
         publishedAt: Date.now(),
+        subjectTenant: tenant,
       };
       await writer.write([message]);
       if (i === 0) {
