@@ -9,7 +9,8 @@ import {
   type EventRow,
 } from '@tally/clickhouse';
 import { eventFingerprint, normalizeBatch, type UsageEvent } from '@tally/event-schema';
-import { encodeBatchMessage, toEventRow } from '@tally/ingest';
+import { toEventRow } from '@tally/ingest';
+import { encodeBatchMessage } from '@tally/ingest-protocol';
 import { deleteStreams, ensureStreams, natsNames, type NatsConnection } from '@tally/nats';
 import { randomPrefix } from '@tally/testing';
 import type { BatchFactory } from '../loadgen';

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { InvoiceDocument, InvoiceLine } from '@tally/billing';
 import { billingWorkflowIds } from '@tally/billing-contracts';
-import { encodeBatchMessage, type DeadLetter } from '@tally/ingest';
+import { encodeBatchMessage, type DeadLetter } from '@tally/ingest-protocol';
 import { freePort, startService, testNatsUrl, testTemporalAddress, waitFor, type ServiceProcess } from '@tally/testing';
 import { IngestionHarness } from '../../gateway/test/ingestion-harness';
 import { BillingHarness, testTimings } from './billing-harness';

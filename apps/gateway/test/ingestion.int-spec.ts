@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { listDeadLetters } from '@tally/ingest';
+import { listDeadLetters } from '@tally/ingest-protocol';
 import { waitFor } from '@tally/testing';
 import { IngestionHarness } from './ingestion-harness';
 

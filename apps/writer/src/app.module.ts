@@ -4,15 +4,14 @@ import { CatalogProjection } from '@tally/catalog';
 import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import {
   BatchWriter,
-  CatalogAdmission,
   ClickHouseEventStore,
-  JetStreamDeadLetterSink,
   openLateEventNotifier,
   PointsWriterRuntime,
   WriterLoop,
   WriterMetrics,
   type EventStore,
 } from '@tally/ingest';
+import { CatalogAdmission, JetStreamDeadLetterSink } from '@tally/ingest-protocol';
 import { connectNats, ensureStreams, natsNames, NatsHealth, reportStreamDrift, type NatsConnection } from '@tally/nats';
 import { HealthModule } from '@tally/nest-kit';
 import type { Logger } from '@tally/observability';

@@ -1,6 +1,3 @@
-export * from './batch-message';
-export * from './dead-letters/dead-letter';
-export * from './dead-letters/jetstream-dead-letters';
 export * from './gateway/event-publisher';
 export * from './gateway/events.controller';
 export * from './gateway/ingest.service';
@@ -10,7 +7,6 @@ export * from './writer/batch-writer';
 export * from './writer/writer-loop';
 export * from './writer/writer-metrics';
 export * from './writer/clickhouse-event-store';
-export * from './writer/catalog-admission';
 export * from './gateway/ingest-metrics';
 export * from './points/clickhouse-point-store';
 export * from './points/dataset-registry';

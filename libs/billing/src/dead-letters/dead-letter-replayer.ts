@@ -1,8 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-// Replay goes through ingestion's own reader, admission rule and message format, so that the wire
-// format of events and dead letters has exactly one definition. The only billing → ingest dependency.
-// eslint-disable-next-line @nx/enforce-module-boundaries
+// Replay goes through ingestion's own reader, admission rule and message format (the shared wire
+// protocol lib), so that the wire format of events and dead letters has exactly one definition.
 import {
   batchMessageId,
   CatalogAdmission,
@@ -12,7 +11,7 @@ import {
   type DeadLetterReason,
   type IngestBatchMessage,
   type StoredDeadLetter,
-} from '@tally/ingest';
+} from '@tally/ingest-protocol';
 import type { UsageEvent } from '@tally/event-schema';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';

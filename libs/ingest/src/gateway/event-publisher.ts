@@ -1,8 +1,6 @@
-import * as crypto from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Utf8Writer, writeFingerprintInput } from '@tally/event-schema';
 import type { NatsNames } from '@tally/nats';
-import { encodeBatchMessage, type IngestBatchMessage } from '../batch-message';
+import { batchMessageId, splitToFit, type IngestBatchMessage } from '@tally/ingest-protocol';
 import { JetStreamAcks, publishParts, type PublishAck } from '../jetstream-publish';
 
 export type { PublishAck };
@@ -12,39 +10,6 @@ export interface EventPublisher {
   /** `requestId`: the client request's id, for the writer's logs (a message header, not in the batch). */
   publish(batch: IngestBatchMessage, requestId?: string): Promise<PublishAck>;
 }
-
-// Message ids are computed synchronously: one writer serves every request.
-const messageIdText = new Utf8Writer(64 * 1024);
-
-/**
- * Message id of a batch: tenant plus a digest of every event's key and fingerprint input (what
- * `eventFingerprint` hashes), so a client retrying the same request is recognised by JetStream,
- * while a different batch is not. One digest over one text rather than a digest per event: this
- * runs for every request, and per-event hashing was an eighth of the gateway's CPU. The text is
- * unambiguous: ids are printable ASCII (never NUL) and fingerprint inputs are length-prefixed. It
- * is the UTF-8 of `id NUL fingerprintInput LF` per event, written into a buffer rather than built as
- * a string (see Utf8Writer).
- */
-export function batchMessageId(batch: IngestBatchMessage): string {
-  const text = messageIdText;
-  text.reset();
-  for (const e of batch.events) {
-    text.text(e.id);
-    text.byte(0);
-    writeFingerprintInput(e, text);
-    text.byte(10); // LF
-  }
-  return `${batch.tenant}:${sha256Base64url(text.bytes())}`;
-}
-
-/** One-shot `crypto.hash` (Node >= 20.12) skips the Hash object; `createHash` otherwise. */
-const oneShotHash = (
-  crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }
-).hash;
-const sha256Base64url: (data: Uint8Array) => string =
-  typeof oneShotHash === 'function'
-    ? (data) => oneShotHash('sha256', data, 'base64url')
-    : (data) => crypto.createHash('sha256').update(data).digest('base64url');
 
 export class JetStreamEventPublisher implements EventPublisher {
   private readonly js: JetStreamAcks;
@@ -69,16 +34,4 @@ export class JetStreamEventPublisher implements EventPublisher {
       requestId,
     );
   }
-}
-
-/** Encodes a batch as one message, or several when it exceeds the server's max_payload. */
-export function splitToFit(batch: IngestBatchMessage, maxPayload: number): Uint8Array[] {
-  const encoded = encodeBatchMessage(batch);
-  // Headers and the msg id ride along; keep a margin below the limit.
-  if (encoded.byteLength <= maxPayload - 4096 || batch.events.length <= 1) return [encoded];
-  const middle = Math.ceil(batch.events.length / 2);
-  return [
-    ...splitToFit({ ...batch, events: batch.events.slice(0, middle) }, maxPayload),
-    ...splitToFit({ ...batch, events: batch.events.slice(middle) }, maxPayload),
-  ];
 }

@@ -1,6 +1,6 @@
 import { TallyError } from '@tally/errors';
-import type { IngestBatchMessage } from '../batch-message';
-import { batchMessageId, type EventPublisher, type PublishAck } from './event-publisher';
+import { batchMessageId, type IngestBatchMessage } from '@tally/ingest-protocol';
+import type { EventPublisher, PublishAck } from './event-publisher';
 import { IngestService, type Role } from './ingest.service';
 
 /**

@@ -4,7 +4,7 @@ import type { ClickHouse } from '@tally/clickhouse';
 import type { NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import type { Registry } from 'prom-client';
-import { JetStreamDeadLetterSink } from '../dead-letters/jetstream-dead-letters';
+import { JetStreamDeadLetterSink } from '@tally/ingest-protocol';
 import { WriterLoop, type WriterLoopOptions } from '../writer/writer-loop';
 import { ClickHousePointStore } from './clickhouse-point-store';
 import { PointsBatchWriter } from './points-writer';

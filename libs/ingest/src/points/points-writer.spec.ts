@@ -1,5 +1,5 @@
 import { normalizeDataPoints, type DataPointStorageRow } from '@tally/analytics-engine';
-import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
+import type { DeadLetter, DeadLetterSink } from '@tally/ingest-protocol';
 import type { InboundMessage } from '../writer/batch-writer';
 import { findExistingPointIdsSql } from '@tally/clickhouse';
 import { chunkPointKeys } from './clickhouse-point-store';

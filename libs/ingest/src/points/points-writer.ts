@@ -2,7 +2,7 @@ import { toStorageRows, type DataPointStorageRow } from '@tally/analytics-engine
 import { BoundedLabel } from '@tally/observability';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
+import type { DeadLetter, DeadLetterSink } from '@tally/ingest-protocol';
 import type { InboundMessage, WriteOutcome } from '../writer/batch-writer';
 import type { MessageBatchWriter } from '../writer/writer-loop';
 import { decodePointsMessage, fromWirePoint } from './points-message';

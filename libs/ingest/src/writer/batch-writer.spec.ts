@@ -1,8 +1,7 @@
 import type { UsageEvent } from '@tally/event-schema';
 import { natsNames } from '@tally/nats';
-import { encodeBatchMessage, usageEventOf } from '../batch-message';
-import type { DeadLetter, DeadLetterSink } from '../dead-letters/dead-letter';
-import { BatchWriter, dedupKey, type EventAdmission, type EventStore, type InboundMessage, type StoredEvent } from './batch-writer';
+import { encodeBatchMessage, usageEventOf, type DeadLetter, type DeadLetterSink, type EventAdmission } from '@tally/ingest-protocol';
+import { BatchWriter, dedupKey, type EventStore, type InboundMessage, type StoredEvent } from './batch-writer';
 
 class MemoryStore implements EventStore {
   readonly rows = new Map<string, StoredEvent>();

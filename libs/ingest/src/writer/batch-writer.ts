@@ -1,6 +1,13 @@
 import type { UsageEvent } from '@tally/event-schema';
-import { readEncodedBatch, usageEventOf, type EncodedEvent } from '../batch-message';
-import type { DeadLetter, DeadLetterReason, DeadLetterSink } from '../dead-letters/dead-letter';
+import {
+  readEncodedBatch,
+  usageEventOf,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DeadLetterSink,
+  type EncodedEvent,
+  type EventAdmission,
+} from '@tally/ingest-protocol';
 
 /** A message as the writer received it from the stream. */
 export interface InboundMessage {
@@ -26,11 +33,6 @@ export interface EventStore {
   findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>>;
   /** Stores all rows or throws; a retry after an ambiguous failure is safe because of `findExisting`. */
   insert(events: StoredEvent[]): Promise<void>;
-}
-
-/** Port: catalog checks the writer applies (e.g. unknown tenant, unknown customer). */
-export interface EventAdmission {
-  check(tenant: string, event: Pick<UsageEvent, 'customer'>): { reason: DeadLetterReason; message: string } | undefined;
 }
 
 /**

@@ -7,7 +7,8 @@
 import { customerPeriodUsage, identifier, meterQuery, sql, topCustomers } from '@tally/clickhouse';
 import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import type { UsageEvent } from '@tally/event-schema';
-import { BatchWriter, ClickHouseEventStore, encodeBatchMessage, type InboundMessage } from '@tally/ingest';
+import { BatchWriter, ClickHouseEventStore, type InboundMessage } from '@tally/ingest';
+import { encodeBatchMessage } from '@tally/ingest-protocol';
 import {
   aggregateInMemory,
   type MeterDefinition,

@@ -1,6 +1,10 @@
 import type { UsageEvent } from '@tally/event-schema';
-import type { DeadLetterReason } from '../dead-letters/dead-letter';
-import type { EventAdmission } from './batch-writer';
+import type { DeadLetterReason } from './dead-letters/dead-letter';
+
+/** Port: catalog checks the writer applies (e.g. unknown tenant, unknown customer). */
+export interface EventAdmission {
+  check(tenant: string, event: Pick<UsageEvent, 'customer'>): { reason: DeadLetterReason; message: string } | undefined;
+}
 
 /** The part of the catalog the writer consults for every event: kept in memory, never a round trip. */
 export interface AdmissionCatalog {
@@ -8,7 +12,10 @@ export interface AdmissionCatalog {
   hasCustomer(tenant: string, customer: string): boolean;
 }
 
-/** Checks events against today's catalog; what fails is dead-lettered and can be replayed once fixed. */
+/**
+ * Checks events against today's catalog; what fails is dead-lettered and can be replayed once fixed.
+ * The writer admits with it and a dead-letter replay re-checks with it: one rule for both.
+ */
 export class CatalogAdmission implements EventAdmission {
   constructor(private readonly catalog: AdmissionCatalog) {}
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fingerprintInput, type UsageEvent } from '@tally/event-schema';
-import { batchMessageId } from './event-publisher';
+import { batchMessageId } from './batch-message-id';
 
 const event = (i: number, extra: Partial<UsageEvent> = {}): UsageEvent => ({
   id: `evt_${i}`,

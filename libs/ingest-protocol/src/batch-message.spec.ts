@@ -1,7 +1,7 @@
 import type { UsageEvent } from '@tally/event-schema';
 import { eventFingerprint } from '@tally/event-schema';
 import { decodeBatchMessage, encodeBatchMessage, readEncodedBatch, type IngestBatchMessage } from './batch-message';
-import { batchMessageId } from './gateway/event-publisher';
+import { batchMessageId } from './batch-message-id';
 
 const event = (over: Partial<UsageEvent> = {}): UsageEvent => ({
   id: 'e-1',
