@@ -55,3 +55,34 @@ export {
   normalizeDecimal,
   sumDecimals,
 } from './decimal';
+export { allocate as allocateMinor } from './money';
+export { addMonthsToDate, daysFromTo, isLocalDate } from './dates';
+export type { LineTax, TaxCalculator, TaxProfile, TaxRate, TaxRequest, TaxResult, TaxableLine } from './tax';
+export { applicableRates, assertValidTaxRates, rateTableTaxCalculator, validateTaxRates } from './tax';
+export type { AppliedCoupon, Coupon, CouponDuration, LineDiscount } from './discounts';
+export { assertValidCoupon, couponActive, validateCoupon } from './discounts';
+export type {
+  CreditBalance,
+  CreditBucket,
+  CreditDraw,
+  CreditEntry,
+  CreditGrant,
+  CreditLogEntry,
+  CreditSegment,
+  CreditSource,
+} from './credits';
+export {
+  DEFAULT_CREDIT_PRIORITY,
+  creditBalance,
+  creditBoundaries,
+  creditSegmentsFromAccrual,
+  drawCredits,
+} from './credits';
+export type {
+  DiscountedInvoice,
+  FinalLine,
+  FinanceLineInput,
+  InvoiceTotals,
+  TaxSummary,
+} from './invoice-totals';
+export { completeInvoice, discountInvoice } from './invoice-totals';

@@ -6,87 +6,26 @@
 import { createHash } from 'node:crypto';
 import type { Plan as CatalogPlan } from '@tally/catalog';
 import { ValidationFailedError } from '@tally/errors';
-import { priceUsage, type Charge, type InvoiceLineDraft, type Plan as PricingPlan } from '@tally/pricing';
-import type { CustomerPeriod, SubscriptionPeriod } from '@tally/billing-periods';
+import { priceUsage, type Charge, type Plan as PricingPlan } from '@tally/pricing';
+import type {
+  AdjustmentLine,
+  InvoiceDocument,
+  InvoiceLine,
+  PricingSnapshot,
+  SeriesUsage,
+  UsageFingerprint,
+} from '@tally/billing-contracts';
+import type { CustomerPeriod } from '@tally/billing-periods';
 
-export type DocumentKind = 'invoice' | 'adjustment';
-
-/** A priced line of an invoice: pricing's line draft plus the subscription and plan it belongs to. */
-export interface InvoiceLine extends InvoiceLineDraft {
-  subscription: string;
-  plan: string;
-}
-
-/** How one line changed between the previous document and a recomputation. */
-export interface AdjustmentLine {
-  subscription: string;
-  plan: string;
-  chargeId: string;
-  name: string;
-  meter?: string;
-  quantityBefore: string;
-  quantityAfter: string;
-  amountMinorBefore: string;
-  amountMinorAfter: string;
-  /** `amountMinorAfter − amountMinorBefore`. */
-  amountMinor: string;
-}
-
-/**
- * Which events an invoice billed: how many events of the priced meters' event types the customer
- * sent in the period, and the sum (mod 2^64) of `cityHash64(event_id)` over them. Both can be
- * recomputed from raw events at any time (`usageFingerprintQuery`) to reconcile an invoice.
- */
-export interface UsageFingerprint {
-  eventCount: string;
-  checksum: string;
-}
-
-/** Usage of one series (meter or `meter:profile`) of one subscription: the period total and per local day. */
-export interface SeriesUsage {
-  total: string;
-  days: Array<{ day: string; value: string }>;
-}
-
-/** Everything a document was computed from, so that it can be recomputed exactly. */
-export interface PricingSnapshot {
-  subscriptions: SubscriptionPeriod[];
-  plans: Record<string, PricingPlan>;
-  meterVersions: Record<string, number>;
-}
-
-export interface InvoiceDocument {
-  tenant: string;
-  customer: string;
-  period: string;
-  invoiceId: string;
-  kind: DocumentKind;
-  version: number;
-  /** The invoice an adjustment corrects ('' on an invoice). */
-  referencesInvoiceId: string;
-  currency: string;
-  /** Invoice: the lines as priced. Adjustment: the lines that changed, with before/after. */
-  lines: InvoiceLine[] | AdjustmentLine[];
-  /** The full priced lines after this document: what the next recomputation is compared with. */
-  effectiveLines: InvoiceLine[];
-  subtotalMinor: string;
-  /** Invoice: its total. Adjustment: the difference it makes (negative = credit note). */
-  totalMinor: string;
-  /** What the customer owes for the period after this document. */
-  cumulativeTotalMinor: string;
-  /** Per subscription, per series: the usage priced. */
-  usage: Record<string, Record<string, SeriesUsage>>;
-  pricing: PricingSnapshot;
-  fingerprint: UsageFingerprint;
-  /** Adjustment: events counted now that the previous document did not count. */
-  lateEventCount: number;
-  timezone: string;
-  periodStart: string;
-  periodEnd: string;
-  /** Workflow that issued it. */
-  issuedBy: string;
-  createdAt: string;
-}
+export type {
+  AdjustmentLine,
+  DocumentKind,
+  InvoiceDocument,
+  InvoiceLine,
+  PricingSnapshot,
+  SeriesUsage,
+  UsageFingerprint,
+} from '@tally/billing-contracts';
 
 /** Deterministic document id from (tenant, customer, period, version): a retried write writes the same row. */
 export function invoiceId(tenant: string, customer: string, period: string, version: number): string {
