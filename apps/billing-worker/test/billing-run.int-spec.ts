@@ -96,6 +96,11 @@ describe('monthly billing on Temporal (real Temporal, NATS and ClickHouse)', () 
     });
     expect(b.periodStart).toBe('2026-10-16T04:00:00.000Z');
     expect(b.periodEnd).toBe('2026-11-01T04:00:00.000Z');
+    // Each invoice carries the completeness watermark its usage was read at, past the period's end.
+    for (const doc of [a, b]) {
+      expect(Date.parse(doc.completeThrough ?? '')).toBeGreaterThanOrEqual(Date.parse(doc.periodEnd));
+      expect(Date.parse(doc.completeThrough ?? '')).toBeLessThanOrEqual(Date.now());
+    }
     expect(a.pricing.meterVersions).toEqual({ calls: 1, tokens: 1, storage: 1 });
 
     // Announced on NATS, once each.

@@ -54,7 +54,10 @@ export interface WatermarkState {
   target: number;
   /** Every message up to this sequence is stored and acknowledged by the writers. */
   ackFloor: number;
+  /** No message of the tenant up to `target` is still waiting to be stored. */
   reached: boolean;
+  /** The tenant's completeness watermark (ISO): every event acknowledged before it is stored. */
+  completeThrough?: string;
 }
 
 export interface CloseResult {

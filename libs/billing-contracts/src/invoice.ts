@@ -147,4 +147,10 @@ export interface InvoiceDocument {
   /** Workflow that issued it. */
   issuedBy: string;
   createdAt: string;
+  /**
+   * The completeness watermark the usage was read at: every event of the tenant acknowledged before
+   * this instant was stored and counted (an invoice is computed only once it is past the period's end).
+   * Absent on documents written before Tally recorded it.
+   */
+  completeThrough?: string;
 }

@@ -27,6 +27,7 @@ describe('migrate on the real server', () => {
       { name: 'event_ids', engine: 'ReplacingMergeTree' },
       { name: 'event_ids_mv', engine: 'MaterializedView' },
       { name: 'events', engine: 'MergeTree' },
+      { name: 'invoice_completeness', engine: 'ReplacingMergeTree' },
       { name: 'invoices', engine: 'ReplacingMergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
       { name: 'usage_daily', engine: 'AggregatingMergeTree' },
@@ -46,6 +47,7 @@ describe('migrate on the real server', () => {
       { version: 4, name: 'datapoint_ids', applied: 1 },
       { version: 5, name: 'invoices', applied: 1 },
       { version: 6, name: 'usage_daily', applied: 1 },
+      { version: 7, name: 'invoice_completeness', applied: 1 },
     ]);
   });
 

@@ -97,6 +97,15 @@ const CHECKSUM_0003 = 'e36a28dcc289baff63c05762172d713ce0386af6448c66968675dbaff
 const CHECKSUM_0004 = 'c98b5a7a07d58276133de72993cd4d85d16161eaed7dabbb79ef1d0c8cfa71ff';
 const CHECKSUM_0005 = 'b4b52b3ac30a86dc614d918bedbcb42859d412b50661cf21dac5dad788642b49';
 const CHECKSUM_0006 = '357f46604cc6540ad72e53636c2ba6b55c7d1134f112041dd3e42efa0a8943af';
+const CHECKSUM_0007 = '9a02c903198d0dd1ae12c65b07bb663362f4a09a73051d04c1c11ab66cd9d08c';
+const DESCRIPTION_0007 = 'the completeness watermark each invoice and adjustment was computed at';
+const INVOICE_COMPLETENESS_COLUMNS = `(
+    tenant String,
+    customer String,
+    period String,
+    invoice_id String,
+    complete_through DateTime('UTC')
+)`;
 const DESCRIPTION_0006 =
   'daily and hour-first hourly roll-ups of quantity for questions about all customers at once';
 const USAGE_DAILY_COLUMNS = USAGE_HOURLY_COLUMNS.replace('hour DateTime', 'day DateTime');
@@ -208,6 +217,14 @@ TO \`tally\`.\`usage_hourly_by_time\`
 AS SELECT tenant, event_type, customer, toStartOfHour(ts) AS hour, ${USAGE_STATES} FROM \`tally\`.\`events\` GROUP BY tenant, event_type, customer, hour;
 
 INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (6, 'usage_daily', '${CHECKSUM_0006}');
+
+-- 0007_invoice_completeness: ${DESCRIPTION_0007}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`invoice_completeness\`
+${INVOICE_COMPLETENESS_COLUMNS}
+ENGINE = ReplacingMergeTree
+ORDER BY (tenant, customer, period, invoice_id);
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (7, 'invoice_completeness', '${CHECKSUM_0007}');
 `,
     );
   });
@@ -341,6 +358,18 @@ TO \`billing\`.\`usage_hourly_by_time_local\`
 AS SELECT tenant, event_type, customer, toStartOfHour(ts) AS hour, ${USAGE_STATES} FROM \`billing\`.\`events_local\` GROUP BY tenant, event_type, customer, hour;
 
 INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (6, 'usage_daily', '${CHECKSUM_0006}');
+
+-- 0007_invoice_completeness: ${DESCRIPTION_0007}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`invoice_completeness_local\` ON CLUSTER \`prod\`
+${INVOICE_COMPLETENESS_COLUMNS}
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/billing/invoice_completeness_local', '{replica}')
+ORDER BY (tenant, customer, period, invoice_id);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`invoice_completeness\` ON CLUSTER \`prod\`
+AS \`billing\`.\`invoice_completeness_local\`
+ENGINE = Distributed('prod', 'billing', 'invoice_completeness_local', cityHash64(tenant, customer));
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (7, 'invoice_completeness', '${CHECKSUM_0007}');
 `,
     );
   });
@@ -397,6 +426,7 @@ describe('migrations', () => {
     expect(migrationId(MIGRATIONS[3])).toBe('0004_datapoint_ids');
     expect(migrationId(MIGRATIONS[4])).toBe('0005_invoices');
     expect(migrationId(MIGRATIONS[5])).toBe('0006_usage_daily');
+    expect(migrationId(MIGRATIONS[6])).toBe('0007_invoice_completeness');
   });
 
   it('have pinned checksums that do not depend on the database or cluster', () => {
@@ -406,6 +436,7 @@ describe('migrations', () => {
     expect(migrationChecksum(MIGRATIONS[3])).toBe(CHECKSUM_0004);
     expect(migrationChecksum(MIGRATIONS[4])).toBe(CHECKSUM_0005);
     expect(migrationChecksum(MIGRATIONS[5])).toBe(CHECKSUM_0006);
+    expect(migrationChecksum(MIGRATIONS[6])).toBe(CHECKSUM_0007);
   });
 
   it('use IF NOT EXISTS in every statement, locally and on a cluster', () => {

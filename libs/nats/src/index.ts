@@ -1,3 +1,4 @@
+export * from './completeness';
 export * from './connection';
 export * from './late-event-notice';
 export * from './names';

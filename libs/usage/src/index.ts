@@ -21,7 +21,9 @@ export { UsagePlanner, type Plan, type SeriesPlan } from './planner/usage-planne
 export { MeterQueryEndpoint } from './endpoints/meter-query.endpoint';
 export { CustomerUsageEndpoint } from './endpoints/customer-usage.endpoint';
 export { CurrentUsageEndpoint } from './endpoints/current-usage.endpoint';
+export { CompletenessEndpoint } from './endpoints/completeness.endpoint';
 export type {
+  CompletenessResult,
   CurrentUsageResult,
   CustomerUsageResult,
   EntitlementResult,

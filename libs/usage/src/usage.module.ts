@@ -26,6 +26,7 @@ import {
   USAGE_OPTIONS,
   type UsageDependencies,
 } from './usage.tokens';
+import { CompletenessEndpoint } from './endpoints/completeness.endpoint';
 import { CurrentUsageEndpoint } from './endpoints/current-usage.endpoint';
 import { CustomerUsageEndpoint } from './endpoints/customer-usage.endpoint';
 import { MeterQueryEndpoint } from './endpoints/meter-query.endpoint';
@@ -85,13 +86,14 @@ const PROVIDERS: Provider[] = [
   MeterQueryEndpoint,
   CustomerUsageEndpoint,
   CurrentUsageEndpoint,
+  CompletenessEndpoint,
   AlertEvaluator,
   UsageRuntime,
 ];
 
 /**
  * The usage API (`/v1/meters/:key/query`, `/v1/meters/:key/top-customers`, `/v1/customers/:id/usage`,
- * `/current-usage`, `/entitlements/:meter`) and the alert evaluator, for `apps/query`:
+ * `/current-usage`, `/entitlements/:meter`, `/v1/usage/completeness`) and the alert evaluator, for `apps/query`:
  *
  *     imports: [UsageModule.register(deps)]   // { clickhouse, cache, nc, names, keys?, logger?, config? }
  *

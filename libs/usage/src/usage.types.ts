@@ -107,3 +107,17 @@ export interface EntitlementResult {
   limitSource: LimitSource | null;
   period: PeriodInfo;
 }
+
+/** `GET /v1/usage/completeness`: up to when the tenant's acknowledged events are all queryable. */
+export interface CompletenessResult {
+  /**
+   * Every event of the tenant that the gateway acknowledged (202 or the NATS reply) before this instant
+   * is stored and counted by every usage query, roll-ups included (dead-lettered events excepted).
+   */
+  completeThrough: string;
+  /** True when nothing of the tenant is waiting to be stored (then `completeThrough` is `checkedAt`). */
+  upToDate: boolean;
+  /** `checkedAt − completeThrough` in milliseconds: how far behind the writers are for this tenant. */
+  lagMs: number;
+  checkedAt: string;
+}

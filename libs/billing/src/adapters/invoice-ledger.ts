@@ -70,6 +70,21 @@ export function serializeInvoiceRow(d: InvoiceDocument): string {
   return `${head},${rest.slice(1)}`;
 }
 
+/** The `invoice_completeness` line of a document (migration `0007`), or undefined when it has no watermark. */
+export function serializeCompletenessRow(d: InvoiceDocument): string | undefined {
+  if (d.completeThrough === undefined) return undefined;
+  return JSON.stringify({
+    tenant: d.tenant,
+    customer: d.customer,
+    period: d.period,
+    invoice_id: d.invoiceId,
+    // Seconds, rounded down: the watermark only ever claims less than it knows.
+    complete_through: Math.floor(Date.parse(d.completeThrough) / 1000),
+  });
+}
+
+const COMPLETENESS_COLUMNS = ['tenant', 'customer', 'period', 'invoice_id', 'complete_through'] as const;
+
 interface InvoiceRow {
   tenant: string;
   customer: string;
@@ -136,7 +151,7 @@ function toDocument(r: InvoiceRow): InvoiceDocument {
  * table collapses; readers use FINAL, so they never see the copy.
  */
 export class InvoiceLedger {
-  private pending: Array<{ lines: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private pending: Array<{ lines: Array<{ invoice: string; completeness?: string }>; resolve: () => void; reject: (error: unknown) => void }> = [];
   private pendingRows = 0;
   private timer?: ReturnType<typeof setTimeout>;
 
@@ -158,7 +173,7 @@ export class InvoiceLedger {
    */
   async insert(docs: readonly InvoiceDocument[]): Promise<void> {
     if (docs.length === 0) return;
-    const lines = docs.map(serializeInvoiceRow);
+    const lines = docs.map((d) => ({ invoice: serializeInvoiceRow(d), completeness: serializeCompletenessRow(d) }));
     if (this.coalesceMs <= 0) return this.write(lines);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ lines, resolve, reject });
@@ -180,8 +195,16 @@ export class InvoiceLedger {
     );
   }
 
-  private async write(lines: string[]): Promise<void> {
-    await this.ch.insertJsonEachRow(this.table, INVOICE_COLUMNS, lines.join('\n'), {
+  private async write(lines: Array<{ invoice: string; completeness?: string }>): Promise<void> {
+    // The watermarks first: a document that readers can see always has its watermark. A failure
+    // between the two inserts leaves a watermark row without a document, which the retry's identical
+    // rows collapse into.
+    const watermarks = lines.flatMap((l) => (l.completeness ? [l.completeness] : []));
+    if (watermarks.length)
+      await this.ch.insertJsonEachRow(this.ch.table('invoice_completeness'), COMPLETENESS_COLUMNS, watermarks.join('\n'), {
+        operation: 'insert invoice watermarks',
+      });
+    await this.ch.insertJsonEachRow(this.table, INVOICE_COLUMNS, lines.map((l) => l.invoice).join('\n'), {
       operation: 'insert invoices',
     });
   }
@@ -197,7 +220,18 @@ export class InvoiceLedger {
         operation: 'read invoices',
       },
     );
-    return rows.map(toDocument);
+    const docs = rows.map(toDocument);
+    if (docs.length === 0) return docs;
+    const watermarks = await this.ch.query<{ invoice_id: string; complete_through: string }>(
+      sql`SELECT invoice_id, toUInt32(complete_through) AS complete_through FROM ${this.ch.table('invoice_completeness')} FINAL WHERE ${where}`,
+      { operation: 'read invoice watermarks' },
+    );
+    const byId = new Map(watermarks.map((w) => [w.invoice_id, Number(w.complete_through)]));
+    for (const d of docs) {
+      const seconds = byId.get(d.invoiceId);
+      if (seconds) d.completeThrough = new Date(seconds * 1000).toISOString();
+    }
+    return docs;
   }
 
   async get(tenant: string, invoiceId: string): Promise<InvoiceDocument | undefined> {

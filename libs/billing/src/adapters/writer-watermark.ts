@@ -1,22 +1,27 @@
 import { JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection, NatsNames } from '@tally/nats';
+import { EventsCompleteness, type NatsConnection, type NatsNames } from '@tally/nats';
 
 import type { WatermarkState } from '@tally/billing-contracts';
 
 /**
  * "Has the writer stored everything that was published before the close?" The gateway acknowledges an
  * event only once it is in the events stream; the writer acknowledges a message only once its events
- * are in ClickHouse. So when the writers' consumer's ack floor is at or past the tenant's last stream
- * sequence taken at close, every event accepted before the close is queryable. A watermark, not a
- * sleep: it holds however far behind the writer is, and costs nothing when it is not.
+ * are in ClickHouse. So once no message of the tenant up to its last stream sequence taken at close is
+ * waiting to be stored, every event accepted before the close is queryable. A watermark, not a sleep:
+ * it holds however far behind the writer is, and costs nothing when it is not. The rule itself is
+ * `EventsCompleteness` (`@tally/nats`), the same one the usage API answers `/v1/usage/completeness` with.
  */
 export class WriterWatermark {
   private jsm?: JetStreamManager;
+  private readonly completeness: EventsCompleteness;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly names: NatsNames,
-  ) {}
+    clock: () => number = Date.now,
+  ) {
+    this.completeness = new EventsCompleteness(nc, names, clock);
+  }
 
   private async manager(): Promise<JetStreamManager> {
     this.jsm ??= await jetstreamManager(this.nc);
@@ -38,17 +43,19 @@ export class WriterWatermark {
     }
   }
 
-  async check(target: number): Promise<WatermarkState> {
-    if (target === 0) return { target, ackFloor: 0, reached: true };
-    const jsm = await this.manager();
-    try {
-      const info = await jsm.consumers.info(this.names.eventsStream, this.names.writerConsumer);
-      const ackFloor = info.ack_floor.stream_seq;
-      return { target, ackFloor, reached: ackFloor >= target };
-    } catch (error) {
-      // No writer consumer yet: nothing has been stored, so a non-zero target is not reached.
-      if (error instanceof JetStreamApiError) return { target, ackFloor: 0, reached: false };
-      throw error;
-    }
+  async check(tenant: string, target: number): Promise<WatermarkState> {
+    const state = await this.completeness.check(tenant);
+    const oldest = state.oldestPendingSeq;
+    return {
+      target,
+      ackFloor: state.ackFloorSeq,
+      // Per tenant: another tenant's backlog does not hold this tenant's invoices back.
+      reached: oldest === undefined || oldest > target,
+      completeThrough: new Date(state.completeThroughMs).toISOString(),
+    };
+  }
+
+  async completeThrough(tenant: string): Promise<number> {
+    return (await this.completeness.check(tenant)).completeThroughMs;
   }
 }

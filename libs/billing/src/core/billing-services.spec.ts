@@ -188,6 +188,8 @@ describe('billing services on in-memory ports', () => {
       expect.objectContaining({ customer: 'b', status: 'failed', code: 'UNKNOWN_PLAN' }),
     ]);
     expect(ports.ledger.documents).toHaveLength(1);
+    // The invoice records the completeness watermark its usage was read at.
+    expect(ports.ledger.documents[0]?.completeThrough).toBe('2030-01-01T00:00:00.000Z');
     expect(ports.notices.documents.map((d) => d.customer)).toEqual(['a']);
     expect((await ports.closed.get('acme', 'a', '2026-10'))?.state).toBe('invoiced');
     expect(await ports.closed.get('acme', 'b', '2026-10')).toBeUndefined();
@@ -227,6 +229,7 @@ describe('billing services on in-memory ports', () => {
       eventCount: '100',
     });
 
+    ports.watermark.watermarkMs = Date.parse('2030-01-02T00:00:00Z');
     ports.usage.facts = [{ customer: 'a', series: 'calls', value: '120' }];
     ports.usage.fingerprintRows = [{ customer: 'a', event_count: '120', checksum: '9' }];
     expect(await services.rebiller.rebill(req)).toMatchObject({
@@ -241,5 +244,10 @@ describe('billing services on in-memory ports', () => {
       eventCount: '120',
     });
     expect(ports.ledger.documents.map((d) => d.version)).toEqual([1, 2]);
+    // The adjustment has its own watermark, not the invoice's.
+    expect(ports.ledger.documents.map((d) => d.completeThrough)).toEqual([
+      '2030-01-01T00:00:00.000Z',
+      '2030-01-02T00:00:00.000Z',
+    ]);
   });
 });

@@ -58,6 +58,7 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       pricing,
       usage,
       notices: ports.notices,
+      watermark: ports.watermark,
       logger: ports.logger,
       clock: ports.clock,
     }),
@@ -66,6 +67,7 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       pricing,
       usage,
       notices: ports.notices,
+      watermark: ports.watermark,
       clock: ports.clock,
     }),
   };

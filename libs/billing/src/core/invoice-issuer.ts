@@ -4,7 +4,7 @@ import { isTallyError } from '@tally/errors';
 import type { Logger } from '@tally/observability';
 import { computeInvoice, type InvoiceDocument } from '../invoices/invoice';
 import { groupBy, mapLimit } from './collections';
-import type { ClosedPeriodsPort, InvoiceLedgerPort, InvoiceNoticesPort } from './ports';
+import type { ClosedPeriodsPort, InvoiceLedgerPort, InvoiceNoticesPort, WatermarkPort } from './ports';
 import type { PricedSeries, PricingSnapshots } from './pricing-snapshots';
 import type { UsageLoader } from './usage-loader';
 
@@ -14,6 +14,8 @@ export interface InvoiceIssuerDependencies {
   pricing: Pick<PricingSnapshots, 'current'>;
   usage: Pick<UsageLoader, 'load'>;
   notices: InvoiceNoticesPort;
+  /** The completeness watermark each invoice records (read just before its usage). */
+  watermark: Pick<WatermarkPort, 'completeThrough'>;
   logger: Logger;
   clock?: () => number;
 }
@@ -90,6 +92,8 @@ export class InvoiceIssuer {
     todo: readonly Priced[],
     outcomes: Map<string, IssueOutcome>,
   ): Promise<InvoiceDocument[]> {
+    // Read before the usage: everything acknowledged before it is in what the query then reads.
+    const completeThrough = new Date(await this.deps.watermark.completeThrough(req.tenant)).toISOString();
     const usage = await this.deps.usage.load(req.tenant, todo);
     const createdAt = new Date(this.clock()).toISOString();
     const documents: InvoiceDocument[] = [];
@@ -104,6 +108,7 @@ export class InvoiceIssuer {
           fingerprint: usage.get(item.customer)?.fingerprint ?? { eventCount: '0', checksum: '0' },
           issuedBy: req.owner,
           createdAt,
+          completeThrough,
         });
         documents.push(doc);
         const { invoiceId, totalMinor, currency } = doc;

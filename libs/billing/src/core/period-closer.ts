@@ -63,7 +63,7 @@ export class PeriodCloser {
   ): Promise<WatermarkState> {
     const target = await this.watermark.target(tenant);
     for (;;) {
-      const state = await this.watermark.check(target);
+      const state = await this.watermark.check(tenant, target);
       progress(state);
       if (state.reached) return state;
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled');

@@ -43,7 +43,9 @@ export interface ClosedPeriodsPort {
 export interface WatermarkPort {
   /** The tenant's last events-stream sequence now. */
   target(tenant: string): Promise<number>;
-  check(target: number): Promise<WatermarkState>;
+  check(tenant: string, target: number): Promise<WatermarkState>;
+  /** The tenant's completeness watermark, epoch ms: every event acknowledged before it is stored. */
+  completeThrough(tenant: string): Promise<number>;
 }
 
 /** Usage and usage fingerprints of many customers of one tenant (the two invoice queries). */

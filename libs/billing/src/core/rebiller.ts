@@ -2,7 +2,7 @@ import type { RebillOutcome, RebillRequest } from '@tally/billing-contracts';
 import type { CustomerPeriod } from '@tally/billing-periods';
 import { InvoiceNotYetIssuedError } from '../errors';
 import { computeAdjustment } from '../invoices/invoice';
-import type { InvoiceLedgerPort, InvoiceNoticesPort } from './ports';
+import type { InvoiceLedgerPort, InvoiceNoticesPort, WatermarkPort } from './ports';
 import type { PricingSnapshots } from './pricing-snapshots';
 import type { UsageLoader } from './usage-loader';
 
@@ -11,6 +11,8 @@ export interface RebillerDependencies {
   pricing: Pick<PricingSnapshots, 'ofSnapshot'>;
   usage: Pick<UsageLoader, 'load'>;
   notices: InvoiceNoticesPort;
+  /** The completeness watermark each adjustment records (read just before its usage). */
+  watermark: Pick<WatermarkPort, 'completeThrough'>;
   clock?: () => number;
 }
 
@@ -40,6 +42,7 @@ export class Rebiller {
       toMs: Date.parse(invoice.periodEnd),
     };
     const series = await this.deps.pricing.ofSnapshot(req.tenant, invoice.pricing);
+    const completeThrough = new Date(await this.deps.watermark.completeThrough(req.tenant)).toISOString();
     const usage = await this.deps.usage.load(req.tenant, [
       { customer: req.customer, share, pricing: invoice.pricing, series },
     ]);
@@ -52,6 +55,7 @@ export class Rebiller {
       fingerprint: recomputed.fingerprint,
       issuedBy: req.owner,
       createdAt: new Date(this.clock()).toISOString(),
+      completeThrough,
     });
     if (!adjustment)
       return {

@@ -67,6 +67,8 @@ export interface InvoiceComputation {
   fingerprint: UsageFingerprint;
   issuedBy: string;
   createdAt: string;
+  /** The completeness watermark (ISO) at which `usage` was read. */
+  completeThrough?: string;
 }
 
 export interface PricedPeriod {
@@ -143,6 +145,7 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
     periodEnd: new Date(c.period.toMs).toISOString(),
     issuedBy: c.issuedBy,
     createdAt: c.createdAt,
+    ...(c.completeThrough !== undefined ? { completeThrough: c.completeThrough } : {}),
   };
 }
 
@@ -156,7 +159,7 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
 export function computeAdjustment(
   invoice: InvoiceDocument,
   latest: InvoiceDocument,
-  recomputed: Pick<InvoiceComputation, 'usage' | 'fingerprint' | 'issuedBy' | 'createdAt'>,
+  recomputed: Pick<InvoiceComputation, 'usage' | 'fingerprint' | 'issuedBy' | 'createdAt' | 'completeThrough'>,
 ): InvoiceDocument | undefined {
   if (
     recomputed.fingerprint.eventCount === latest.fingerprint.eventCount &&
@@ -215,6 +218,8 @@ export function computeAdjustment(
     lateEventCount: Number(late > 0n ? late : 0n),
     issuedBy: recomputed.issuedBy,
     createdAt: recomputed.createdAt,
+    // Its own watermark, never the invoice's (absent when the caller had none).
+    completeThrough: recomputed.completeThrough,
   };
 }
 

@@ -158,11 +158,18 @@ export class SteppingWatermark implements WatermarkPort {
     return this.lastSeq;
   }
 
-  async check(target: number): Promise<WatermarkState> {
+  /** What `completeThrough` answers (epoch ms). */
+  watermarkMs = Date.parse('2030-01-01T00:00:00Z');
+
+  async check(_tenant: string, target: number): Promise<WatermarkState> {
     this.checks++;
     const state = { target, ackFloor: this.ackFloor, reached: this.ackFloor >= target };
     this.ackFloor += this.step;
     return state;
+  }
+
+  async completeThrough(): Promise<number> {
+    return this.watermarkMs;
   }
 }
 

@@ -4,6 +4,7 @@ import { migration0003 } from './0003_usage_rollups';
 import { migration0004 } from './0004_datapoint_ids';
 import { migration0005 } from './0005_invoices';
 import { migration0006 } from './0006_usage_daily';
+import { migration0007 } from './0007_invoice_completeness';
 import type { Migration } from './ddl';
 
 export * from './ddl';
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0004,
   migration0005,
   migration0006,
+  migration0007,
 ];

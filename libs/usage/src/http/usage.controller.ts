@@ -4,11 +4,13 @@ import { ValidationFailedError } from '@tally/errors';
 import { WINDOW_SIZES } from '@tally/metering';
 import { ApiKeyGuard, CurrentPrincipal, type Principal, Roles } from '@tally/nest-kit';
 import { calendarMonth } from '@tally/billing-periods';
+import { CompletenessEndpoint } from '../endpoints/completeness.endpoint';
 import { CurrentUsageEndpoint } from '../endpoints/current-usage.endpoint';
 import { CustomerUsageEndpoint } from '../endpoints/customer-usage.endpoint';
 import { MeterQueryEndpoint } from '../endpoints/meter-query.endpoint';
 import { UsageCatalog } from '../usage-catalog';
 import type {
+  CompletenessResult,
   CurrentUsageResult,
   CustomerUsageResult,
   EntitlementResult,
@@ -54,7 +56,17 @@ export class UsageController {
     @Inject(MeterQueryEndpoint) private readonly meters: MeterQueryEndpoint,
     @Inject(CustomerUsageEndpoint) private readonly customers: CustomerUsageEndpoint,
     @Inject(CurrentUsageEndpoint) private readonly current: CurrentUsageEndpoint,
+    @Inject(CompletenessEndpoint) private readonly completeness: CompletenessEndpoint,
   ) {}
+
+  @Get('usage/completeness')
+  @ApiOperation({
+    summary: "Up to when every acknowledged event of the caller's tenant is stored and queryable (docs/usage-api.md)",
+  })
+  completenessOf(@CurrentPrincipal() principal: Principal, @Query() query: QueryString): Promise<CompletenessResult> {
+    new QueryParams(query, []).throwIfAny();
+    return this.completeness.completenessOf(principal.tenant);
+  }
 
   @Get('meters/:key/query')
   @ApiOperation({ summary: 'Usage of a meter: per window, customer and group (docs/usage-api.md)' })
