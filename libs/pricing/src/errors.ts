@@ -43,6 +43,10 @@ export const PRICING_ISSUE_CODES = Object.freeze([
   'LAST_TIER_MUST_BE_UNBOUNDED',
   /** `period.daysInPeriod` / `period.activeDays` are not integers with 0 ≤ activeDays ≤ daysInPeriod ≥ 1. */
   'INVALID_PERIOD',
+  /** A credit note names a line the invoice does not have. */
+  'UNKNOWN_LINE',
+  /** A credit note would credit more of a line than is left to credit. */
+  'CREDIT_EXCEEDS_INVOICE',
 ] as const);
 
 export type PricingIssueCode = (typeof PRICING_ISSUE_CODES)[number];

@@ -125,15 +125,13 @@ const rates: TaxRate[] = [
 
 const coupon = (i: number) =>
   fc.oneof(
-    fc
-      .record({ percent: fc.integer({ min: 0, max: 10000 }) })
-      .map(({ percent }): Coupon => ({
-        id: `c${i}`,
-        name: 'p',
-        kind: 'percentage',
-        percent: String(percent / 100),
-        duration: 'forever',
-      })),
+    fc.record({ percent: fc.integer({ min: 0, max: 10000 }) }).map(({ percent }): Coupon => ({
+      id: `c${i}`,
+      name: 'p',
+      kind: 'percentage',
+      percent: String(percent / 100),
+      duration: 'forever',
+    })),
     fc
       .record({ amount: fc.integer({ min: 0, max: 100000 }), onlyFirst: fc.boolean() })
       .map(({ amount, onlyFirst }): Coupon => ({

@@ -86,3 +86,9 @@ export type {
   TaxSummary,
 } from './invoice-totals';
 export { completeInvoice, discountInvoice } from './invoice-totals';
+export type { PlanSegment, SegmentLine, SegmentedPrice, SegmentedPricingInput } from './segments';
+export { priceSegments, unusedPartCredit } from './segments';
+export type { CreditNoteAmounts, CreditNoteLine, CreditNoteRequest } from './credit-notes';
+export { computeCreditNote } from './credit-notes';
+export type { Commitment } from './commitments';
+export { commitmentTrueUp, prepaidCommitmentGrant } from './commitments';

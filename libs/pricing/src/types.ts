@@ -94,6 +94,16 @@ export interface Plan {
   minimumCommitment?: DecimalString;
   /** Major units. Cap on the subtotal (usage + flat); the excess is removed by a negative line. */
   maximum?: DecimalString;
+  /**
+   * How flat fees are prorated when a plan changes inside a period (`priceSegments`): by whole `day`s
+   * (the default) or by `second`s of the segment.
+   */
+  proration?: 'day' | 'second';
+  /**
+   * When this plan takes over inside a period, whether its tiers count the usage from zero (`reset`,
+   * the default) or continue from the usage of the period's earlier segments (`carry_over`).
+   */
+  segmentTiers?: 'reset' | 'carry_over';
   /** Display name; ignored by pricing. */
   name?: string;
   /** Operator-defined labels; ignored by pricing. */

@@ -16,7 +16,17 @@ export const MINIMUM_TRUE_UP_ID = 'minimum_true_up';
 export const MAXIMUM_ADJUSTMENT_ID = 'maximum_adjustment';
 const RESERVED_CHARGE_IDS: readonly string[] = [MINIMUM_TRUE_UP_ID, MAXIMUM_ADJUSTMENT_ID];
 
-const PLAN_FIELDS = ['id', 'currency', 'charges', 'minimumCommitment', 'maximum', 'name', 'metadata'];
+const PLAN_FIELDS = [
+  'id',
+  'currency',
+  'charges',
+  'minimumCommitment',
+  'maximum',
+  'name',
+  'metadata',
+  'proration',
+  'segmentTiers',
+];
 const CHARGE_FIELDS = ['kind', 'id', 'name', 'description', 'metadata'];
 const METERED_FIELDS = ['meter', 'freeUnits'];
 const KIND_FIELDS: Record<ChargeKind, string[]> = {
@@ -255,6 +265,11 @@ function checkPlan(issues: Issues, plan: unknown, path: string): void {
       checkCharge(issues, charge, join(join(path, 'charges'), i), seen),
     );
   }
+
+  if (plan.proration !== undefined && plan.proration !== 'day' && plan.proration !== 'second')
+    issues.add(join(path, 'proration'), 'REQUIRED', `'proration' must be "day" or "second"`);
+  if (plan.segmentTiers !== undefined && plan.segmentTiers !== 'reset' && plan.segmentTiers !== 'carry_over')
+    issues.add(join(path, 'segmentTiers'), 'REQUIRED', `'segmentTiers' must be "reset" or "carry_over"`);
 
   const minimum = issues.decimal(plan, 'minimumCommitment', path, 'amount', false);
   const maximum = issues.decimal(plan, 'maximum', path, 'amount', false);
