@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectNats, deleteStreams, natsNames } from '@tally/nats';
-import { freePort, randomPrefix, testNatsUrl, testStreamEnv, waitFor, workspaceRoot } from '@tally/testing';
+import { freePort, randomPrefix, testNatsUrl, testStreamEnv, waitFor, workspaceRoot, testNatsAuth } from '@tally/testing';
 
 /** Processes whose environment carries this test's NATS prefix: everything `npm start` ran. */
 function processesOf(id: string): string[] {
@@ -81,7 +81,7 @@ describe('npm start', () => {
       throw new Error(`${String(error)}\n--- npm start output ---\n${output}`);
     } finally {
       for (const p of processesOf(id)) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
-      const nc = await connectNats(testNatsUrl(), 'start.int-spec');
+      const nc = await connectNats(testNatsUrl(), 'start.int-spec', testNatsAuth());
       await deleteStreams(nc, natsNames(id));
       await nc.close();
     }

@@ -77,6 +77,8 @@ run bash tools/setup.sh
 
 bash tools/infra/infra.sh status >/dev/null 2>&1 || infra_was_up=false
 run bash tools/infra/infra.sh up
+# The services' NATS credentials on the development server (tools/infra/nats/accounts.conf), unless set.
+if [ -z "${NATS_USER:-}" ]; then eval "$(bash tools/infra/infra.sh env | grep -E '^export NATS_(USER|PASSWORD)=')"; fi
 
 # The services run compiled (dist/); incremental, so a second start compiles only what changed.
 run node tools/build/compile.js

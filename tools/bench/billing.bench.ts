@@ -23,6 +23,7 @@ import {
   testNatsUrl,
   testTemporalAddress,
   waitFor,
+  testNatsAuth,
 } from '@tally/testing';
 import { type Plan, priceUsage } from '@tally/pricing';
 import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
   const pageSize = numberOption(args, 'page-size', 2000, { ...int, max: 10_000 });
 
   const names = natsNames(randomPrefix('bench'));
-  const nc = await connectNats(testNatsUrl(), 'bench-billing');
+  const nc = await connectNats(testNatsUrl(), 'bench-billing', testNatsAuth());
   await ensureStreams(nc, names);
   const db = await createTestDatabase();
   const store = await CatalogStore.open(nc, names);

@@ -17,6 +17,7 @@ import {
   testNatsUrl,
   waitFor,
   type ServiceProcess,
+  testNatsAuth,
 } from '@tally/testing';
 
 export interface IngestEnvOptions {
@@ -52,7 +53,7 @@ export class IngestEnv {
     const prefix = randomPrefix('bench');
     this.names = natsNames(prefix);
     const natsUrl = this.natsUrl;
-    this.nc = await connectNats(natsUrl, 'ingest-bench');
+    this.nc = await connectNats(natsUrl, 'ingest-bench', testNatsAuth());
     await ensureStreams(this.nc, this.names);
     this.db = await createTestDatabase();
     this.catalog = await CatalogStore.open(this.nc, this.names);

@@ -32,6 +32,7 @@ import {
   testNatsUrl,
   waitFor,
   type ServiceProcess,
+  testNatsAuth,
 } from '@tally/testing';
 import { currentPeriod } from '@tally/billing-periods';
 import { describeDifferences, totalDifferences } from './totals';
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
     database,
     requestTimeoutMs: 300_000,
   });
-  const nc = await connectNats(testNatsUrl(), 'bench-query');
+  const nc = await connectNats(testNatsUrl(), 'bench-query', testNatsAuth());
   const names = natsNames(prefix);
   const pgClient = await connectPostgres();
   let service: ServiceProcess | undefined;

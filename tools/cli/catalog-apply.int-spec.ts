@@ -19,6 +19,8 @@ import {
   waitForMeasured,
   workspaceRoot,
   type ServiceProcess,
+  testNatsAuth,
+  testNatsEnv,
 } from '@tally/testing';
 import { runTally, type CliDeps } from './cli';
 import { connectCatalog } from './connect';
@@ -71,7 +73,7 @@ describe('tally catalog apply with the query service running', () => {
   };
 
   beforeAll(async () => {
-    nc = await connectNats(testNatsUrl(), 'catalog-apply.int-spec');
+    nc = await connectNats(testNatsUrl(), 'catalog-apply.int-spec', testNatsAuth());
     db = await createTestDatabase();
     store = await CatalogStore.open(nc, names);
     const port = await freePort();
@@ -85,7 +87,7 @@ describe('tally catalog apply with the query service running', () => {
     });
     dir = await mkdtemp(path.join(tmpdir(), 'tally-catalog-'));
     deps = {
-      env: { NATS_URL: testNatsUrl(), TALLY_NATS_PREFIX: names.prefix },
+      env: { NATS_URL: testNatsUrl(), TALLY_NATS_PREFIX: names.prefix, ...testNatsEnv() },
       readFile: (file) => readFile(file, 'utf8'),
       connect: connectCatalog,
     };
@@ -195,6 +197,7 @@ describe('tally catalog apply with the query service running', () => {
             ...process.env,
             SWC_NODE_PROJECT: path.join(workspaceRoot, 'tsconfig.base.json'),
             NATS_URL: testNatsUrl(),
+            ...testNatsEnv(),
             TALLY_NATS_PREFIX: names.prefix,
           },
         });

@@ -74,7 +74,7 @@ describe('tally CLI', () => {
       name: 'acme',
       timezone: 'America/New_York',
     });
-    expect(connects[0]).toEqual({ natsUrl: 'nats://127.0.0.1:4322', natsPrefix: 'test' });
+    expect(connects[0]).toMatchObject({ natsUrl: 'nats://127.0.0.1:4322', natsPrefix: 'test', natsUser: '' });
     expect((await runTally(argv, deps)).stdout).toContain('already exists (unchanged');
     const other = await runTally([...argv.slice(0, 3), '--timezone', 'UTC', '--currency', 'USD'], deps);
     expect(other.code).toBe(1);

@@ -15,8 +15,10 @@ import {
   type CatalogPort,
   type PlannedChange,
 } from '@tally/catalog-api';
-import { env, infraConfig, loadConfig, ConfigError } from '@tally/config';
+import { env, loadConfig, natsConnectionConfig, ConfigError } from '@tally/config';
 import { isTallyError } from '@tally/errors';
+import { ingestInboxPrefix, ingestUserEntry, ingestUserName, natsNames, TENANT_ID_PATTERN } from '@tally/nats';
+import { randomBytes } from 'node:crypto';
 import { parseArgs, requireOption, optionValue, UsageError, type ArgSpec } from './args';
 
 /** What the CLI talks to: the catalog and API-key stores of one NATS prefix. */
@@ -30,7 +32,8 @@ export interface CliDeps {
   env: Record<string, string | undefined>;
   /** Reads a file (`-` = standard input). */
   readFile(path: string): Promise<string>;
-  connect(settings: { natsUrl: string; natsPrefix: string }): Promise<CliConnection>;
+  /** The settings are the CLI's configuration: the NATS URL and prefix, and the NATS credentials. */
+  connect(settings: { natsUrl: string; natsPrefix: string } & Record<string, unknown>): Promise<CliConnection>;
 }
 
 export interface CliResult {
@@ -47,12 +50,13 @@ export const USAGE = `Usage: tally <command>
   key revoke <tenant> <key id>
   catalog apply -f <file.yaml|-> [--tenant <id>] [--dry-run]      declare customers, meters, plans, ...
   catalog export --tenant <id>                                    the stored catalog as YAML
+  nats ingest-user <tenant>                                       a NATS user for the tenant's SDK (docs/security.md)
 
 Connects to NATS_URL (default nats://127.0.0.1:4322) with prefix TALLY_NATS_PREFIX (default tally).
 `;
 
 const cliConfigSpec = {
-  natsUrl: infraConfig.natsUrl,
+  ...natsConnectionConfig,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
 };
 
@@ -82,6 +86,7 @@ const COMMANDS: Record<string, Command> = {
   'key revoke': keyRevoke,
   'catalog apply': catalogApply,
   'catalog export': catalogExport,
+  'nats ingest-user': natsIngestUser,
 };
 
 /** Runs one `tally` command. Exit codes: 0 done, 1 refused or failed, 2 bad command line. */
@@ -105,6 +110,22 @@ export async function runTally(argv: readonly string[], deps: CliDeps): Promise<
     io.note(describeError(error));
     return io.result(1);
   }
+}
+
+/**
+ * Prints the `users` entry of a tenant's NATS ingest user with a fresh password, for the server's
+ * accounts.conf; needs no connection. The password is shown only here.
+ */
+async function natsIngestUser(argv: string[], io: Output, deps: CliDeps): Promise<number> {
+  const tenant = onePositional(parseArgs(argv, { values: [], flags: [] }).positionals, '<tenant>');
+  if (!TENANT_ID_PATTERN.test(tenant)) throw new UsageError(`'${tenant}' is not a tenant id (${TENANT_ID_PATTERN})`);
+  const { natsPrefix } = loadConfig('tally', cliConfigSpec, deps.env);
+  const user = ingestUserName(tenant);
+  const password = randomBytes(24).toString('base64url');
+  io.line(`# NATS ingest user of tenant ${tenant}: add this entry to the users list of the server's accounts.conf, then reload the server.`);
+  io.line(ingestUserEntry(natsNames(natsPrefix), { tenant, user, password }).trim());
+  io.line(`# The tenant's SDK connects with user ${user}, this password and inboxPrefix ${ingestInboxPrefix(tenant)} (docs/sdk.md).`);
+  return 0;
 }
 
 async function withConnection<T>(deps: CliDeps, use: (c: CliConnection) => Promise<T>): Promise<T> {

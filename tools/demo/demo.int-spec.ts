@@ -16,6 +16,7 @@ import {
   waitFor,
   workspaceRoot,
   type ServiceProcess,
+  testNatsEnv,
 } from '@tally/testing';
 
 const id = randomPrefix('demo');
@@ -104,6 +105,7 @@ describe('npm start demo (real gateway, writer, query, billing worker)', () => {
       cwd: workspaceRoot,
       env: {
         ...process.env,
+        ...testNatsEnv(),
         ...env,
         TALLY_DEMO_SUMMARY: summaryFile,
         SWC_NODE_PROJECT: path.join(workspaceRoot, 'tsconfig.base.json'),

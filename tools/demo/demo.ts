@@ -26,7 +26,7 @@ import {
 } from '@tally/billing-contracts';
 import { startOfDate } from '@tally/billing-periods';
 import { ApiKeyStore, CatalogStore } from '@tally/catalog';
-import { env, infraConfig, loadConfig } from '@tally/config';
+import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 import { connectNats, natsNames } from '@tally/nats';
 import { httpTransport, natsTransport, TallyClient } from '@tally/sdk';
 import { connectTemporal } from '@tally/temporal';
@@ -52,7 +52,7 @@ export const demoConfigSpec = {
   gatewayPort: env.port('GATEWAY_PORT', 3000, 'gateway port'),
   queryPort: env.port('QUERY_PORT', 3001, 'query API port'),
   temporalUiPort: env.port('TEMPORAL_UI_PORT', 8233, 'Temporal Web UI port'),
-  natsUrl: infraConfig.natsUrl,
+  ...natsConnectionConfig,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   temporalAddress: infraConfig.temporalAddress,
   temporalNamespace: infraConfig.temporalNamespace,
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
 
   // 1. The tenant and an admin key go straight into the catalog (there is no key to call the API with yet).
   const names = natsNames(config.natsPrefix);
-  const nc = await connectNats(config.natsUrl, 'tally-demo');
+  const nc = await connectNats(config.natsUrl, 'tally-demo', config);
   const catalog = await CatalogStore.open(nc, names);
   const keys = await ApiKeyStore.open(nc, names);
   const tenantDef = {

@@ -37,6 +37,10 @@ NATS_SERVER_MODULE=github.com/nats-io/nats-server/v2
 NATS_SERVER_VERSION=v2.15.3 # the version every test and benchmark runs on
 NATS_CONF="$SCRIPT_DIR/nats/tally.conf"
 NATS_NAME=${TALLY_NATS_SERVER_NAME:-tally}
+# The services' NATS user (tools/infra/nats/accounts.conf reads its password from the server's
+# environment). The development value is public; set TALLY_NATS_SERVICES_PASSWORD for anything else.
+NATS_SERVICES_USER=tally-services
+export TALLY_NATS_SERVICES_PASSWORD=${TALLY_NATS_SERVICES_PASSWORD:-tally-dev-services}
 
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal
 TEMPORAL_CLI_VERSION=v1.5.1 # later tags cannot be `go install`ed
@@ -345,11 +349,11 @@ nats_js_ok() {
       const { connect } = require("@nats-io/transport-node");
       const { jetstreamManager } = require("@nats-io/jetstream");
       (async () => {
-        const nc = await connect({ servers: process.argv[1], timeout: 3000, reconnect: false });
+        const nc = await connect({ servers: process.argv[1], timeout: 3000, reconnect: false, user: process.argv[2], pass: process.argv[3] });
         try { await (await jetstreamManager(nc, { timeout: 3000 })).getAccountInfo(); }
         finally { await nc.close(); }
       })().catch(() => process.exit(1));
-    ' "nats://$HOST:$NATS_PORT" >/dev/null 2>&1)
+    ' "nats://$HOST:$NATS_PORT" "$NATS_SERVICES_USER" "$TALLY_NATS_SERVICES_PASSWORD" >/dev/null 2>&1)
   else
     printf '%s' "$info" | grep -q '"jetstream":true'
   fi
@@ -620,6 +624,8 @@ temporal_up() {
 print_env() {
   printf '%sCLICKHOUSE_URL=http://%s:%s\n' "${1:-}" "$HOST" "$CH_HTTP_PORT"
   printf '%sNATS_URL=nats://%s:%s\n' "${1:-}" "$HOST" "$NATS_PORT"
+  printf '%sNATS_USER=%s\n' "${1:-}" "$NATS_SERVICES_USER"
+  printf '%sNATS_PASSWORD=%s\n' "${1:-}" "$TALLY_NATS_SERVICES_PASSWORD"
   printf '%sTEMPORAL_ADDRESS=%s:%s\n' "${1:-}" "$HOST" "$TEMPORAL_PORT"
 }
 

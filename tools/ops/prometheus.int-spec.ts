@@ -22,6 +22,7 @@ import {
   waitFor,
   type ServiceProcess,
   testStreamLimits,
+  testNatsAuth,
 } from '@tally/testing';
 import { parse } from 'yaml';
 import { opsBinary, repoRoot } from './ops-binaries';
@@ -67,7 +68,7 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
   beforeAll(async () => {
     const prefix = randomPrefix('t');
     names = natsNames(prefix);
-    nc = await connectNats(testNatsUrl(), 'ops-metrics-test');
+    nc = await connectNats(testNatsUrl(), 'ops-metrics-test', testNatsAuth());
     // Small byte caps: JetStream reserves each stream's max_bytes on the shared test server.
     await ensureStreams(nc, names, testStreamLimits);
     db = await createTestDatabase();

@@ -1,4 +1,4 @@
-import { env, infraConfig, loadConfig } from '@tally/config';
+import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 
 export const billingWorkerConfigSpec = {
   port: env.port('BILLING_WORKER_PORT', 3003, 'health and metrics port'),
@@ -12,7 +12,7 @@ export const billingWorkerConfigSpec = {
   temporalAddress: infraConfig.temporalAddress,
   temporalNamespace: infraConfig.temporalNamespace,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
-  natsUrl: infraConfig.natsUrl,
+  ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   clickhouseUrl: infraConfig.clickhouseUrl,

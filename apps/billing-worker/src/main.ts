@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   });
 
   const names = natsNames(config.natsPrefix);
-  const nc = await connectNats(config.natsUrl, 'tally-billing-worker');
+  const nc = await connectNats(config.natsUrl, 'tally-billing-worker', config);
   reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const clickhouse = createClickHouse({
     url: config.clickhouseUrl,

@@ -52,6 +52,7 @@ import {
   testTemporalAddress,
   waitFor,
   workspaceRoot,
+  testNatsAuth,
 } from '@tally/testing';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -123,7 +124,7 @@ export class BillingHarness {
     if (temporalAddress) this.temporalAddress = temporalAddress;
     this.owned = !shared;
     this.names = shared?.names ?? natsNames(randomPrefix('t'));
-    this.nc = await connectNats(testNatsUrl(), 'billing-harness');
+    this.nc = await connectNats(testNatsUrl(), 'billing-harness', testNatsAuth());
     await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = shared?.db ?? (await createTestDatabase());
     this.store = await CatalogStore.open(this.nc, this.names);

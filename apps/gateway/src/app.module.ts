@@ -25,7 +25,7 @@ export interface GatewayDependencies {
 
 export async function connectGatewayDependencies(config: GatewayConfig, logger: Logger, registry: Registry): Promise<GatewayDependencies> {
   const names = natsNames(config.natsPrefix);
-  const nc = await connectNats(config.natsUrl, 'tally-gateway');
+  const nc = await connectNats(config.natsUrl, 'tally-gateway', config);
   reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const [keys, catalog, store] = await Promise.all([
     ApiKeyStore.open(nc, names),

@@ -1,10 +1,10 @@
-import { env, infraConfig, loadConfig } from '@tally/config';
+import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 
 export const gatewayConfigSpec = {
   port: env.port('GATEWAY_PORT', 3000),
   host: env.string('GATEWAY_HOST', '127.0.0.1', 'interface to listen on'),
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
-  natsUrl: infraConfig.natsUrl,
+  ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   maxBatch: env.int('GATEWAY_MAX_BATCH', 1_000, 1, 10_000, 'most events in one request'),

@@ -17,6 +17,7 @@ import {
   waitFor,
   type ServiceProcess,
   testStreamLimits,
+  testNatsAuth,
 } from '@tally/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   /** ClickHouse URL the writer uses (e.g. a TcpProxy in front of the real server). */
   writerClickhouseUrl?: string;
   natsUrl?: string;
+  /** The NATS prefix (random by default), e.g. when the test wrote a server configuration for it. */
+  prefix?: string;
   startWriter?: boolean;
 }
 
@@ -48,10 +51,10 @@ export class IngestionHarness {
   constructor(private readonly options: HarnessOptions = {}) {}
 
   async start(): Promise<this> {
-    const prefix = randomPrefix('t');
+    const prefix = this.options.prefix ?? randomPrefix('t');
     this.names = natsNames(prefix);
     const natsUrl = this.options.natsUrl ?? testNatsUrl();
-    this.nc = await connectNats(natsUrl, 'ingestion-harness');
+    this.nc = await connectNats(natsUrl, 'ingestion-harness', testNatsAuth());
     await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = await createTestDatabase();
     this.catalog = await CatalogStore.open(this.nc, this.names);

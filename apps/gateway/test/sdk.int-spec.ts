@@ -1,6 +1,6 @@
 import { connectNats, type NatsConnection } from '@tally/nats';
 import { httpTransport, natsTransport, TallyClient, type Transport } from '@tally/sdk';
-import { testNatsUrl } from '@tally/testing';
+import { testNatsUrl, testNatsAuth } from '@tally/testing';
 import { IngestionHarness } from './ingestion-harness';
 
 /**
@@ -15,7 +15,7 @@ describe('SDK → gateway → writer (real services)', () => {
   beforeAll(async () => {
     await h.start();
     ({ ingestKey: key } = await h.tenant('sdkco'));
-    nc = await connectNats(testNatsUrl(), 'sdk-int-spec');
+    nc = await connectNats(testNatsUrl(), 'sdk-int-spec', testNatsAuth());
   }, 120_000);
   afterAll(async () => {
     await nc?.close();

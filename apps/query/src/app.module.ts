@@ -30,7 +30,7 @@ export async function connectQueryDependencies(
   registry?: Registry,
 ): Promise<QueryDependencies> {
   const names = natsNames(config.natsPrefix);
-  const nc = await connectNats(config.natsUrl, 'tally-query');
+  const nc = await connectNats(config.natsUrl, 'tally-query', config);
   const clickhouse = createClickHouse({
     url: config.clickhouseUrl,
     username: config.clickhouseUser,

@@ -1,11 +1,11 @@
-import { env, infraConfig, loadConfig } from '@tally/config';
+import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 import { usageConfigSpec } from '@tally/usage';
 
 export const queryConfigSpec = {
   port: env.port('QUERY_PORT', 3001),
   host: env.string('QUERY_HOST', '127.0.0.1', 'interface to listen on'),
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
-  natsUrl: infraConfig.natsUrl,
+  ...natsConnectionConfig,
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,

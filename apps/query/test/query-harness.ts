@@ -9,6 +9,7 @@ import {
   testNatsUrl,
   waitFor,
   type ServiceProcess,
+  testNatsAuth,
 } from '@tally/testing';
 
 export interface HttpResult {
@@ -35,7 +36,7 @@ export class QueryHarness {
   async start(extraEnv: Record<string, string> = {}): Promise<this> {
     this.natsUrl = testNatsUrl();
     this.names = natsNames(randomPrefix('t'));
-    this.nc = await connectNats(this.natsUrl, 'query-harness');
+    this.nc = await connectNats(this.natsUrl, 'query-harness', testNatsAuth());
     this.db = await createTestDatabase();
     this.store = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);

@@ -56,7 +56,7 @@ export async function connectWriterDependencies(
   registry?: Registry,
 ): Promise<WriterDependencies> {
   const names = natsNames(config.natsPrefix);
-  const nc = await connectNats(config.natsUrl, 'tally-writer');
+  const nc = await connectNats(config.natsUrl, 'tally-writer', config);
   reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
   const clickhouse = createClickHouse({
     url: config.clickhouseUrl,

@@ -1,10 +1,10 @@
-import { env, infraConfig, loadConfig } from '@tally/config';
+import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 
 export const writerConfigSpec = {
   port: env.port('WRITER_PORT', 3002, 'health and metrics port'),
   host: env.string('WRITER_HOST', '127.0.0.1', 'interface to listen on'),
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
-  natsUrl: infraConfig.natsUrl,
+  ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   clickhouseUrl: infraConfig.clickhouseUrl,

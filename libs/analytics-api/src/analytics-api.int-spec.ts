@@ -9,7 +9,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { sql } from '@tally/clickhouse';
 import { connectNats, type NatsConnection } from '@tally/nats';
 import { httpTransport, natsTransport, TallyClient, type TallyDataset } from '@tally/sdk';
-import { waitFor } from '@tally/testing';
+import { waitFor, testNatsAuth } from '@tally/testing';
 import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
 import { AnalyticsHarness } from './test-support/analytics-harness';
 
@@ -77,7 +77,7 @@ describe('Analytics Engine compatibility (gateway → writer → ClickHouse → 
 
   beforeAll(async () => {
     await h.start();
-    nc = await connectNats(h.natsUrl, 'analytics-api.int-spec');
+    nc = await connectNats(h.natsUrl, 'analytics-api.int-spec', testNatsAuth());
     [seed001, seed000, intruder] = await Promise.all([
       h.tenant('seed001'),
       h.tenant('seed000'),

@@ -5,7 +5,7 @@
 import { Kvm } from '@nats-io/kv';
 import { ConflictError, NotFoundError, ValidationFailedError } from '@tally/errors';
 import { connectNats, type NatsConnection, type NatsNames, natsNames } from '@tally/nats';
-import { randomPrefix, testNatsUrl, waitForMeasured } from '@tally/testing';
+import { randomPrefix, testNatsUrl, waitForMeasured, testNatsAuth } from '@tally/testing';
 import { ApiKeyStore, apiKeyId } from './api-key-store';
 import { CatalogProjection, type CatalogChange } from './catalog-projection';
 import { CatalogStore } from './catalog-store';
@@ -42,8 +42,8 @@ describe('catalog on NATS', () => {
   let store: CatalogStore;
 
   beforeAll(async () => {
-    nc = await connectNats(testNatsUrl(), 'catalog.int-spec');
-    other = await connectNats(testNatsUrl(), 'catalog.int-spec.other');
+    nc = await connectNats(testNatsUrl(), 'catalog.int-spec', testNatsAuth());
+    other = await connectNats(testNatsUrl(), 'catalog.int-spec.other', testNatsAuth());
   });
   afterAll(async () => {
     await nc?.close();

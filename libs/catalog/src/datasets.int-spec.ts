@@ -4,7 +4,7 @@
  */
 import { ConflictError, NotFoundError, ValidationFailedError } from '@tally/errors';
 import { connectNats, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
-import { randomPrefix, testNatsUrl, waitForMeasured } from '@tally/testing';
+import { randomPrefix, testNatsUrl, waitForMeasured, testNatsAuth } from '@tally/testing';
 import { CatalogProjection, type CatalogChange } from './catalog-projection';
 import { CatalogStore } from './catalog-store';
 import { deleteCatalogBuckets } from './kv';
@@ -15,7 +15,7 @@ describe('datasets in the catalog (real NATS)', () => {
   let store: CatalogStore;
 
   beforeAll(async () => {
-    nc = await connectNats(testNatsUrl(), 'datasets.int-spec');
+    nc = await connectNats(testNatsUrl(), 'datasets.int-spec', testNatsAuth());
   });
   afterAll(async () => {
     await nc?.close();

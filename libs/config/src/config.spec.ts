@@ -1,4 +1,4 @@
-import { ConfigError, env, infraConfig, loadConfig } from './config';
+import { ConfigError, env, infraConfig, loadConfig, natsConnectionConfig } from './config';
 
 const spec = {
   port: env.port('GATEWAY_PORT', 3000),
@@ -46,5 +46,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig('q', { port: env.port('QUERY_PORT', 1) }, { QUERY_PORT: '70000' })).toThrow(
       /QUERY_PORT="70000": must be between 0 and 65535/,
     );
+  });
+
+  it('validates the NATS credentials and TLS files at boot and never repeats a secret', () => {
+    const spec = { ...natsConnectionConfig, chPassword: infraConfig.clickhousePassword };
+    expect(loadConfig('writer', spec, {})).toMatchObject({ natsUser: '', natsPassword: '', natsCredsFile: '', natsTlsCaFile: '' });
+    expect(loadConfig('writer', spec, { NATS_USER: 'svc', NATS_PASSWORD: 'pw', NATS_TLS_CA_FILE: __filename })).toMatchObject({
+      natsUser: 'svc',
+      natsPassword: 'pw',
+      natsTlsCaFile: __filename,
+    });
+    let caught: ConfigError | undefined;
+    try {
+      loadConfig('writer', { ...spec, broken: { ...infraConfig.natsPassword, env: 'BROKEN_SECRET', schema: infraConfig.natsPassword.schema.refine(() => false, 'bad') } }, {
+        NATS_CREDS_FILE: '/nonexistent/tally.creds',
+        NATS_TLS_KEY_FILE: '/nonexistent/key.pem',
+        BROKEN_SECRET: 's3cr3t-value',
+      });
+    } catch (e) {
+      caught = e as ConfigError;
+    }
+    expect(caught?.issues.map((i) => i.env).sort()).toEqual(['BROKEN_SECRET', 'NATS_CREDS_FILE', 'NATS_TLS_KEY_FILE']);
+    expect(caught?.message).toContain('NATS_CREDS_FILE="/nonexistent/tally.creds": no such file');
+    expect(caught?.message).not.toContain('s3cr3t-value');
   });
 });

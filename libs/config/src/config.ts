@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 /** One configuration key: the environment variable it is read from and how it is validated. */
@@ -5,6 +6,8 @@ export interface ConfigField<T> {
   env: string;
   schema: z.ZodType<T, z.ZodTypeDef, unknown>;
   description: string;
+  /** A credential: its value is never repeated in an error message (or anywhere else this module prints). */
+  secret?: boolean;
 }
 
 export type ConfigSpec = Record<string, ConfigField<unknown>>;
@@ -44,7 +47,12 @@ export function loadConfig<S extends ConfigSpec>(
     const raw = env[field.env];
     const parsed = field.schema.safeParse(raw === '' ? undefined : raw);
     if (parsed.success) out[key] = parsed.data;
-    else issues.push({ env: field.env, value: raw, message: parsed.error.issues.map((i) => i.message).join('; ') });
+    else
+      issues.push({
+        env: field.env,
+        value: field.secret && raw !== undefined ? '(secret, not shown)' : raw,
+        message: parsed.error.issues.map((i) => i.message).join('; '),
+      });
   }
   if (issues.length) throw new ConfigError(app, issues);
   return Object.freeze(out) as ConfigOf<S>;
@@ -96,6 +104,21 @@ export const env = {
     ),
   string: (name: string, fallback: string, description: string) =>
     field(name, z.string().default(fallback), description),
+  /** A password or key: defaults to empty (none), and its value never appears in an error message. */
+  secret: (name: string, description: string): ConfigField<string> => ({
+    ...field(name, z.string().default(''), description),
+    secret: true,
+  }),
+  /** A path to a file that must exist at boot; empty means none. */
+  file: (name: string, description: string) =>
+    field(
+      name,
+      z
+        .string()
+        .default('')
+        .refine((v) => v === '' || existsSync(v), 'no such file'),
+      description,
+    ),
   hostPort: (name: string, fallback: string, description: string) =>
     field(
       name,
@@ -121,9 +144,16 @@ export const env = {
 /** Connection settings shared by every service: one definition, so defaults never drift apart. */
 export const infraConfig = {
   natsUrl: env.url('NATS_URL', 'nats://127.0.0.1:4322', ['nats', 'tls'], 'NATS server with JetStream'),
+  /** How Tally's services authenticate to NATS and secure the connection (docs/security.md#nats). */
+  natsUser: env.string('NATS_USER', '', 'NATS user of the services (empty: connect without credentials)'),
+  natsPassword: env.secret('NATS_PASSWORD', "NATS user's password"),
+  natsCredsFile: env.file('NATS_CREDS_FILE', 'NATS credentials file (JWT + NKey seed), instead of user and password'),
+  natsTlsCaFile: env.file('NATS_TLS_CA_FILE', 'CA certificate that signed the NATS server certificate (turns TLS on)'),
+  natsTlsCertFile: env.file('NATS_TLS_CERT_FILE', 'client certificate for NATS mutual TLS (with NATS_TLS_KEY_FILE)'),
+  natsTlsKeyFile: env.file('NATS_TLS_KEY_FILE', 'private key of NATS_TLS_CERT_FILE'),
   clickhouseUrl: env.url('CLICKHOUSE_URL', 'http://127.0.0.1:8123', ['http', 'https'], 'ClickHouse HTTP endpoint'),
   clickhouseUser: env.string('CLICKHOUSE_USER', 'default', 'ClickHouse user'),
-  clickhousePassword: env.string('CLICKHOUSE_PASSWORD', '', 'ClickHouse password'),
+  clickhousePassword: env.secret('CLICKHOUSE_PASSWORD', 'ClickHouse password'),
   clickhouseDatabase: field(
     'CLICKHOUSE_DATABASE',
     z
@@ -143,4 +173,15 @@ export const infraConfig = {
     'info',
     'pino log level',
   ),
+} satisfies ConfigSpec;
+
+/** The NATS connection fields of `infraConfig`, for an app's spec: `...natsConnectionConfig`. */
+export const natsConnectionConfig = {
+  natsUrl: infraConfig.natsUrl,
+  natsUser: infraConfig.natsUser,
+  natsPassword: infraConfig.natsPassword,
+  natsCredsFile: infraConfig.natsCredsFile,
+  natsTlsCaFile: infraConfig.natsTlsCaFile,
+  natsTlsCertFile: infraConfig.natsTlsCertFile,
+  natsTlsKeyFile: infraConfig.natsTlsKeyFile,
 } satisfies ConfigSpec;

@@ -1,7 +1,7 @@
 import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { UnavailableError } from '@tally/errors';
 import { connectNats, type NatsConnection } from '@tally/nats';
-import { randomPrefix, testNatsUrl } from '@tally/testing';
+import { randomPrefix, testNatsUrl, testNatsAuth } from '@tally/testing';
 import { JetStreamAcks, publishParts, type JetStreamPublishTarget } from './jetstream-publish';
 
 const data = (text: string) => new TextEncoder().encode(text);
@@ -26,7 +26,7 @@ describe('JetStreamAcks (real NATS): the outcomes of js.publish', () => {
   const full = `${stream}_FULL`;
 
   beforeAll(async () => {
-    nc = await connectNats(testNatsUrl(), 'jetstream-publish.int-spec');
+    nc = await connectNats(testNatsUrl(), 'jetstream-publish.int-spec', testNatsAuth());
     jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: stream, subjects: [`${prefix}.s.>`], duplicate_window: 60_000_000_000 });
     await jsm.streams.add({
@@ -78,7 +78,7 @@ describe('JetStreamAcks (real NATS): the outcomes of js.publish', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     silent.unsubscribe();
 
-    const other = await connectNats(testNatsUrl(), 'jetstream-publish.int-spec closing');
+    const other = await connectNats(testNatsUrl(), 'jetstream-publish.int-spec closing', testNatsAuth());
     const closing = new JetStreamAcks(other);
     other.subscribe(`${prefix}.silent2`);
     const inFlight = publishError(closing, `${prefix}.silent2`, 30_000);

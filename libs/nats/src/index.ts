@@ -5,3 +5,4 @@ export * from './names';
 export * from './stream-drift';
 export * from './streams';
 export * from './stream-metrics';
+export * from './permissions';

@@ -1,5 +1,5 @@
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { randomPrefix, testNatsUrl, testStreamLimits } from '@tally/testing';
+import { randomPrefix, testNatsUrl, testStreamLimits, testNatsAuth } from '@tally/testing';
 import { connectNats, type NatsConnection } from './connection';
 import { natsNames } from './names';
 import { deleteStreams, ensureStreams } from './streams';
@@ -9,7 +9,7 @@ describe('JetStream round trip (real NATS)', () => {
   const names = natsNames(randomPrefix());
 
   beforeAll(async () => {
-    nc = await connectNats(testNatsUrl(), 'jetstream.int-spec');
+    nc = await connectNats(testNatsUrl(), 'jetstream.int-spec', testNatsAuth());
   });
   afterAll(async () => {
     await deleteStreams(nc, names);

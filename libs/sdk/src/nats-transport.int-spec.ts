@@ -1,5 +1,5 @@
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { randomPrefix, testNatsUrl } from '@tally/testing';
+import { randomPrefix, testNatsAuth, testNatsUrl } from '@tally/testing';
 import { TallyClient } from './client';
 import type { TallyRejectedError } from './errors';
 import { natsTransport } from './nats-transport';
@@ -20,8 +20,9 @@ describe('natsTransport against a real NATS server', () => {
   let prefix: string;
 
   beforeAll(async () => {
-    client = await connect({ servers: testNatsUrl(), name: 'sdk.int-spec client' });
-    gateway = await connect({ servers: testNatsUrl(), name: 'sdk.int-spec gateway' });
+    const { natsUser: user, natsPassword: pass } = testNatsAuth();
+    client = await connect({ servers: testNatsUrl(), name: 'sdk.int-spec client', user, pass });
+    gateway = await connect({ servers: testNatsUrl(), name: 'sdk.int-spec gateway', user, pass });
   });
   afterAll(async () => {
     await client.close();

@@ -5,6 +5,22 @@ import { randomBytes } from 'node:crypto';
  * name) and isolate themselves by name: their own database, stream prefix and task queue.
  */
 export const testNatsUrl = (): string => process.env.NATS_URL ?? 'nats://127.0.0.1:4322';
+/**
+ * The services' NATS credentials on the development server (`tools/infra/infra.sh env` prints them;
+ * the server's `authorization` block is tools/infra/nats/accounts.conf). A server without
+ * authorization ignores them, so they are always passed.
+ */
+export const DEV_NATS_SERVICES_USER = 'tally-services';
+export const DEV_NATS_SERVICES_PASSWORD = 'tally-dev-services';
+export const testNatsAuth = (): { natsUser: string; natsPassword: string } => ({
+  natsUser: process.env.NATS_USER ?? DEV_NATS_SERVICES_USER,
+  natsPassword: process.env.NATS_PASSWORD ?? DEV_NATS_SERVICES_PASSWORD,
+});
+/** `testNatsAuth` as the services' environment variables (`startService` passes them). */
+export const testNatsEnv = (): Record<string, string> => {
+  const { natsUser, natsPassword } = testNatsAuth();
+  return { NATS_USER: natsUser, NATS_PASSWORD: natsPassword };
+};
 export const testClickHouseUrl = (): string => process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 /**
  * Stream size caps for test prefixes. JetStream reserves a stream's `max_bytes` against the server's

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { testStreamEnv } from './env';
+import { testNatsEnv, testStreamEnv } from './env';
 
 export const workspaceRoot = path.resolve(__dirname, '../../..');
 
@@ -68,7 +68,7 @@ export function startService(app: string, env: Record<string, string>): ServiceP
   compileServices();
   const child = spawn(process.execPath, [...faultPreloads(app), `dist/apps/${app}/src/main.js`], {
     cwd: workspaceRoot,
-    env: { ...process.env, ...testStreamEnv, ...env },
+    env: { ...process.env, ...testStreamEnv, ...testNatsEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

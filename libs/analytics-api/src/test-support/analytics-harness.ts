@@ -18,6 +18,7 @@ import {
   waitFor,
   type ServiceProcess,
   testStreamLimits,
+  testNatsAuth,
 } from '@tally/testing';
 
 export interface HttpResult {
@@ -49,7 +50,7 @@ export class AnalyticsHarness {
   async start(): Promise<this> {
     this.natsUrl = testNatsUrl();
     this.names = natsNames(randomPrefix('t'));
-    this.nc = await connectNats(this.natsUrl, 'analytics-harness');
+    this.nc = await connectNats(this.natsUrl, 'analytics-harness', testNatsAuth());
     await ensureStreams(this.nc, this.names, testStreamLimits);
     this.db = await createTestDatabase();
     this.store = await CatalogStore.open(this.nc, this.names);

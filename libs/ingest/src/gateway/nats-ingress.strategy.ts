@@ -2,6 +2,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { BadRequestError } from '@tally/errors';
 import { requestIdOf, toHttpError } from '@tally/nest-kit';
+import { isInboxSubject } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import { isObservable, lastValueFrom } from 'rxjs';
 
@@ -65,6 +66,14 @@ export class NatsIngressStrategy extends Server implements CustomTransportStrate
       callback: (err, msg) => {
         if (err) {
           this.log.error({ err }, 'NATS ingress subscription failed');
+          return;
+        }
+        // Only a request whose answer goes to an inbox is served: the reply is published with the
+        // gateway's (the services') rights, so a reply subject such as `tally.events.<other tenant>`
+        // would let any client write to the stream through the gateway. A message without a reply
+        // cannot learn whether it was accepted, so it is refused as well rather than half-served.
+        if (!isInboxSubject(msg.reply)) {
+          this.log.warn({ subject: msg.subject, reply: msg.reply ?? null }, 'NATS ingress request without an inbox reply subject refused');
           return;
         }
         void (async () => {

@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing
 import { connectNats, type NatsConnection, natsNames, type NatsNames } from '@tally/nats';
 import { type NestFastifyApplication, startHttpApp } from '@tally/nest-kit';
 import { createLogger } from '@tally/observability';
-import { freePort, randomPrefix, testNatsUrl, waitFor } from '@tally/testing';
+import { freePort, randomPrefix, testNatsUrl, waitFor, testNatsAuth } from '@tally/testing';
 import { UsageModule } from '../usage.module';
 import type { UsageOptions } from '../usage-options';
 import { AlertEvaluator } from '../alerts/alert-evaluator';
@@ -62,7 +62,7 @@ export class UsageHarness {
 
   async start(): Promise<this> {
     this.names = natsNames(randomPrefix('t'));
-    this.nc = await connectNats(testNatsUrl(), 'usage-harness');
+    this.nc = await connectNats(testNatsUrl(), 'usage-harness', testNatsAuth());
     this.db = await createTestDatabase();
     this.store = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
