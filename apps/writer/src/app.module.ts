@@ -89,6 +89,7 @@ export class AppModule {
       ackWaitMs: config.ackWaitMs,
       retryMinMs: 200,
       retryMaxMs: 10_000,
+      maxRefusals: config.maxRefusals,
     };
     const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, deps.lateEvents?.notifier, loopOptions);
     return {

@@ -18,6 +18,7 @@ export const writerConfigSpec = {
   maxBatchBytes: env.int('WRITER_MAX_BATCH_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024, 'flush when this many bytes are pending'),
   flushIntervalMs: env.int('WRITER_FLUSH_INTERVAL_MS', 1_000, 10, 60_000, 'flush at least this often'),
   ackWaitMs: env.int('WRITER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000, 'redelivery delay for unacked messages'),
+  maxRefusals: env.int('WRITER_MAX_REFUSALS', 3, 1, 1_000, 'times ClickHouse may refuse a batch (non-transient error) before it is bisected and the refused events dead-lettered'),
   nice: env.int('WRITER_NICE', 10, 0, 19, 'CPU priority of the writer (nice value): it yields to the gateway on a shared machine'),
   heapGrowingPercent: env.int('WRITER_HEAP_GROWING_PERCENT', 50, 0, 1_000, 'heap growth allowed before a full GC, % of the live heap (0: V8 default)'),
   /** Late-event rebilling (docs/billing.md): events stored into a closed billing period start a rebill workflow. */

@@ -26,6 +26,7 @@ const REASONS: Record<DeadLetterReason, true> = {
   IDEMPOTENCY_CONFLICT: true,
   INVALID_EVENT: true,
   TENANT_MISMATCH: true,
+  STORE_REFUSED: true,
 };
 export const DEAD_LETTER_REASONS = Object.keys(REASONS) as [DeadLetterReason, ...DeadLetterReason[]];
 

@@ -8,7 +8,9 @@ export type DeadLetterReason =
   | 'IDEMPOTENCY_CONFLICT'
   | 'INVALID_EVENT'
   /** The payload names another tenant than the subject it was published on. */
-  | 'TENANT_MISMATCH';
+  | 'TENANT_MISMATCH'
+  /** ClickHouse refused to store the event (a non-transient error); the message carries its error. */
+  | 'STORE_REFUSED';
 
 export interface DeadLetter {
   reason: DeadLetterReason;

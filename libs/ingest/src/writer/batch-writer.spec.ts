@@ -1,3 +1,4 @@
+import { ClickHouseError } from '@tally/clickhouse';
 import type { UsageEvent } from '@tally/event-schema';
 import { natsNames } from '@tally/nats';
 import { encodeBatchMessage, usageEventOf, type DeadLetter, type DeadLetterSink, type EventAdmission } from '@tally/ingest-protocol';
@@ -6,6 +7,10 @@ import { BatchWriter, dedupKey, type EventStore, type InboundMessage, type Store
 class MemoryStore implements EventStore {
   readonly rows = new Map<string, StoredEvent>();
   failNextInsert = false;
+  /** Refuses (non-transiently, as ClickHouse refuses a value) any insert holding one of these ids. */
+  refuse = new Set<string>();
+  transientFailure = false;
+  inserts = 0;
   async findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>) {
     const found = new Map<string, string>();
     for (const [tenant, ids] of idsByTenant) {
@@ -17,6 +22,14 @@ class MemoryStore implements EventStore {
     return found;
   }
   async insert(events: StoredEvent[]) {
+    this.inserts++;
+    if (this.transientFailure) throw new ClickHouseError('CLICKHOUSE_UNAVAILABLE', 'ClickHouse unreachable', true);
+    const bad = events.find((e) => this.refuse.has(e.id));
+    if (bad)
+      throw new ClickHouseError('CLICKHOUSE_QUERY_FAILED', 'ClickHouse request failed', false, {
+        serverCode: 395,
+        serverMessage: `Value passed to 'throwIf' function is non zero (${bad.id})`,
+      });
     if (this.failNextInsert) {
       this.failNextInsert = false;
       throw new Error('connection refused');
@@ -192,5 +205,50 @@ describe('BatchWriter', () => {
       expect(names.tenantOfEventsSubject(subject)).toBeUndefined();
       expect(names.tenantOfPointsSubject(subject)).toBeUndefined();
     }
+  });
+
+  describe('poison batches', () => {
+    const batch = () => [
+      message('acme', Array.from({ length: 40 }, (_, i) => event(`a${i}`, '1'))),
+      message('other', Array.from({ length: 9 }, (_, i) => event(`o${i}`, '2'))),
+    ];
+
+    it('fails the whole batch by default, then in isolation stores all but the refused events, dead-lettered with the error', async () => {
+      const store = new MemoryStore();
+      store.refuse = new Set(['a7', 'a31']);
+      const dlq = new MemoryDeadLetters();
+      const writer = new BatchWriter(store, dlq, acceptAll, () => 42);
+      await expect(writer.write(batch())).rejects.toBeInstanceOf(ClickHouseError);
+      expect(store.rows.size).toBe(0);
+
+      const outcome = await writer.write(batch(), { isolateRefusals: true });
+      expect(outcome.inserted).toBe(47);
+      expect(outcome.stored).toHaveLength(47);
+      expect(outcome.deadLettered).toBe(2);
+      expect(store.rows.size).toBe(47);
+      expect(store.rows.has(dedupKey('other', 'o8'))).toBe(true);
+      expect(dlq.letters.map((l) => [l.tenant, l.event?.id, l.reason])).toEqual([
+        ['acme', 'a7', 'STORE_REFUSED'],
+        ['acme', 'a31', 'STORE_REFUSED'],
+      ]);
+      expect(dlq.letters[0]?.message).toBe("ClickHouse refused the event: Value passed to 'throwIf' function is non zero (a7)");
+      // Bisection: a bounded number of inserts, not one per event.
+      expect(store.inserts).toBeLessThan(30);
+
+      // Redelivered after the isolation (e.g. the ack was lost): the stored ones are found, the refused again refused.
+      const again = await writer.write(batch(), { isolateRefusals: true });
+      expect(again.inserted).toBe(0);
+      expect(again.existing).toHaveLength(47);
+      expect(store.rows.size).toBe(47);
+    });
+
+    it('a transient failure during isolation fails the write (retried later), never dead-letters', async () => {
+      const store = new MemoryStore();
+      store.transientFailure = true;
+      const dlq = new MemoryDeadLetters();
+      const writer = new BatchWriter(store, dlq, acceptAll);
+      await expect(writer.write(batch(), { isolateRefusals: true })).rejects.toMatchObject({ transient: true });
+      expect(dlq.letters).toEqual([]);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isClickHouseError, isTransient } from '@tally/clickhouse';
 import type { UsageEvent } from '@tally/event-schema';
 import {
   readEncodedBatch,
@@ -57,6 +58,15 @@ export interface WriteOutcome {
   existing: StoredEvent[];
 }
 
+export interface WriteOptions {
+  /**
+   * Find the events the store refuses instead of failing the whole batch: after an insert fails for
+   * a non-transient reason, bisect, store the halves that go in, dead-letter (`STORE_REFUSED`, with
+   * the store's error) each single event that is refused. A transient failure still fails the write.
+   */
+  isolateRefusals?: boolean;
+}
+
 export const dedupKey = (tenant: string, eventId: string): string => `${tenant}\u0000${eventId}`;
 
 /**
@@ -79,7 +89,7 @@ export class BatchWriter {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async write(messages: InboundMessage[]): Promise<WriteOutcome> {
+  async write(messages: InboundMessage[], options: WriteOptions = {}): Promise<WriteOutcome> {
     const letters: DeadLetter[] = [];
     // One entry per event and no wrapper objects: a batch holds tens of thousands of events for as
     // long as ClickHouse takes to answer, and whatever is allocated per event is garbage to collect.
@@ -160,10 +170,66 @@ export class BatchWriter {
       }
     }
 
-    if (fresh.length) await this.store.insert(fresh);
+    let stored = fresh;
+    if (fresh.length && options.isolateRefusals) {
+      const messageOf = new Map<EncodedEvent, InboundMessage>();
+      for (let i = 0; i < candidates.length; i++) messageOf.set(candidates[i], candidateMessages[i]);
+      const refused: Array<{ event: EncodedEvent; error: unknown }> = [];
+      const inserted: EncodedEvent[] = [];
+      await this.insertIsolating(fresh, inserted, alreadyStored, refused);
+      for (const { event, error } of refused)
+        deadLetter(messageOf.get(event) as InboundMessage, 'STORE_REFUSED', refusalMessage(error), event.tenant, usageEventOf(event));
+      stored = inserted;
+    } else if (fresh.length) {
+      await this.store.insert(fresh);
+    }
     if (letters.length) await this.deadLetters.publish(letters);
-    return { inserted: fresh.length, duplicates, deadLettered: letters.length, stored: fresh, existing: alreadyStored };
+    return { inserted: stored.length, duplicates, deadLettered: letters.length, stored, existing: alreadyStored };
   }
+
+  /**
+   * Inserts `events`, bisecting around what the store refuses. Exactly once still holds: a chunk that
+   * failed is looked up again before its halves are inserted (ClickHouse refuses an INSERT before it
+   * writes anything, but an ambiguous failure may have stored part of it), and what the lookup finds
+   * counts as stored. At most about 2·log2(n) inserts per refused event.
+   */
+  private async insertIsolating(
+    events: EncodedEvent[],
+    inserted: EncodedEvent[],
+    found: EncodedEvent[],
+    refused: Array<{ event: EncodedEvent; error: unknown }>,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.store.insert(events);
+      for (const e of events) inserted.push(e);
+      return;
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      const idsByTenant = new Map<string, string[]>();
+      for (const e of events) {
+        const ids = idsByTenant.get(e.tenant);
+        if (ids) ids.push(e.id);
+        else idsByTenant.set(e.tenant, [e.id]);
+      }
+      const existing = await this.store.findExisting(idsByTenant);
+      const rest: EncodedEvent[] = [];
+      for (const e of events) (existing.has(dedupKey(e.tenant, e.id)) ? found : rest).push(e);
+      if (rest.length === 1 && events.length === 1) {
+        refused.push({ event: rest[0], error });
+        return;
+      }
+      if (rest.length === 1) return this.insertIsolating(rest, inserted, found, refused);
+      const mid = rest.length >>> 1;
+      await this.insertIsolating(rest.slice(0, mid), inserted, found, refused);
+      await this.insertIsolating(rest.slice(mid), inserted, found, refused);
+    }
+  }
+}
+
+function refusalMessage(error: unknown): string {
+  const text = isClickHouseError(error) ? (error.serverMessage ?? error.message) : String((error as Error)?.message ?? error);
+  return `ClickHouse refused the event: ${text}`;
 }
 
 function conflictMessage(id: string): string {

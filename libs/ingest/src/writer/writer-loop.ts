@@ -4,7 +4,8 @@ import { nanos } from '@nats-io/transport-node';
 import type { NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import { REQUEST_ID_MSG_HEADER } from '../jetstream-publish';
-import type { InboundMessage, StoredEventObserver, WriteOutcome } from './batch-writer';
+import { isTransient } from '@tally/clickhouse';
+import type { InboundMessage, StoredEventObserver, WriteOptions, WriteOutcome } from './batch-writer';
 import type { WriterMetrics } from './writer-metrics';
 
 export interface WriterLoopOptions {
@@ -23,11 +24,18 @@ export interface WriterLoopOptions {
    * sized in bytes, so the buffer is bounded whatever the size of the messages.
    */
   consumeMaxBytes?: number;
+  /**
+   * Non-transient store failures of one batch (a refused insert) after which the batch is written in
+   * isolation: bisected, the refused events dead-lettered, the rest stored (default 3). Transient
+   * failures (ClickHouse down, overloaded) never count: they are retried with back-off for as long
+   * as they last.
+   */
+  maxRefusals?: number;
 }
 
 /** What a loop hands its batches to: the events' `BatchWriter`, or the data points' writer. */
 export interface MessageBatchWriter {
-  write(messages: InboundMessage[]): Promise<WriteOutcome>;
+  write(messages: InboundMessage[], options?: WriteOptions): Promise<WriteOutcome>;
 }
 
 /** The stream and durable consumer a loop pulls from; the events stream unless told otherwise. */
@@ -172,11 +180,15 @@ export class WriterLoop {
       subjectTenant: this.source.tenantOf(m.subject),
     }));
     let delay = this.options.retryMinMs;
+    // A poison batch (an event ClickHouse refuses) must not stop the stream: after a few refusals the
+    // batch is written in isolation, which dead-letters exactly the refused events and stores the rest.
+    let refusals = 0;
+    const maxRefusals = this.options.maxRefusals ?? 3;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       let outcome: WriteOutcome;
       try {
-        outcome = await this.writer.write(inbound);
+        outcome = await this.writer.write(inbound, { isolateRefusals: refusals >= maxRefusals });
         // Before the ack: what follows the insert (late-event notices) must be durable first, or a
         // crash between the ack and it would lose it. Events found already stored are included: their
         // first writer may have died between its insert and this point.
@@ -185,9 +197,13 @@ export class WriterLoop {
         }
       } catch (error) {
         this.metrics?.storeFailures.inc();
+        const transient = isTransient(error);
+        if (!transient) refusals++;
         this.logger.warn(
-          { err: error, attempt, messages: batch.length, requestIds: requestIdsOf(batch) },
-          'storing a batch failed; holding it and retrying',
+          { err: error, attempt, transient, refusals, messages: batch.length, requestIds: requestIdsOf(batch) },
+          transient || refusals < maxRefusals
+            ? 'storing a batch failed; holding it and retrying'
+            : 'storing a batch was refused again; retrying it in isolation (refused events are dead-lettered)',
         );
         // Keep the messages ours while we retry, so JetStream does not hand them to another writer.
         for (const m of batch) m.working();
