@@ -13,6 +13,7 @@
  */
 export * from './errors';
 export * from './invoices/invoice';
+export * from './invoices/finance';
 export * from './core/ports';
 export * from './core/collections';
 export * from './core/due-periods';

@@ -116,6 +116,7 @@ export class CatalogStore {
     const createdAt = input?.createdAt ?? existing?.value.createdAt ?? this.now().toISOString();
     const customer = parseEntity(customerSchema, { ...input, createdAt }, 'customer');
     await this.requireTenant(customer.tenant);
+    assertCreditsAppendOnly(existing?.value.billing?.credits ?? [], customer.billing?.credits ?? []);
     const revision = await writeJson(
       this.kv,
       K.customer(customer.tenant, customer.id),
@@ -455,4 +456,21 @@ function isConflict(error: unknown): boolean {
  */
 function safeToken(id: string): string {
   return typeof id === 'string' && /^[-_=a-zA-Z0-9]+$/.test(id) ? id : '_invalid_';
+}
+
+/**
+ * A customer's credit ledger is only appended to (docs/finance.md#prepaid-credits): every stored entry
+ * must still be there, unchanged and in place; a top-up or a void is a new entry at the end.
+ */
+function assertCreditsAppendOnly(before: readonly unknown[], after: readonly unknown[]): void {
+  const issues: FieldIssue[] = [];
+  before.forEach((entry, i) => {
+    if (i >= after.length || JSON.stringify(after[i]) !== JSON.stringify(entry))
+      issues.push({
+        field: `billing.credits[${i}]`,
+        code: 'CREDIT_LEDGER_APPEND_ONLY',
+        message: 'credit entries are never edited or removed: append a void or a new grant instead',
+      });
+  });
+  if (issues.length) throw validationError(issues, 'customer');
 }

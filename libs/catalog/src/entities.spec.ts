@@ -197,3 +197,95 @@ describe('API key format', () => {
     expect(apiKeyId('tally_admin_' + 'a'.repeat(32))).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('finance terms in the catalog (docs/finance.md)', () => {
+  const tenant = { id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' };
+
+  it('accept tax rates, coupons and a customer billing section', () => {
+    const t = parseEntity(
+      tenantSchema,
+      {
+        ...tenant,
+        taxRates: [{ id: 'ny', name: 'NY 4 %', jurisdiction: 'US-NY', percent: '4', inclusive: false }],
+        coupons: [
+          {
+            id: 'launch',
+            name: 'Launch',
+            kind: 'percentage',
+            percent: '20',
+            duration: 'repeating',
+            periods: 3,
+          },
+        ],
+      },
+      'tenant',
+    );
+    expect(t.coupons?.[0]?.id).toBe('launch');
+    const c = parseEntity(
+      customerSchema,
+      {
+        tenant: 'acme',
+        id: 'c',
+        createdAt: '2026-01-01T00:00:00Z',
+        billing: {
+          tax: { jurisdiction: 'US-NY-NYC', exemptRates: ['nyc'] },
+          coupons: [{ coupon: 'launch', firstPeriod: '2026-10' }],
+          credits: [
+            {
+              type: 'grant',
+              id: 'g1',
+              currency: 'USD',
+              amountMinor: '5000',
+              effective: '2026-10-01',
+              recurrence: { everyMonths: 1 },
+              rollover: { maxMinor: '500' },
+            },
+            { type: 'void', id: 'v1', grantId: 'g1', date: '2026-12-01' },
+          ],
+        },
+      },
+      'customer',
+    );
+    expect(c.billing?.credits).toHaveLength(2);
+  });
+
+  it('refuse bad terms with the failing field and a stable code', () => {
+    const issues = (schema: Parameters<typeof parseEntity>[0], input: unknown) => {
+      try {
+        parseEntity(schema, input, 'x');
+        return [];
+      } catch (e) {
+        return (e as ValidationFailedError).details.map((d) => [d.field, d.code]);
+      }
+    };
+    expect(
+      issues(tenantSchema, {
+        ...tenant,
+        taxRates: [{ id: 'bad', name: 'Bad', jurisdiction: 'US-NY', percent: '120', inclusive: false }],
+        coupons: [
+          { id: 'c1', name: 'C', kind: 'amount', amount: '10.005', currency: 'USD', duration: 'once' },
+          { id: 'c1', name: 'C', kind: 'percentage', percent: '5', duration: 'repeating' },
+        ],
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        ['taxRates[0].percent', 'NEGATIVE_AMOUNT'],
+        ['coupons[0].amount', 'TOO_PRECISE_FOR_CURRENCY'],
+        ['coupons[1].periods', 'REQUIRED'],
+        ['coupons[1].id', 'DUPLICATE_ID'],
+      ]),
+    );
+    expect(
+      issues(customerSchema, {
+        tenant: 'acme',
+        id: 'c',
+        createdAt: '2026-01-01T00:00:00Z',
+        billing: {
+          credits: [
+            { type: 'grant', id: 'g', currency: 'USD', amountMinor: '12.5', effective: '2026-10-01' },
+          ],
+        },
+      }),
+    ).toEqual([['billing.credits[0].amountMinor', expect.any(String)]]);
+  });
+});

@@ -11,7 +11,13 @@ import {
   refineMeterDefinition,
 } from '@tally/metering';
 import { TENANT_ID_PATTERN } from '@tally/nats';
-import { CURRENCY_MINOR_UNITS, validatePlan } from '@tally/pricing';
+import {
+  CURRENCY_MINOR_UNITS,
+  validateCoupon,
+  validatePlan,
+  validateTaxRates,
+  type Coupon,
+} from '@tally/pricing';
 import { z, type ZodTypeAny } from 'zod';
 
 /** Ids Tally assigns or operators choose for plans, subscriptions and alert rules (URL- and KV-safe). */
@@ -69,6 +75,119 @@ const customerId = z
     custom('INVALID_STRING', 'contains a NUL or a lone UTF-16 surrogate'),
   );
 
+// ------------------------------------------------------------------------------ Finance terms (docs/finance.md)
+
+const period = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a period YYYY-MM');
+const minorAmount = z.string().regex(/^\d{1,30}$/, 'must be an integer string of minor units such as "5000"');
+
+/** A tax rate of the tenant's table (`@tally/pricing`'s `TaxRate`). */
+export const taxRateSchema = z
+  .object({
+    id: entityId,
+    name,
+    jurisdiction: z.string().regex(/^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'must be a code such as "FR" or "US-NY-NYC"'),
+    percent: z.string(),
+    inclusive: z.boolean(),
+  })
+  .strict()
+  .superRefine((rate, ctx) => {
+    for (const issue of validateTaxRates([rate]))
+      ctx.addIssue({
+        code: 'custom',
+        path: pathOf(issue.field.replace(/^taxRates\[0\]\.?/, '')),
+        message: issue.message,
+        params: { code: issue.code },
+      });
+  });
+
+/** A coupon the tenant offers (`@tally/pricing`'s `Coupon`). */
+export const couponSchema = z
+  .object({
+    id: entityId,
+    name,
+    kind: z.enum(['percentage', 'amount']),
+    percent: z.string().optional(),
+    amount: z.string().optional(),
+    currency: z.string().optional(),
+    duration: z.enum(['once', 'repeating', 'forever']),
+    periods: z.number().int().min(1).max(1200).optional(),
+    appliesTo: z
+      .object({
+        plans: z.array(entityId).optional(),
+        charges: z.array(z.string().min(1).max(128)).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((coupon, ctx) => {
+    for (const issue of validateCoupon(coupon as Coupon))
+      ctx.addIssue({
+        code: 'custom',
+        path: pathOf(issue.field.replace(/^coupon\.?/, '')),
+        message: issue.message,
+        params: { code: issue.code },
+      });
+  });
+export type CatalogCoupon = z.infer<typeof couponSchema>;
+
+/** An entry of a customer's credit ledger: a grant (or top-up), or a void. Draws are written by invoices. */
+export const creditEntrySchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('grant'),
+      id: entityId,
+      name: name.optional(),
+      currency,
+      amountMinor: minorAmount,
+      priority: z.number().int().min(0).max(1000).optional(),
+      effective: isoDate,
+      expires: isoDate.optional(),
+      recurrence: z
+        .object({ everyMonths: z.number().int().min(1).max(12) })
+        .strict()
+        .optional(),
+      rollover: z.object({ maxMinor: minorAmount.optional() }).strict().optional(),
+      source: z.enum(['grant', 'purchase', 'promotion', 'top_up', 'proration', 'credit_note']).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('void'),
+      id: entityId,
+      grantId: entityId,
+      date: isoDate,
+      reason: z.string().max(1024).optional(),
+    })
+    .strict(),
+]);
+export type CreditLedgerEntry = z.infer<typeof creditEntrySchema>;
+
+/** A customer's billing terms: tax profile, coupons redeemed, credit ledger (append-only). */
+export const customerBillingSchema = z
+  .object({
+    tax: z
+      .object({
+        jurisdiction: z
+          .string()
+          .regex(/^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'must be a code such as "FR" or "US-NY-NYC"')
+          .optional(),
+        exempt: z.boolean().optional(),
+        exemptRates: z.array(entityId).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Coupons redeemed: `firstPeriod` is the first period the coupon applies to. */
+    coupons: z
+      .array(z.object({ coupon: entityId, firstPeriod: period }).strict())
+      .max(100)
+      .optional(),
+    /** Only ever appended to: the store refuses a change that edits or removes an entry. */
+    credits: z.array(creditEntrySchema).max(10_000).optional(),
+  })
+  .strict();
+export type CustomerBilling = z.infer<typeof customerBillingSchema>;
+
 // ---------------------------------------------------------------------------------------------- Tenant
 
 export const tenantSchema = z
@@ -84,8 +203,29 @@ export const tenantSchema = z
     rateLimitPerSecond: z.number().int().min(1).max(10_000_000).default(10_000),
     /** When true, the writer dead-letters events whose customer is not in the catalog. */
     requireKnownCustomers: z.boolean().default(false),
+    /** Tax rates by jurisdiction (docs/finance.md#taxes). */
+    taxRates: z.array(taxRateSchema).max(1000).optional(),
+    /** Coupons customers may redeem (docs/finance.md#coupons). */
+    coupons: z.array(couponSchema).max(1000).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    for (const [field, list] of [
+      ['taxRates', t.taxRates ?? []],
+      ['coupons', t.coupons ?? []],
+    ] as const) {
+      const seen = new Set<string>();
+      list.forEach((x, i) => {
+        if (seen.has(x.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: [field, i, 'id'],
+            ...custom('DUPLICATE_ID', `'${x.id}' is used twice`),
+          });
+        seen.add(x.id);
+      });
+    }
+  });
 export type Tenant = z.infer<typeof tenantSchema>;
 export type TenantInput = z.input<typeof tenantSchema>;
 
@@ -103,6 +243,8 @@ export const customerSchema = z
       .record(z.string().min(1).max(128), z.string().max(1024))
       .refine((m) => Object.keys(m).length <= 50, custom('TOO_LONG', 'at most 50 metadata keys'))
       .default({}),
+    /** Taxes, coupons and prepaid credit (docs/finance.md). */
+    billing: customerBillingSchema.optional(),
     /** Set by the store when the customer is first written. */
     createdAt: timestamp,
   })
@@ -153,6 +295,10 @@ export const planSchema = z
     charges: z.array(z.record(z.unknown())),
     minimumCommitment: z.string().optional(),
     maximum: z.string().optional(),
+    /** How flat fees are prorated when the plan changes inside a period (docs/finance.md). */
+    proration: z.enum(['day', 'second']).optional(),
+    /** Whether this plan's tiers count from zero or carry over when it takes over mid-period. */
+    segmentTiers: z.enum(['reset', 'carry_over']).optional(),
   })
   .strict()
   .superRefine((plan, ctx) => {
@@ -163,6 +309,8 @@ export const planSchema = z
       charges: plan.charges,
       minimumCommitment: plan.minimumCommitment,
       maximum: plan.maximum,
+      proration: plan.proration,
+      segmentTiers: plan.segmentTiers,
     };
     for (const issue of validatePlan(withoutUndefined(pricingPlan))) {
       ctx.addIssue({
@@ -276,7 +424,10 @@ export const datasetSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['sampling'],
-        ...custom('SAMPLING_NOT_ALLOWED', 'a billing dataset is never sampled: remove sampling or use kind analytics'),
+        ...custom(
+          'SAMPLING_NOT_ALLOWED',
+          'a billing dataset is never sampled: remove sampling or use kind analytics',
+        ),
       });
     }
   });

@@ -53,6 +53,7 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
     due,
     closer: new PeriodCloser(due, ports.closed, ports.watermark, ports.clock),
     issuer: new InvoiceIssuer({
+      catalog: ports.catalog,
       ledger: ports.ledger,
       closed: ports.closed,
       pricing,

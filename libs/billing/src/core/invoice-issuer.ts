@@ -2,13 +2,23 @@ import type { IssueOutcome, IssueRequest } from '@tally/billing-contracts';
 import type { CustomerPeriod } from '@tally/billing-periods';
 import { isTallyError } from '@tally/errors';
 import type { Logger } from '@tally/observability';
+import type { CreditEntry } from '@tally/pricing';
+import { creditEntriesOf } from '../invoices/finance';
 import { computeInvoice, type InvoiceDocument } from '../invoices/invoice';
 import { groupBy, mapLimit } from './collections';
-import type { ClosedPeriodsPort, InvoiceLedgerPort, InvoiceNoticesPort, WatermarkPort } from './ports';
+import type {
+  BillingCatalogPort,
+  ClosedPeriodsPort,
+  InvoiceLedgerPort,
+  InvoiceNoticesPort,
+  WatermarkPort,
+} from './ports';
 import type { PricedSeries, PricingSnapshots } from './pricing-snapshots';
 import type { UsageLoader } from './usage-loader';
 
 export interface InvoiceIssuerDependencies {
+  /** Customers' credit ledgers (finance terms); without it no credit is drawn. */
+  catalog?: Pick<BillingCatalogPort, 'getCustomer'>;
   ledger: InvoiceLedgerPort;
   closed: Pick<ClosedPeriodsPort, 'markInvoiced' | 'release'>;
   pricing: Pick<PricingSnapshots, 'current'>;
@@ -36,12 +46,31 @@ export class InvoiceIssuer {
     this.clock = deps.clock ?? Date.now;
   }
 
+  /**
+   * The customer's credit ledger, when the period has finance terms and the customer has credit: the
+   * catalog's grants and voids, and the draws of every invoice already issued (in the ledger, or
+   * computed earlier in this request for an earlier period).
+   */
+  private async creditLedger(
+    tenant: string,
+    item: Priced,
+    issuedNow: Map<string, InvoiceDocument[]>,
+  ): Promise<CreditEntry[]> {
+    if (!item.pricing.finance) return [];
+    const customer = this.deps.catalog?.getCustomer(tenant, item.customer);
+    if (!customer?.billing?.credits?.length) return [];
+    const stored = await this.deps.ledger.listForCustomer(tenant, item.customer);
+    return creditEntriesOf(customer, [...stored, ...(issuedNow.get(item.customer) ?? [])]);
+  }
+
   async issueInvoices(req: IssueRequest): Promise<IssueOutcome[]> {
+    // Documents computed in this request (not in the ledger yet), per customer: a later period's credit sees their draws.
+    const issuedNow = new Map<string, InvoiceDocument[]>();
     const outcomes = new Map<string, IssueOutcome>();
     const documents: InvoiceDocument[] = [];
     for (const [period, items] of groupBy(req.periods, (p) => p.share.period)) {
       const todo = await this.notYetIssued(req.tenant, period, items, outcomes);
-      documents.push(...(await this.compute(req, period, todo, outcomes)));
+      documents.push(...(await this.compute(req, period, todo, outcomes, issuedNow)));
     }
     await this.deps.ledger.insert(documents);
     for (const doc of documents) this.deps.notices.published(doc);
@@ -78,7 +107,7 @@ export class InvoiceIssuer {
         continue;
       }
       try {
-        todo.push({ ...item, ...this.deps.pricing.current(tenant, item.share) });
+        todo.push({ ...item, ...this.deps.pricing.current(tenant, item.share, item.customer) });
       } catch (error) {
         outcomes.set(key(item.customer, period), failure(item.customer, period, error));
       }
@@ -91,6 +120,7 @@ export class InvoiceIssuer {
     period: string,
     todo: readonly Priced[],
     outcomes: Map<string, IssueOutcome>,
+    issuedNow: Map<string, InvoiceDocument[]>,
   ): Promise<InvoiceDocument[]> {
     // Read before the usage: everything acknowledged before it is in what the query then reads.
     const completeThrough = new Date(await this.deps.watermark.completeThrough(req.tenant)).toISOString();
@@ -99,7 +129,9 @@ export class InvoiceIssuer {
     const documents: InvoiceDocument[] = [];
     for (const item of todo) {
       try {
+        const credits = await this.creditLedger(req.tenant, item, issuedNow);
         const doc = computeInvoice({
+          credits,
           tenant: req.tenant,
           customer: item.customer,
           period: item.share,
@@ -111,6 +143,7 @@ export class InvoiceIssuer {
           completeThrough,
         });
         documents.push(doc);
+        issuedNow.set(item.customer, [...(issuedNow.get(item.customer) ?? []), doc]);
         const { invoiceId, totalMinor, currency } = doc;
         outcomes.set(key(item.customer, period), {
           customer: item.customer,

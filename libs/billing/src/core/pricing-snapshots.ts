@@ -2,6 +2,7 @@ import type { CustomerPeriod } from '@tally/billing-periods';
 import type { Meter } from '@tally/catalog';
 import type { Plan as PricingPlan } from '@tally/pricing';
 import { BillingRejectedError } from '../errors';
+import { financeSnapshotOf } from '../invoices/finance';
 import { pricingPlanOf, seriesOfPlan, type PricingSnapshot } from '../invoices/invoice';
 import type { SeriesRef } from '@tally/clickhouse';
 import type { BillingCatalogPort, MeterVersionsPort } from './ports';
@@ -20,12 +21,16 @@ export class PricingSnapshots {
   private readonly meterVersions = new Map<string, Meter>();
 
   constructor(
-    private readonly catalog: Pick<BillingCatalogPort, 'getPlan' | 'getMeter'>,
+    private readonly catalog: Pick<BillingCatalogPort, 'getPlan' | 'getMeter'> &
+      Partial<Pick<BillingCatalogPort, 'getTenant' | 'getCustomer'>>,
     private readonly store: MeterVersionsPort,
   ) {}
 
-  /** The plans (as of now) and meters (current versions) a period is priced with. */
-  current(tenant: string, share: CustomerPeriod): PricedSeries {
+  /**
+   * The plans (as of now) and meters (current versions) a period is priced with, and, given the
+   * customer, the finance terms in force (coupons, taxes: docs/finance.md) when there are any.
+   */
+  current(tenant: string, share: CustomerPeriod, customer?: string): PricedSeries {
     const plans: Record<string, PricingPlan> = {};
     for (const s of share.subscriptions) {
       const plan = this.catalog.getPlan(tenant, s.plan);
@@ -57,7 +62,18 @@ export class PricingSnapshots {
         series[key] = seriesRef(key, meter, profile);
       }
     }
-    return { pricing: { subscriptions: share.subscriptions, plans, meterVersions }, series };
+    const finance =
+      customer === undefined
+        ? undefined
+        : financeSnapshotOf(
+            this.catalog.getTenant?.(tenant),
+            this.catalog.getCustomer?.(tenant, customer),
+            share.period,
+          );
+    return {
+      pricing: { subscriptions: share.subscriptions, plans, meterVersions, ...(finance ? { finance } : {}) },
+      series,
+    };
   }
 
   /** The meters of a pricing snapshot, at the versions it names. */

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Plan as CatalogPlan } from '@tally/catalog';
 import { ValidationFailedError } from '@tally/errors';
-import { priceUsage, type Charge, type Plan as PricingPlan } from '@tally/pricing';
+import { priceUsage, type Charge, type CreditEntry, type Plan as PricingPlan } from '@tally/pricing';
+import { computeFinance } from './finance';
 import type {
   AdjustmentLine,
   InvoiceDocument,
@@ -47,6 +48,8 @@ export function pricingPlanOf(plan: CatalogPlan): PricingPlan {
     charges: plan.charges as unknown as Charge[],
     ...(plan.minimumCommitment !== undefined ? { minimumCommitment: plan.minimumCommitment } : {}),
     ...(plan.maximum !== undefined ? { maximum: plan.maximum } : {}),
+    ...(plan.proration !== undefined ? { proration: plan.proration } : {}),
+    ...(plan.segmentTiers !== undefined ? { segmentTiers: plan.segmentTiers } : {}),
   };
 }
 
@@ -58,6 +61,8 @@ export function seriesOfPlan(plan: PricingPlan): string[] {
 }
 
 export interface InvoiceComputation {
+  /** The customer's credit ledger (catalog entries + earlier invoices' draws); used when `pricing.finance` is set. */
+  credits?: CreditEntry[];
   tenant: string;
   customer: string;
   period: CustomerPeriod;
@@ -122,11 +127,24 @@ export function pricePeriod(c: Pick<InvoiceComputation, 'period' | 'pricing' | '
 /** The first document of a period: version 1. */
 export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
   const priced = pricePeriod(c);
+  const id = invoiceId(c.tenant, c.customer, c.period.period, 1);
+  const finance = computeFinance(
+    {
+      invoiceId: id,
+      currency: priced.currency,
+      period: c.period,
+      pricing: c.pricing,
+      usage: c.usage,
+      lines: priced.lines,
+    },
+    { ledger: c.credits ?? [] },
+  );
+  const total = finance?.totalMinor ?? priced.totalMinor;
   return {
     tenant: c.tenant,
     customer: c.customer,
     period: c.period.period,
-    invoiceId: invoiceId(c.tenant, c.customer, c.period.period, 1),
+    invoiceId: id,
     kind: 'invoice',
     version: 1,
     referencesInvoiceId: '',
@@ -134,8 +152,9 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
     lines: priced.lines,
     effectiveLines: priced.lines,
     subtotalMinor: priced.subtotalMinor,
-    totalMinor: priced.totalMinor,
-    cumulativeTotalMinor: priced.totalMinor,
+    totalMinor: total,
+    cumulativeTotalMinor: total,
+    ...(finance ? { finance } : {}),
     usage: c.usage,
     pricing: c.pricing,
     fingerprint: c.fingerprint,
@@ -159,7 +178,10 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
 export function computeAdjustment(
   invoice: InvoiceDocument,
   latest: InvoiceDocument,
-  recomputed: Pick<InvoiceComputation, 'usage' | 'fingerprint' | 'issuedBy' | 'createdAt' | 'completeThrough'>,
+  recomputed: Pick<
+    InvoiceComputation,
+    'usage' | 'fingerprint' | 'issuedBy' | 'createdAt' | 'completeThrough'
+  >,
 ): InvoiceDocument | undefined {
   if (
     recomputed.fingerprint.eventCount === latest.fingerprint.eventCount &&
@@ -200,7 +222,20 @@ export function computeAdjustment(
     });
   }
   const version = latest.version + 1;
-  const delta = BigInt(priced.totalMinor) - BigInt(latest.cumulativeTotalMinor);
+  // Finance terms are the invoice's (same coupons, taxes); credit keeps the invoice's draws.
+  const finance = computeFinance(
+    {
+      invoiceId: invoice.invoiceId,
+      currency: priced.currency,
+      period,
+      pricing: invoice.pricing,
+      usage: recomputed.usage,
+      lines: priced.lines,
+    },
+    { keep: invoice.finance?.credits ?? [] },
+  );
+  const cumulative = finance?.totalMinor ?? priced.totalMinor;
+  const delta = BigInt(cumulative) - BigInt(latest.cumulativeTotalMinor);
   const late = BigInt(recomputed.fingerprint.eventCount) - BigInt(latest.fingerprint.eventCount);
   return {
     ...invoice,
@@ -212,7 +247,8 @@ export function computeAdjustment(
     effectiveLines: priced.lines,
     subtotalMinor: (BigInt(priced.subtotalMinor) - BigInt(subtotalOf(latest))).toString(),
     totalMinor: delta.toString(),
-    cumulativeTotalMinor: priced.totalMinor,
+    cumulativeTotalMinor: cumulative,
+    ...(finance ? { finance } : {}),
     usage: recomputed.usage,
     fingerprint: recomputed.fingerprint,
     lateEventCount: Number(late > 0n ? late : 0n),

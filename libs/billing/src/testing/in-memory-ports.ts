@@ -179,6 +179,8 @@ export interface UsageFact {
   series: string;
   /** Epoch seconds of the local day; absent for the period total. */
   dayStart?: number;
+  /** A period total: only for a query from this instant (epoch ms), e.g. one subscription's share. */
+  fromMs?: number;
   value: string;
 }
 
@@ -197,6 +199,11 @@ export class InMemoryUsageSource implements UsageSourcePort {
     const series = new Set(params.series.map((s) => s.key));
     return this.facts
       .filter((f) => params.customers.includes(f.customer) && series.has(f.series))
+      .filter((f) =>
+        f.dayStart === undefined
+          ? f.fromMs === undefined || f.fromMs === params.from.getTime()
+          : f.dayStart * 1000 >= params.from.getTime() && f.dayStart * 1000 < params.to.getTime(),
+      )
       .map((f) => ({
         series: f.series,
         customer: f.customer,

@@ -1,0 +1,203 @@
+/**
+ * The finance steps of an invoice (docs/finance.md): the terms in force for a period (coupons, tax
+ * profile and rates), the customer's credit ledger (catalog grants and voids + the draws of earlier
+ * invoices), and the invoice's money after discounts, credits and taxes. Pure: `@tally/pricing` does
+ * every computation; this file only gathers its inputs from the catalog and the ledger.
+ */
+import type {
+  CouponInForce,
+  FinanceSnapshot,
+  InvoiceDocument,
+  InvoiceFinance,
+  InvoiceLine,
+  PricingSnapshot,
+  SeriesUsage,
+} from '@tally/billing-contracts';
+import { daysBetween, parsePeriod, type CustomerPeriod } from '@tally/billing-periods';
+import type { Customer, Tenant } from '@tally/catalog';
+import {
+  applicableRates,
+  completeInvoice,
+  creditBoundaries,
+  creditSegmentsFromAccrual,
+  discountInvoice,
+  drawCredits,
+  priceUsage,
+  rateTableTaxCalculator,
+  sumDecimals,
+  type AppliedCoupon,
+  type CreditDraw,
+  type CreditEntry,
+  type CreditGrant,
+  type FinanceLineInput,
+} from '@tally/pricing';
+
+function periodIndex(firstPeriod: string, period: string): number {
+  const a = parsePeriod(firstPeriod, 'firstPeriod');
+  const b = parsePeriod(period);
+  return (b.year - a.year) * 12 + (b.month - a.month);
+}
+
+/**
+ * The finance terms of a customer's period, or undefined when neither the tenant nor the customer has
+ * any (the invoice is then exactly what pricing gives, as before these terms existed).
+ */
+export function financeSnapshotOf(
+  tenant: Pick<Tenant, 'taxRates' | 'coupons'> | undefined,
+  customer: Pick<Customer, 'billing'> | undefined,
+  period: string,
+): FinanceSnapshot | undefined {
+  const billing = customer?.billing;
+  const hasTerms = (tenant?.taxRates?.length ?? 0) > 0 || billing !== undefined;
+  if (!hasTerms) return undefined;
+  const offered = new Map((tenant?.coupons ?? []).map((c) => [c.id, c]));
+  const coupons: CouponInForce[] = [];
+  for (const r of billing?.coupons ?? []) {
+    const c = offered.get(r.coupon);
+    const index = periodIndex(r.firstPeriod, period);
+    if (!c || index < 0) continue;
+    coupons.push({ ...c, couponId: c.id, periodIndex: index } as CouponInForce);
+  }
+  const taxProfile = {
+    ...(billing?.tax?.jurisdiction !== undefined ? { jurisdiction: billing.tax.jurisdiction } : {}),
+    ...(billing?.tax?.exempt !== undefined ? { exempt: billing.tax.exempt } : {}),
+    ...(billing?.tax?.exemptRates !== undefined ? { exemptRates: billing.tax.exemptRates } : {}),
+  };
+  const taxRates = applicableRates(tenant?.taxRates ?? [], taxProfile).map((r) => ({ ...r }));
+  return { coupons, taxProfile, taxRates };
+}
+
+/**
+ * A customer's credit ledger: the grants and voids of the catalog, then the draws written by the
+ * invoices already issued (each invoice's first version: adjustments keep its draws).
+ */
+export function creditEntriesOf(
+  customer: Pick<Customer, 'billing'> | undefined,
+  documents: readonly InvoiceDocument[],
+): CreditEntry[] {
+  const entries: CreditEntry[] = [];
+  for (const e of customer?.billing?.credits ?? []) {
+    if (e.type === 'void') entries.push({ type: 'void', id: e.id, grantId: e.grantId, date: e.date });
+    else {
+      const grant: Record<string, unknown> = { ...e };
+      delete grant.type;
+      entries.push({ type: 'grant', grant: grant as unknown as CreditGrant });
+    }
+  }
+  for (const d of documents) {
+    if (d.version !== 1 || !d.finance) continue;
+    for (const draw of d.finance.credits)
+      entries.push({
+        type: 'draw',
+        id: `${d.invoiceId}/${draw.bucketId}/${draw.date}`,
+        bucketId: draw.bucketId,
+        grantId: draw.grantId,
+        date: draw.date,
+        amountMinor: draw.amountMinor,
+        invoiceId: d.invoiceId,
+      });
+  }
+  return entries;
+}
+
+function couponOf(c: CouponInForce): AppliedCoupon {
+  const { couponId, periodIndex: index, ...rest } = c;
+  return { coupon: { ...rest, id: couponId }, periodIndex: index };
+}
+
+export function lineIdOf(l: Pick<InvoiceLine, 'subscription' | 'chargeId'>): string {
+  return `${l.subscription}/${l.chargeId}`;
+}
+
+/**
+ * What the customer's charges had cost by the start of local date `at`: each subscription priced with
+ * the usage of the days before `at` and its flat fees for the days before `at` (plan-level lines
+ * excluded: a minimum is decided at the period's end).
+ */
+function accruedBy(
+  at: string,
+  period: CustomerPeriod,
+  pricing: PricingSnapshot,
+  usage: Record<string, Record<string, SeriesUsage>>,
+): bigint {
+  let total = 0n;
+  for (const s of period.subscriptions) {
+    const plan = pricing.plans[s.plan];
+    const until = at < s.end ? at : s.end;
+    const activeDays = Math.max(0, daysBetween(s.start, until));
+    // Usage of the days before `at`, summed exactly (usage values are decimal strings).
+    const partial: Record<string, string> = {};
+    for (const [series, u] of Object.entries(usage[s.subscription] ?? {}))
+      partial[series] = sumDecimals(u.days.filter((d) => d.day < at).map((d) => d.value));
+    const priced = priceUsage({
+      plan: { ...plan, minimumCommitment: undefined, maximum: undefined },
+      usage: partial,
+      period: { daysInPeriod: s.daysInPeriod, activeDays: Math.min(activeDays, s.daysInPeriod) },
+    });
+    total += BigInt(priced.subtotalMinor);
+  }
+  return total;
+}
+
+/**
+ * The invoice's money after the finance steps. `credit` says where credit comes from: the customer's
+ * ledger (a first invoice draws), or the draws of the document being corrected (an adjustment keeps
+ * them, trimmed if the period now owes less than they paid).
+ */
+export function computeFinance(
+  args: {
+    invoiceId: string;
+    currency: string;
+    period: CustomerPeriod;
+    pricing: PricingSnapshot;
+    usage: Record<string, Record<string, SeriesUsage>>;
+    lines: InvoiceLine[];
+  },
+  credit: { ledger: readonly CreditEntry[] } | { keep: readonly CreditDraw[] },
+): InvoiceFinance | undefined {
+  const finance = args.pricing.finance;
+  if (!finance) return undefined;
+  const lines: FinanceLineInput[] = args.lines.map((l) => ({
+    lineId: lineIdOf(l),
+    chargeId: l.chargeId,
+    plan: l.plan,
+    name: l.name,
+    amountMinor: l.amountMinor,
+  }));
+  const discounted = discountInvoice(args.currency, lines, finance.coupons.map(couponOf));
+  let draws: CreditDraw[] = [];
+  if ('keep' in credit) {
+    let left = BigInt(discounted.creditableMinor);
+    for (const d of credit.keep) {
+      const take = BigInt(d.amountMinor) < left ? BigInt(d.amountMinor) : left;
+      if (take > 0n) draws.push({ ...d, amountMinor: take.toString() });
+      left -= take;
+    }
+  } else if (credit.ledger.some((e) => e.type === 'grant' && e.grant.currency === args.currency)) {
+    const from = args.period.subscriptions.reduce(
+      (m, s) => (s.start < m ? s.start : m),
+      args.period.subscriptions[0].start,
+    );
+    const to = args.period.subscriptions.reduce(
+      (m, s) => (s.end > m ? s.end : m),
+      args.period.subscriptions[0].end,
+    );
+    const cuts = [from, ...creditBoundaries(credit.ledger, args.currency, from, to), to];
+    const accrued: Array<{ from: string; to: string; accruedMinor: string }> = [];
+    let before = 0n;
+    for (let i = 1; i < cuts.length; i++) {
+      const now = accruedBy(cuts[i], args.period, args.pricing, args.usage);
+      accrued.push({ from: cuts[i - 1], to: cuts[i], accruedMinor: (now - before).toString() });
+      before = now;
+    }
+    const segments = creditSegmentsFromAccrual(discounted.creditableMinor, accrued);
+    draws = drawCredits(credit.ledger, args.currency, segments, args.invoiceId).draws;
+  }
+  const totals = completeInvoice(discounted, draws, {
+    profile: finance.taxProfile,
+    calculator: rateTableTaxCalculator(finance.taxRates),
+  });
+  const rest: Partial<typeof totals> = { ...totals };
+  delete rest.currency;
+  return rest as InvoiceFinance;
+}
