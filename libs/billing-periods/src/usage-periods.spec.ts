@@ -1,4 +1,3 @@
-import type { Subscription } from '@tally/catalog';
 import {
   activeSubscription,
   calendarMonth,
@@ -6,6 +5,10 @@ import {
   localDayStarts,
   subscriptionPeriodDates,
 } from './index';
+import type { SubscriptionTerms } from './periods';
+
+/** The catalog's subscription as this pure lib sees it (the lib never imports the catalog). */
+type Subscription = SubscriptionTerms & { tenant: string; customer: string };
 
 const sub = (overrides: Partial<Subscription>): Subscription => ({
   tenant: 'acme',

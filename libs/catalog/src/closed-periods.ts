@@ -5,6 +5,7 @@
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { ClosedPeriodState } from '@tally/billing-contracts';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import { decodeCustomerId, encodeCustomerId } from './keys';
 import { KvWatcher } from './kv-watcher';
@@ -26,7 +27,8 @@ export interface ClosedPeriod {
   invoiceId: string;
   /** The workflow that closes it: only that workflow may (re)compute the invoice. */
   owner: string;
-  state: 'closing' | 'invoiced';
+  /** One definition with the workflow contracts (`ClosedPeriodState`): the marker and the close result cannot disagree. */
+  state: ClosedPeriodState;
   closedAt: string;
   totalMinor?: string;
   currency?: string;

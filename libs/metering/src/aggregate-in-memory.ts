@@ -4,10 +4,10 @@
  * mirrors one in libs/clickhouse/src/sql/meter-sql-parts.ts (which events carry a value, how filters
  * treat absent properties, how `latest` breaks ties, how `avg` truncates, how empty aggregates read).
  */
+import { decimalText } from '@tally/pricing';
 import {
   D,
   type Dec,
-  decimalText,
   NUMERIC_VALUE,
   numberToPropertyText,
   toDecimalText,

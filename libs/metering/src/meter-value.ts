@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { decimalText } from '@tally/pricing';
 
 /**
  * Scale of every numeric value a meter reads: the events table stores `quantity` as Decimal(38, 12),
@@ -27,10 +28,6 @@ export const D = Decimal.clone({
 });
 export type Dec = InstanceType<typeof D>;
 
-/** Canonical text: no exponent, no trailing fraction zeros, never `-0` (what the SQL's trim produces). */
-export function decimalText(d: Dec): string {
-  return d.isZero() ? '0' : d.toFixed();
-}
 
 /**
  * The canonical decimal text of a filter value given as a JSON number or a decimal string, or

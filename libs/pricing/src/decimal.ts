@@ -55,10 +55,17 @@ export function dec(value: string): Dec {
   return d.isZero() ? ZERO : d;
 }
 
-/** Plain-notation string of a Decimal: no exponent, no trailing zeros, never `-0`. */
-export function str(d: Dec): DecimalString {
+/**
+ * Canonical text of a Decimal: plain notation, no exponent, no trailing fraction zeros, never `-0`
+ * (what the SQL's trim produces). The one definition: metering's meter values and every amount here
+ * use it. `toFixed()` without places is exact, so it holds for any decimal.js clone's values.
+ */
+export function decimalText(d: Decimal): DecimalString {
   return d.isZero() ? '0' : d.toFixed();
 }
+
+/** {@link decimalText} under the short name this library's arithmetic uses. */
+export const str: (d: Dec) => DecimalString = decimalText;
 
 export function max(a: Dec, b: Dec): Dec {
   return a.gte(b) ? a : b;

@@ -50,6 +50,7 @@ export {
   MAX_INTEGER_DIGITS,
   addDecimals,
   compareDecimals,
+  decimalText,
   isDecimalString,
   multiplyDecimals,
   normalizeDecimal,
