@@ -59,7 +59,7 @@ export function serializeInvoiceRow(d: InvoiceDocument): string {
     lines: JSON.stringify(d.lines),
     effective_lines: JSON.stringify(d.effectiveLines),
     usage: JSON.stringify(d.usage),
-    pricing: JSON.stringify(d.pricing),
+    pricing: JSON.stringify(storedPricing(d)),
     late_event_count: d.lateEventCount,
     timezone: d.timezone,
     period_start: Math.floor(Date.parse(d.periodStart) / 1000),
@@ -133,7 +133,7 @@ function toDocument(r: InvoiceRow): InvoiceDocument {
     lines: JSON.parse(r.lines),
     effectiveLines: JSON.parse(r.effective_lines),
     usage: JSON.parse(r.usage),
-    pricing: JSON.parse(r.pricing),
+    ...fromStoredPricing(r.pricing),
     fingerprint: { eventCount: r.usage_event_count, checksum: r.usage_checksum },
     lateEventCount: Number(r.late_event_count),
     timezone: r.timezone,
@@ -151,7 +151,11 @@ function toDocument(r: InvoiceRow): InvoiceDocument {
  * table collapses; readers use FINAL, so they never see the copy.
  */
 export class InvoiceLedger {
-  private pending: Array<{ lines: Array<{ invoice: string; completeness?: string }>; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private pending: Array<{
+    lines: Array<{ invoice: string; completeness?: string }>;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }> = [];
   private pendingRows = 0;
   private timer?: ReturnType<typeof setTimeout>;
 
@@ -173,7 +177,10 @@ export class InvoiceLedger {
    */
   async insert(docs: readonly InvoiceDocument[]): Promise<void> {
     if (docs.length === 0) return;
-    const lines = docs.map((d) => ({ invoice: serializeInvoiceRow(d), completeness: serializeCompletenessRow(d) }));
+    const lines = docs.map((d) => ({
+      invoice: serializeInvoiceRow(d),
+      completeness: serializeCompletenessRow(d),
+    }));
     if (this.coalesceMs <= 0) return this.write(lines);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ lines, resolve, reject });
@@ -201,9 +208,14 @@ export class InvoiceLedger {
     // rows collapse into.
     const watermarks = lines.flatMap((l) => (l.completeness ? [l.completeness] : []));
     if (watermarks.length)
-      await this.ch.insertJsonEachRow(this.ch.table('invoice_completeness'), COMPLETENESS_COLUMNS, watermarks.join('\n'), {
-        operation: 'insert invoice watermarks',
-      });
+      await this.ch.insertJsonEachRow(
+        this.ch.table('invoice_completeness'),
+        COMPLETENESS_COLUMNS,
+        watermarks.join('\n'),
+        {
+          operation: 'insert invoice watermarks',
+        },
+      );
     await this.ch.insertJsonEachRow(this.table, INVOICE_COLUMNS, lines.map((l) => l.invoice).join('\n'), {
       operation: 'insert invoices',
     });
@@ -266,4 +278,22 @@ export class InvoiceLedger {
     }
     return out;
   }
+}
+
+/**
+ * A document's finance result (discounts, credit draws, taxes) is stored in the `pricing` JSON column,
+ * next to the terms it was computed from, under `financeResult`: the `invoices` table has no column of
+ * its own for it, and 18.16 has no idempotent `ADD COLUMN IF NOT EXISTS` for a migration to add one.
+ * Documents without finance terms are stored exactly as before.
+ */
+function storedPricing(d: InvoiceDocument): unknown {
+  return d.finance ? { ...d.pricing, financeResult: d.finance } : d.pricing;
+}
+
+function fromStoredPricing(text: string): Pick<InvoiceDocument, 'pricing' | 'finance'> {
+  const stored = JSON.parse(text) as InvoiceDocument['pricing'] & {
+    financeResult?: InvoiceDocument['finance'];
+  };
+  const { financeResult, ...pricing } = stored;
+  return financeResult ? { pricing, finance: financeResult } : { pricing };
 }
