@@ -56,8 +56,14 @@ export class UsageLoader {
       const types = addUsageGroups(usageGroups, item, entry);
       if (types.size > 0) addFingerprintGroup(fingerprintGroups, item, [...types].sort());
     }
-    for (const group of usageGroups.values()) await this.readUsage(tenant, group, result);
+    // The fingerprint first, then the usage. ClickHouse gives no snapshot across two queries and events
+    // keep arriving (late ones too), so what the usage counts is a superset of what the fingerprint
+    // counted before it. An event stored in between is billed now and, not being in the fingerprint,
+    // makes its own late-event rebill recompute (an adjustment of 0 that names it). The other order
+    // let the fingerprint count events the amounts missed, and the rebill their notice started then
+    // saw an unchanged fingerprint: those events were never billed.
     for (const group of fingerprintGroups.values()) await this.readFingerprints(tenant, group, result);
+    for (const group of usageGroups.values()) await this.readUsage(tenant, group, result);
     return result;
   }
 

@@ -189,15 +189,24 @@ export class InMemoryUsageSource implements UsageSourcePort {
   readonly usageQueries: Array<Omit<BillingUsageParams, 'database'>> = [];
   readonly fingerprintQueries: Array<Omit<FingerprintParams, 'database'>> = [];
 
+  /** Run once right after the next query read its rows: events that arrive between two queries. */
+  betweenQueries?: () => void;
+
   constructor(
     public facts: UsageFact[] = [],
     public fingerprintRows: FingerprintRow[] = [],
   ) {}
 
+  private arrived(): void {
+    const hook = this.betweenQueries;
+    this.betweenQueries = undefined;
+    hook?.();
+  }
+
   async usage(params: Omit<BillingUsageParams, 'database'>): Promise<BillingUsageRow[]> {
     this.usageQueries.push(params);
     const series = new Set(params.series.map((s) => s.key));
-    return this.facts
+    const rows: BillingUsageRow[] = this.facts
       .filter((f) => params.customers.includes(f.customer) && series.has(f.series))
       .filter((f) =>
         f.dayStart === undefined
@@ -211,11 +220,15 @@ export class InMemoryUsageSource implements UsageSourcePort {
         day_start: f.dayStart ?? 0,
         value: f.value,
       }));
+    this.arrived();
+    return rows;
   }
 
   async fingerprints(params: Omit<FingerprintParams, 'database'>): Promise<FingerprintRow[]> {
     this.fingerprintQueries.push(params);
-    return this.fingerprintRows.filter((r) => params.customers.includes(r.customer));
+    const rows = this.fingerprintRows.filter((r) => params.customers.includes(r.customer));
+    this.arrived();
+    return rows;
   }
 }
 
