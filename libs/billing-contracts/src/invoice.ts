@@ -128,11 +128,13 @@ export interface InvoiceDocument {
   subtotalMinor: string;
   /**
    * Invoice: what the customer owes (after discounts, credits and taxes when `finance` is present).
-   * Adjustment: the difference it makes (negative = a credit, see `creditNoteId`).
+   * Adjustment: the difference it makes (negative = a credit note, see `creditNoteNumber`).
    */
   totalMinor: string;
   /** What the customer owes for the period after this document. */
   cumulativeTotalMinor: string;
+  /** A downward adjustment is a credit note: its number (`cn-<period>-<16 hex>-v<n>`). */
+  creditNoteNumber?: string;
   /** Discounts, credits and taxes of the period after this document (absent on documents without finance terms). */
   finance?: InvoiceFinance;
   /** Per subscription, per series: the usage priced. */

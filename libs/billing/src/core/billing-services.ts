@@ -64,6 +64,7 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       clock: ports.clock,
     }),
     rebiller: new Rebiller({
+      catalog: ports.catalog,
       ledger: ports.ledger,
       pricing,
       usage,

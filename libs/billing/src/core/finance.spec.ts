@@ -233,3 +233,151 @@ describe('an invoice with a plan change, a coupon, an expiring grant and a tax',
     expect([f?.taxExclusiveMinor, f?.totalMinor]).toEqual(['101', '2661']);
   });
 });
+
+describe('a backdated plan change', () => {
+  it('re-bills the closed period through the adjustment path: one adjustment, then nothing', async () => {
+    const t = (d: string) => Date.parse(`${d}T00:00:00Z`);
+    const catalog = new InMemoryBillingCatalog().put(
+      {
+        tenant: parseEntity(
+          tenantSchema,
+          { id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' },
+          'tenant',
+        ),
+      },
+      {
+        customer: parseEntity(
+          customerSchema,
+          { tenant: 'acme', id: 'c', createdAt: '2026-01-01T00:00:00Z' },
+          'customer',
+        ),
+      },
+      {
+        meter: parseEntity(
+          meterSchema,
+          {
+            tenant: 'acme',
+            key: 'calls',
+            name: 'API calls',
+            eventTypes: ['call'],
+            aggregation: 'count',
+            version: 1,
+          },
+          'meter',
+        ),
+      },
+      { plan: plan('starter', '31', '0.01') },
+      { plan: plan('pro', '62', '0.005') },
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          { tenant: 'acme', id: 's1', customer: 'c', plan: 'starter', start: '2026-09-01' },
+          'subscription',
+        ),
+      },
+    );
+    const usage = new InMemoryUsageSource(
+      [
+        // The whole of October (as first invoiced), and its two sides of 11 October (after the change).
+        { customer: 'c', series: 'calls', fromMs: t('2026-10-01'), toMs: t('2026-11-01'), value: '5000' },
+        { customer: 'c', series: 'calls', fromMs: t('2026-10-01'), toMs: t('2026-10-11'), value: '1000' },
+        { customer: 'c', series: 'calls', fromMs: t('2026-10-11'), toMs: t('2026-11-01'), value: '4000' },
+      ],
+      [{ customer: 'c', event_count: '5000', checksum: '42' }],
+    );
+    const ports = {
+      catalog,
+      meterVersions: catalog,
+      ledger: new InMemoryInvoiceLedger(),
+      closed: new InMemoryClosedPeriods(),
+      watermark: new SteppingWatermark(10, 10, 5),
+      usage,
+      notices: new RecordingNotices(),
+      logger: createLogger('finance-spec', 'silent'),
+      clock: () => Date.parse('2026-11-05T06:00:00Z'),
+    };
+    const services = createBillingServices(ports);
+    const [issued] = await issueOctober(services);
+    // October on starter: fee 3100 + 5,000 calls × $0.01 = 5000 → 8100.
+    expect(issued).toMatchObject({ status: 'issued', totalMinor: '8100' });
+
+    // On 5 November the customer's upgrade is entered, dated 11 October: starter ends, pro starts (same anchor).
+    catalog.subscriptions.splice(0, 1);
+    catalog.put(
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          {
+            tenant: 'acme',
+            id: 's1',
+            customer: 'c',
+            plan: 'starter',
+            start: '2026-09-01',
+            end: '2026-10-11',
+          },
+          'subscription',
+        ),
+      },
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          { tenant: 'acme', id: 's2', customer: 'c', plan: 'pro', start: '2026-10-11', billingAnchorDay: 1 },
+          'subscription',
+        ),
+      },
+    );
+    const req = { tenant: 'acme', customer: 'c', period: '2026-10', owner: 'rebill/acme/c/2026-10' };
+    const first = await services.rebiller.rebill(req);
+    // Re-priced: starter fee 3100 × 10/31 = 1000, calls 1,000 × 0.01 = 1000; pro fee 6200 × 21/31 = 4200, calls
+    // 4,000 × 0.005 = 2000: 8200, so the adjustment is +100: starter fee −2100, starter calls −4000, pro +4200 +2000.
+    expect(first).toMatchObject({
+      status: 'adjusted',
+      version: 2,
+      totalMinor: '100',
+      cumulativeTotalMinor: '8200',
+    });
+    const adj = ports.ledger.documents[1];
+    expect(adj?.kind).toBe('adjustment');
+    expect(
+      (adj?.lines as Array<{ subscription: string; chargeId: string; amountMinor: string }>).map((l) => [
+        l.subscription,
+        l.chargeId,
+        l.amountMinor,
+      ]),
+    ).toEqual([
+      ['s1', 'base', '-2100'],
+      ['s1', 'calls', '-4000'],
+      ['s2', 'base', '4200'],
+      ['s2', 'calls', '2000'],
+    ]);
+    expect(adj?.pricing.subscriptions.map((s) => [s.subscription, s.start, s.end])).toEqual([
+      ['s1', '2026-10-01', '2026-10-11'],
+      ['s2', '2026-10-11', '2026-11-01'],
+    ]);
+    // The same change seen again (a repeated signal): nothing new.
+    expect(await services.rebiller.rebill(req)).toMatchObject({ status: 'unchanged', latestVersion: 2 });
+    expect(ports.ledger.documents).toHaveLength(2);
+
+    // A downgrade entered afterwards (pro only from 21 October, on a cheaper plan) is a credit note.
+    catalog.subscriptions.splice(0, 2);
+    catalog.put(
+      { plan: plan('lite', '31', '0.001') },
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          { tenant: 'acme', id: 's1', customer: 'c', plan: 'lite', start: '2026-09-01' },
+          'subscription',
+        ),
+      },
+    );
+    // Back to one subscription all month, on lite: fee 3100 + 5,000 × 0.001 = 500 → 3600; credit note 8200 − 3600.
+    const third = await services.rebiller.rebill(req);
+    expect(third).toMatchObject({
+      status: 'adjusted',
+      version: 3,
+      totalMinor: '-4600',
+      cumulativeTotalMinor: '3600',
+    });
+    expect(ports.ledger.documents[2]?.creditNoteNumber).toMatch(/^cn-2026-10-[0-9a-f]{16}-v3$/);
+  });
+});

@@ -182,21 +182,28 @@ export function computeAdjustment(
     InvoiceComputation,
     'usage' | 'fingerprint' | 'issuedBy' | 'createdAt' | 'completeThrough'
   >,
+  /**
+   * A backdated subscription change: the period as the catalog now has it, priced with this snapshot
+   * (the adjustment is issued even when no new event was counted).
+   */
+  changed?: { period: CustomerPeriod; pricing: PricingSnapshot },
 ): InvoiceDocument | undefined {
   if (
+    !changed &&
     recomputed.fingerprint.eventCount === latest.fingerprint.eventCount &&
     recomputed.fingerprint.checksum === latest.fingerprint.checksum
   ) {
     return undefined;
   }
-  const period: CustomerPeriod = {
-    period: invoice.period,
-    timezone: invoice.timezone,
-    subscriptions: invoice.pricing.subscriptions,
-    fromMs: Date.parse(invoice.periodStart),
-    toMs: Date.parse(invoice.periodEnd),
+  const pricing = changed?.pricing ?? latest.pricing;
+  const period: CustomerPeriod = changed?.period ?? {
+    period: latest.period,
+    timezone: latest.timezone,
+    subscriptions: latest.pricing.subscriptions,
+    fromMs: Date.parse(latest.periodStart),
+    toMs: Date.parse(latest.periodEnd),
   };
-  const priced = pricePeriod({ period, pricing: invoice.pricing, usage: recomputed.usage });
+  const priced = pricePeriod({ period, pricing, usage: recomputed.usage });
   const key = (l: { subscription: string; chargeId: string }) => `${l.subscription}\u0000${l.chargeId}`;
   const before = new Map(latest.effectiveLines.map((l) => [key(l), l]));
   const after = new Map(priced.lines.map((l) => [key(l), l]));
@@ -228,7 +235,7 @@ export function computeAdjustment(
       invoiceId: invoice.invoiceId,
       currency: priced.currency,
       period,
-      pricing: invoice.pricing,
+      pricing,
       usage: recomputed.usage,
       lines: priced.lines,
     },
@@ -248,6 +255,10 @@ export function computeAdjustment(
     subtotalMinor: (BigInt(priced.subtotalMinor) - BigInt(subtotalOf(latest))).toString(),
     totalMinor: delta.toString(),
     cumulativeTotalMinor: cumulative,
+    ...(delta < 0n ? { creditNoteNumber: creditNoteNumber(invoice, version) } : {}),
+    pricing,
+    periodStart: new Date(period.fromMs).toISOString(),
+    periodEnd: new Date(period.toMs).toISOString(),
     ...(finance ? { finance } : {}),
     usage: recomputed.usage,
     fingerprint: recomputed.fingerprint,
@@ -257,6 +268,14 @@ export function computeAdjustment(
     // Its own watermark, never the invoice's (absent when the caller had none).
     completeThrough: recomputed.completeThrough,
   };
+}
+
+/**
+ * The number of the credit note a downward adjustment is: `cn-<period>-<16 hex>-v<n>`, derived like
+ * document ids (the same adjustment always gets the same number; numbers never repeat).
+ */
+export function creditNoteNumber(invoice: Pick<InvoiceDocument, 'invoiceId'>, version: number): string {
+  return invoice.invoiceId.replace(/^inv-/, 'cn-').replace(/-v\d+$/, `-v${version}`);
 }
 
 /** Sum of the charge lines (what `subtotalMinor` of an invoice is) of a document's effective lines. */

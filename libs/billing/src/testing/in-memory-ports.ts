@@ -181,6 +181,8 @@ export interface UsageFact {
   dayStart?: number;
   /** A period total: only for a query from this instant (epoch ms), e.g. one subscription's share. */
   fromMs?: number;
+  /** ... and to this instant (epoch ms). */
+  toMs?: number;
   value: string;
 }
 
@@ -210,7 +212,8 @@ export class InMemoryUsageSource implements UsageSourcePort {
       .filter((f) => params.customers.includes(f.customer) && series.has(f.series))
       .filter((f) =>
         f.dayStart === undefined
-          ? f.fromMs === undefined || f.fromMs === params.from.getTime()
+          ? (f.fromMs === undefined || f.fromMs === params.from.getTime()) &&
+            (f.toMs === undefined || f.toMs === params.to.getTime())
           : f.dayStart * 1000 >= params.from.getTime() && f.dayStart * 1000 < params.to.getTime(),
       )
       .map((f) => ({
