@@ -19,6 +19,13 @@ import {
   insertEvents,
   meterQuery,
   raw,
+  ROLLUP_TABLES,
+  rollupCoverage,
+  rollupMeterQuery,
+  rollupTables,
+  rollupTopCustomers,
+  seriesTotals,
+  seriesUsesRollup,
   sql,
   topCustomers,
   trimDecimalText,
@@ -34,17 +41,7 @@ import {
   type Series,
 } from '@tally/metering';
 import { createLogger } from '@tally/observability';
-import {
-  RollupCoverage,
-  ROLLUP_TABLES,
-  rollupBuckets,
-  rollupCoverage,
-  rollupMeterQuery,
-  rollupTables,
-  rollupTopCustomers,
-  seriesTotals,
-  seriesUsesRollup,
-} from '@tally/usage';
+import { RollupCoverage, rollupBuckets } from '@tally/usage';
 import { DATASET, fixturePoints, GENERATION_FORMS, POINTS_TENANT } from './analytics-fixture';
 import type { Difference } from './compare';
 import { BUILDERS } from './coverage';

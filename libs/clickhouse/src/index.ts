@@ -71,6 +71,24 @@ export {
 } from './sql/customer-period-usage';
 export { topCustomers, type TopCustomerRow, type TopCustomersParams } from './sql/top-customers';
 export {
+  BY_TIME_TABLE,
+  DAILY_TABLE,
+  ROLLUP_TABLE,
+  ROLLUP_TABLES,
+  rollupAggregate,
+  rollupAggregateText,
+  rollupWindowStart,
+  seriesUsesRollup,
+  wholeUtcDays,
+  type RollupScope,
+  type RollupTable,
+} from './sql/rollup-sql-parts';
+export { rollupMeterQuery, type RollupMeterQueryParams } from './sql/rollup-meter-query';
+export { rollupTopCustomers, type RollupTopCustomersParams } from './sql/rollup-top-customers';
+export { seriesTotals } from './sql/series-totals';
+export { rollupCoverage } from './sql/rollup-coverage-query';
+export { rollupTables } from './sql/rollup-tables';
+export {
   EVENT_COLUMNS,
   EventRowError,
   EventRowsEncoder,

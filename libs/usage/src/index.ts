@@ -38,25 +38,11 @@ export type { AlertMessage } from './alerts/alert-message';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook } from './alerts/webhook';
 export { entitlementLimit, isAllowed, type EntitlementLimit, type LimitSource } from './entitlements';
 export { QueryTooExpensiveError, RangeTooLargeError, ResultTooLargeError } from './errors';
-// The roll-up SQL builders, for the ClickHouse parity suite (tools/parity), which runs every builder.
-export {
-  BY_TIME_TABLE,
-  DAILY_TABLE,
-  ROLLUP_TABLE,
-  ROLLUP_TABLES,
-  rollupCoverage,
-  rollupMeterQuery,
-  rollupTables,
-  rollupTopCustomers,
-  seriesTotals,
-  type RollupMeterQueryParams,
-  type RollupTopCustomersParams,
-} from './rollups/rollup-sql';
 export {
   rollupBuckets,
   seriesValue,
   type BucketRow,
   type RollupBucketsParams,
 } from './rollups/rollup-buckets';
-export { meterUsesRollup, seriesUsesRollup } from './rollups/eligibility';
+export { meterUsesRollup } from './rollups/eligibility';
 export { RollupCoverage } from './rollups/rollup-coverage';

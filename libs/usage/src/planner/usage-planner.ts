@@ -2,27 +2,26 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { UsagePeriod } from '@tally/billing-periods';
 import type { Meter } from '@tally/catalog';
 import {
+  BY_TIME_TABLE,
   customerPeriodUsage,
+  DAILY_TABLE,
   MAX_PERIOD_SERIES,
   meterQuery,
+  rollupMeterQuery,
+  rollupTopCustomers,
+  seriesTotals,
+  seriesUsesRollup,
   topCustomers,
+  wholeUtcDays,
   type SqlFragment,
 } from '@tally/clickhouse';
 import { ValidationFailedError } from '@tally/errors';
 import { allSeries, type Filter, type Series, type WindowSize } from '@tally/metering';
 import { RangeTooLargeError } from '../errors';
 import { QueryRunner } from '../query-runner';
-import { meterUsesRollup, monthsOf, rangeUsesRollup, seriesUsesRollup } from '../rollups/eligibility';
+import { meterUsesRollup, monthsOf, rangeUsesRollup } from '../rollups/eligibility';
 import { RollupCoverage } from '../rollups/rollup-coverage';
 import { rollupBuckets } from '../rollups/rollup-buckets';
-import {
-  BY_TIME_TABLE,
-  DAILY_TABLE,
-  rollupMeterQuery,
-  rollupTopCustomers,
-  seriesTotals,
-  wholeUtcDays,
-} from '../rollups/rollup-sql';
 import { USAGE_OPTIONS } from '../usage.tokens';
 import type { UsageOptions } from '../usage-options';
 import type { MeterQueryRequest, UsageSource } from '../usage.types';
@@ -231,7 +230,7 @@ export class UsagePlanner {
     );
   }
 
-  /** Whether whole UTC days of the range can come from the daily roll-up (see rollup-sql.ts, tiered). */
+  /** Whether whole UTC days of the range can come from the daily roll-up (see `tiered` in @tally/clickhouse's rollup-meter-query.ts). */
   private tieredUsable(from: Date, to: Date): boolean {
     return (
       wholeUtcDays(from, to) !== undefined &&

@@ -11,26 +11,11 @@
  * Anything else (unique counts, latest values, property values, filters, half-hour zones such as
  * Asia/Kolkata) scans `events`.
  */
-import type { MeterDefinition, Series, WindowSize } from '@tally/metering';
-import { allSeries, QUANTITY, utcOffsetSeconds } from '@tally/metering';
+import { seriesUsesRollup } from '@tally/clickhouse';
+import type { MeterDefinition, WindowSize } from '@tally/metering';
+import { allSeries, utcOffsetSeconds } from '@tally/metering';
 
 export type RollupAggregation = 'count' | 'sum' | 'min' | 'max' | 'avg';
-
-/** Whether the roll-up holds what this series aggregates (ignoring the request's range and zone). */
-export function seriesUsesRollup(series: Series): boolean {
-  if (series.filters.length > 0) return false;
-  switch (series.aggregation) {
-    case 'count':
-      return true;
-    case 'sum':
-    case 'min':
-    case 'max':
-    case 'avg':
-      return series.valueProperty === QUANTITY;
-    default:
-      return false;
-  }
-}
 
 /** Whether every series of the meter (itself and each profile) can use the roll-up. */
 export function meterUsesRollup(meter: MeterDefinition): boolean {

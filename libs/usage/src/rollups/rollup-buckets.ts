@@ -4,11 +4,9 @@
  * one scan per series. A customer with ten meters then costs one small query, not ten (or twenty
  * with daily breakdowns): what keeps the per-customer endpoints within milliseconds on a busy server.
  */
-import { identifier, join, type SqlFragment, sql } from '@tally/clickhouse';
+import { identifier, join, ROLLUP_TABLE, rollupWindowStart, seriesUsesRollup, type SqlFragment, sql } from '@tally/clickhouse';
 import type { Series } from '@tally/metering';
 import { Decimal } from 'decimal.js';
-import { rollupWindowStart, ROLLUP_TABLE } from './rollup-sql';
-import { seriesUsesRollup } from './eligibility';
 
 /** One row of `rollupBuckets`; numbers are exact text (`exactNumbers`). */
 export interface BucketRow {

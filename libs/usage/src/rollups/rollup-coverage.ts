@@ -1,6 +1,5 @@
-import type { ClickHouse } from '@tally/clickhouse';
+import { type ClickHouse, ROLLUP_TABLES, type RollupTable, rollupCoverage, rollupTables } from '@tally/clickhouse';
 import type { Logger } from '@tally/observability';
-import { ROLLUP_TABLES, type RollupTable, rollupCoverage, rollupTables } from './rollup-sql';
 
 /**
  * Which months each roll-up table covers completely. A materialized view only sees rows inserted after

@@ -4,7 +4,16 @@
  * and late events (older than what was already stored), every answer from the hourly roll-up equals
  * the scan of `events` and the in-memory reference over the deduplicated events.
  */
-import { customerPeriodUsage, identifier, meterQuery, sql, topCustomers } from '@tally/clickhouse';
+import {
+  customerPeriodUsage,
+  identifier,
+  meterQuery,
+  rollupMeterQuery,
+  rollupTopCustomers,
+  seriesUsesRollup,
+  sql,
+  topCustomers,
+} from '@tally/clickhouse';
 import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import type { UsageEvent } from '@tally/event-schema';
 import { BatchWriter, ClickHouseEventStore, type InboundMessage } from '@tally/ingest';
@@ -21,10 +30,9 @@ import {
 import { createLogger } from '@tally/observability';
 import fc from 'fast-check';
 import { localDayStarts } from '@tally/billing-periods';
-import { monthsOf, rangeUsesRollup, seriesUsesRollup } from './eligibility';
+import { monthsOf, rangeUsesRollup } from './eligibility';
 import { RollupCoverage } from './rollup-coverage';
 import { type BucketRow, rollupBuckets, seriesValue } from './rollup-buckets';
-import { rollupMeterQuery, rollupTopCustomers } from './rollup-sql';
 
 const CUSTOMERS = ['a', 'b', "c'\\ü"];
 const TYPES = ['call', 'sms'];

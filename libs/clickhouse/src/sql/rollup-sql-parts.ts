@@ -1,12 +1,13 @@
 /**
- * SQL over the hourly roll-up `usage_hourly` that returns exactly the rows of the meter query
- * builders (`libs/clickhouse/src/sql/`) over `events` (same columns, same text of values, same
- * order), for the series and ranges `eligibility.ts` admits. Every value goes through the quoting module; the only text written here is
- * constant SQL.
+ * What the roll-up tables hold and the pieces every roll-up builder shares. The roll-up builders
+ * (`rollup-meter-query.ts`, `rollup-top-customers.ts`) return exactly the rows of the scan builders
+ * over `events` (`meter-query.ts`, `top-customers.ts`: same columns, same text of values, same order)
+ * for the series the roll-ups hold (`seriesUsesRollup`) and the ranges usage's `eligibility.ts` admits.
+ * Every value goes through the quoting module; the only text written here is constant SQL.
  */
-import { identifier, join, type SqlFragment, sql, trimDecimalText } from '@tally/clickhouse';
-import type { Series, WindowSize } from '@tally/metering';
-import { seriesUsesRollup } from './eligibility';
+import { QUANTITY, type Series, type WindowSize } from '@tally/metering';
+import { trimDecimalText } from './meter-sql-parts';
+import { identifier, join, type SqlFragment, sql } from './quote';
 
 /** Customer-first hourly roll-up (0003): one customer's range is a contiguous read. */
 export const ROLLUP_TABLE = 'usage_hourly';
@@ -16,7 +17,27 @@ export const BY_TIME_TABLE = 'usage_hourly_by_time';
 export const ROLLUP_TABLES = [ROLLUP_TABLE, DAILY_TABLE, BY_TIME_TABLE] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
-interface RollupScope {
+/**
+ * Whether the roll-ups hold what this series aggregates (ignoring the request's range and zone): they
+ * keep count, sum, min and max of `quantity` per (tenant, event type, customer, hour or day), so a
+ * series that counts, or sums/mins/maxes/averages `quantity`, without filters.
+ */
+export function seriesUsesRollup(series: Series): boolean {
+  if (series.filters.length > 0) return false;
+  switch (series.aggregation) {
+    case 'count':
+      return true;
+    case 'sum':
+    case 'min':
+    case 'max':
+    case 'avg':
+      return series.valueProperty === QUANTITY;
+    default:
+      return false;
+  }
+}
+
+export interface RollupScope {
   /** The database holding `usage_hourly`. */
   database: string;
   tenant: string;
@@ -27,12 +48,13 @@ interface RollupScope {
   customers?: readonly string[];
 }
 
-function assertRollupSeries(series: Series): void {
-  // Callers decide with eligibility.ts first; reaching this is a bug, not bad input.
+export function assertRollupSeries(series: Series): void {
+  // Callers decide with usage's eligibility.ts first; reaching this is a bug, not bad input.
   if (!seriesUsesRollup(series))
     throw new Error(`series '${series.key}' cannot be answered from the roll-up`);
 }
 
+/** The merged aggregate, unformatted (what ordering uses). Mirrors metering's `aggregateExpression`. */
 /** The merged aggregate, unformatted (what ordering uses). Mirrors metering's `aggregateExpression`. */
 export function rollupAggregate(series: Series): SqlFragment {
   switch (series.aggregation) {
@@ -138,117 +160,9 @@ function tieredSource(scope: RollupScope, days: { start: Date; end: Date }): Sql
 }
 
 /** FROM and WHERE of a roll-up query: the customer-first hourly table, or the tiered source. */
-function source(scope: RollupScope, tiered: boolean): SqlFragment[] {
+export function rollupSource(scope: RollupScope, tiered: boolean): SqlFragment[] {
   const days = tiered ? wholeUtcDays(scope.from, scope.to) : undefined;
   if (days) return [sql`FROM (${tieredSource(scope, days)})`];
   return [sql`FROM ${table(scope.database)}`, sql`WHERE ${conditions(scope)}`];
 }
 
-export interface RollupMeterQueryParams extends RollupScope {
-  window: Exclude<WindowSize, 'minute'>;
-  timezone: string;
-  groupByCustomer?: boolean;
-  limit: number;
-  /**
-   * Read whole UTC days from the daily roll-up and only the hours at the ends from the hour-first one
-   * (window `none` only): for questions about many customers. Ignored for windows.
-   */
-  tiered?: boolean;
-}
-
-/** The rows of `meterQuery` (window_start?, customer?, value) without group-by properties or filters. */
-export function rollupMeterQuery(params: RollupMeterQueryParams): SqlFragment {
-  assertRollupSeries(params.series);
-  const select: SqlFragment[] = [];
-  const keys: SqlFragment[] = [];
-  if (params.window !== 'none') {
-    select.push(sql`${rollupWindowStart(params.window, params.timezone)} AS window_start`);
-    keys.push(sql`window_start`);
-  }
-  if (params.groupByCustomer) {
-    select.push(sql`customer`);
-    keys.push(sql`customer`);
-  }
-  select.push(sql`${rollupAggregateText(params.series)} AS value`);
-  const clauses = [
-    sql`SELECT ${join(select)}`,
-    ...source(params, params.window === 'none' && params.tiered === true),
-  ];
-  if (keys.length) {
-    clauses.push(sql`GROUP BY ${join(keys)}`);
-    clauses.push(sql`ORDER BY ${join(keys)}`);
-  }
-  clauses.push(sql`LIMIT ${params.limit}`);
-  return join(clauses, '\n');
-}
-
-export interface RollupTopCustomersParams extends RollupScope {
-  limit: number;
-  /** See `RollupMeterQueryParams.tiered`. */
-  tiered?: boolean;
-}
-
-/** The rows of `topCustomers` (customer, value), highest first, ties by customer id. */
-export function rollupTopCustomers(params: RollupTopCustomersParams): SqlFragment {
-  assertRollupSeries(params.series);
-  return join(
-    [
-      sql`SELECT customer, ${rollupAggregateText(params.series)} AS value`,
-      ...source(params, params.tiered === true),
-      sql`GROUP BY customer`,
-      sql`ORDER BY ${rollupAggregate(params.series)} DESC, customer`,
-      sql`LIMIT ${params.limit}`,
-    ],
-    '\n',
-  );
-}
-
-/**
- * Several one-row totals (each a complete `SELECT ... value`, from the scan or the roll-up) as one
- * query with rows `(series, value)`, so a customer's every meter costs one round trip.
- */
-export function seriesTotals(parts: ReadonlyArray<{ key: string; query: SqlFragment }>): SqlFragment {
-  return join(
-    parts.map((p) => sql`SELECT ${p.key} AS series, value FROM (${p.query})`),
-    '\nUNION ALL\n',
-  );
-}
-
-/**
- * Monthly event counts of `events` and of each roll-up table in `tables`, as rows (month, source, n):
- * a month whose counts agree is fully covered by that roll-up (its view saw every insert). With
- * `eventCounts: 'parts'` the counts of `events` come from `system.parts` (exact for a local MergeTree,
- * and free: no scan of billions of rows every minute); a Distributed `events` (cluster mode) is
- * counted with a scan.
- */
-export function rollupCoverage(
-  database: string,
-  eventCounts: 'parts' | 'scan',
-  tables: readonly RollupTable[],
-): SqlFragment {
-  const branches = [
-    eventCounts === 'parts'
-      ? sql`SELECT toUInt32(partition) AS month, 'events' AS source, sum(rows) AS n FROM system.parts WHERE database = ${database} AND table = 'events' AND active GROUP BY month`
-      : sql`SELECT toYYYYMM(ts) AS month, 'events' AS source, count() AS n FROM ${identifier(database, 'events')} GROUP BY month`,
-  ];
-  for (const name of tables) {
-    const time = name === DAILY_TABLE ? sql`day` : sql`hour`;
-    branches.push(
-      sql`SELECT toYYYYMM(${time}) AS month, ${name} AS source, countMerge(events) AS n FROM ${identifier(database, name)} GROUP BY month`,
-    );
-  }
-  return join(
-    [
-      sql`SELECT month, source, sum(n) AS n FROM (`,
-      join(branches, '\nUNION ALL\n'),
-      sql`)`,
-      sql`GROUP BY month, source`,
-    ],
-    '\n',
-  );
-}
-
-/** The engine of `events` and which roll-up tables exist (a database may predate a migration). */
-export function rollupTables(database: string): SqlFragment {
-  return sql`SELECT name, engine FROM system.tables WHERE database = ${database} AND name IN (${join(['events', ...ROLLUP_TABLES])})`;
-}
