@@ -7,6 +7,8 @@ import { DeadLetterReplayService, type ReplayStarted, type ReplayStatus } from '
 import type { InvoiceDocument } from '@tally/billing';
 import { renderInvoiceHtml } from './invoice-html';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
+import { CreditBalanceService } from './credit-balance.service';
+import type { CreditBalance } from '@tally/pricing';
 
 type QueryString = Record<string, string | string[] | undefined>;
 
@@ -74,6 +76,36 @@ export class InvoicesController {
     if (!html) return doc;
     void reply.header('content-type', 'text/html; charset=utf-8');
     return renderInvoiceHtml(doc);
+  }
+}
+
+/** A customer's prepaid credit balance (docs/finance.md#prepaid-credits). */
+@ApiTags('credits')
+@ApiBearerAuth()
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+@Roles('query')
+export class CreditsController {
+  constructor(@Inject(CreditBalanceService) private readonly credits: CreditBalanceService) {}
+
+  @Get('customers/:customer/credits')
+  @ApiOperation({
+    summary: "A customer's credit balance, buckets and ledger (grants, draws, voids, expiries)",
+  })
+  @ApiParam({ name: 'customer', description: 'customer external id (URL-encoded)' })
+  @ApiQuery({
+    name: 'asOf',
+    required: false,
+    description: "local date YYYY-MM-DD; today in the customer's zone",
+  })
+  @ApiQuery({ name: 'currency', required: false, description: "ISO 4217 code; the tenant's by default" })
+  async balance(
+    @CurrentPrincipal() principal: Principal,
+    @Param('customer') customer: string,
+    @Query() query: QueryString,
+  ): Promise<CreditBalance> {
+    only(query, ['asOf', 'currency']);
+    return this.credits.balance(principal.tenant, customer, single(query, 'asOf'), single(query, 'currency'));
   }
 }
 

@@ -11,7 +11,9 @@ import type { ClickHouse } from '@tally/clickhouse';
 import { env, infraConfig, loadConfig } from '@tally/config';
 import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
 import { connectTemporal } from '@tally/temporal';
-import { DeadLettersController, InvoicesController } from './billing-api.controllers';
+import { CreditsController, DeadLettersController, InvoicesController } from './billing-api.controllers';
+import { CreditBalanceService } from './credit-balance.service';
+import type { CatalogProjection } from '@tally/catalog';
 import { DeadLetterReplayService } from './dead-letter-replay.service';
 import { InvoiceLedger } from '@tally/billing';
 import { InvoiceReadService } from './invoice-read.service';
@@ -25,6 +27,8 @@ export const billingApiConfigSpec = {
 
 export interface BillingApiDependencies {
   clickhouse: ClickHouse;
+  /** The catalog as the process sees it: customers' credit ledgers for `/v1/customers/:id/credits`. */
+  cache?: Pick<CatalogProjection, 'getTenant' | 'getCustomer'>;
   /** Resolves API keys for the guard; apps with a global resolver may leave it out. */
   keys?: PrincipalResolver;
   /** The Temporal client and the billing worker's queue; read from the environment when absent. */
@@ -82,7 +86,16 @@ export class BillingApiModule {
       },
       BillingApiRuntime,
     ];
+    const controllers: Array<new (...args: never[]) => unknown> = [InvoicesController, DeadLettersController];
+    if (deps.cache) {
+      const cache = deps.cache;
+      providers.push({
+        provide: CreditBalanceService,
+        useFactory: () => new CreditBalanceService(cache, new InvoiceLedger(deps.clickhouse)),
+      });
+      controllers.push(CreditsController);
+    }
     if (deps.keys) providers.push({ provide: PRINCIPAL_RESOLVER, useValue: deps.keys });
-    return { module: BillingApiModule, controllers: [InvoicesController, DeadLettersController], providers };
+    return { module: BillingApiModule, controllers, providers };
   }
 }
