@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ApiKeyStore, CatalogProjection, CatalogStore } from '@tally/catalog';
+import { ApiKeyStore, CatalogProjection, CatalogStore, WebhookDestinationPolicy } from '@tally/catalog';
 import { AnalyticsApiModule } from '@tally/analytics-api';
 import { BillingApiModule } from '@tally/billing-api';
 import { CatalogApiModule } from '@tally/catalog-api';
@@ -91,7 +91,10 @@ export class AppModule {
           new ClickHouseHealth(deps.clickhouse),
         ]),
         QueryAuthModule.register(deps),
-        CatalogApiModule.register(deps),
+        CatalogApiModule.register({
+          ...deps,
+          webhookDestinations: WebhookDestinationPolicy.parse(deps.config.webhookAllow),
+        }),
         UsageModule.register(deps),
         BillingApiModule.register(deps),
         AnalyticsApiModule.register(deps),

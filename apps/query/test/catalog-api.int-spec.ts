@@ -380,6 +380,56 @@ describe('query service: catalog API', () => {
     expect((await h.request('DELETE', '/v1/alert-rules/plays-80pct', { key: acme.admin })).status).toBe(204);
   });
 
+  it('refuses alert-rule webhooks to internal addresses at save, and never returns or logs the secret', async () => {
+    expect((await h.request('PUT', '/v1/meters/hooks', { key: acme.admin, body: { ...METER, key: 'hooks' } })).status).toBe(200);
+    const put = (id: string, body: Record<string, unknown>) =>
+      h.request('PUT', `/v1/alert-rules/${id}`, {
+        key: acme.admin,
+        body: { meter: 'hooks', threshold: { kind: 'absolute', value: '5' }, ...body },
+      });
+    for (const [url, why] of [
+      ['http://127.0.0.1/hook', 'loopback'],
+      ['http://169.254.169.254/latest/meta-data/', 'link-local'],
+      ['http://10.0.0.1/hook', 'private'],
+      ['http://localhost:8123/', 'loopback'],
+    ]) {
+      const refused = await put('internal', { webhookUrl: url });
+      expect([url, refused.status, refused.body.error.details]).toEqual([
+        url,
+        422,
+        [{ field: 'webhookUrl', code: 'WEBHOOK_DESTINATION_REFUSED', message: expect.stringContaining(`a ${why} address`) }],
+      ]);
+    }
+    expect((await h.request('GET', '/v1/alert-rules/internal', { key: acme.admin })).status).toBe(404);
+
+    const secret = 'whsec_c2VjcmV0LW5ldmVyLXNob3duLXRvLWFueW9uZQ==';
+    const saved = await put('public', { webhookUrl: 'https://93.184.216.34/hook', webhookSecret: secret });
+    expect(saved.status).toBe(200);
+    // Rewritten without the secret (a client never has it to send back): the stored one stays.
+    const rewritten = await put('public', { webhookUrl: 'https://93.184.216.34/other' });
+    expect(rewritten.body).toMatchObject({ webhookUrl: 'https://93.184.216.34/other', webhookSecretSet: true });
+    expect((await h.store.getAlertRule('acme', 'public'))?.value.webhookSecret).toBe(secret);
+    const answers = [
+      saved,
+      rewritten,
+      await h.request('GET', '/v1/alert-rules/public', { key: acme.query }),
+      await h.request('GET', '/v1/alert-rules', { key: acme.query }),
+      await h.request('GET', '/v1/alert-rules/public', { key: acme.admin }),
+    ];
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(JSON.stringify(a.body)).not.toContain(secret);
+    }
+    expect(answers[2].body).toMatchObject({ id: 'public', webhookSecretSet: true });
+    expect(answers[2].body.webhookSecret).toBeUndefined();
+    // Rotation is a write of a new secret.
+    const rotated = 'whsec_cm90YXRlZC1zZWNyZXQtdmFsdWUtMTIzNDU2';
+    expect((await put('public', { webhookUrl: 'https://93.184.216.34/other', webhookSecret: rotated })).status).toBe(200);
+    expect((await h.store.getAlertRule('acme', 'public'))?.value.webhookSecret).toBe(rotated);
+    expect(h.service.output()).not.toContain(secret.slice('whsec_'.length));
+    expect(h.service.output()).not.toContain(rotated.slice('whsec_'.length));
+  });
+
   it('creates API keys that work at once, lists them without the key, and revokes them', async () => {
     const created = await h.request('POST', '/v1/api-keys', {
       key: acme.admin,

@@ -1,3 +1,4 @@
+import type { WebhookDestinationPolicy } from '@tally/catalog';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiKeysService } from './api-keys.service';
 import {
@@ -18,6 +19,8 @@ export interface CatalogApiDependencies {
   store: CatalogPort;
   keys: ApiKeyPort;
   cache: CatalogCachePort;
+  /** Where alert-rule webhooks may point; public addresses only when absent. */
+  webhookDestinations?: WebhookDestinationPolicy;
 }
 
 /**
@@ -42,7 +45,7 @@ export class CatalogApiModule {
         CatalogCacheController,
       ],
       providers: [
-        { provide: CatalogService, useValue: new CatalogService(deps.store, deps.cache) },
+        { provide: CatalogService, useValue: new CatalogService(deps.store, deps.cache, deps.webhookDestinations) },
         { provide: ApiKeysService, useValue: new ApiKeysService(deps.keys) },
       ],
       exports: [CatalogService],

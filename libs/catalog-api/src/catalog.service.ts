@@ -20,6 +20,7 @@ import {
 } from '@tally/catalog';
 import { type FieldIssue, NotFoundError, ValidationFailedError } from '@tally/errors';
 import { fieldIssuesFromZod } from '@tally/metering';
+import { checkWebhookDestination, WebhookDestinationError, WebhookDestinationPolicy } from '@tally/catalog';
 import { EntityResource } from './entity-resource';
 import type { CatalogCachePort, CatalogPort } from './ports';
 import { customerInputSchema } from './schemas';
@@ -49,6 +50,8 @@ export class CatalogService {
   constructor(
     private readonly store: CatalogPort,
     private readonly cache: CatalogCachePort,
+    /** Where alert-rule webhooks may point (docs/security.md#webhooks): public addresses unless allowed. */
+    webhookDestinations: WebhookDestinationPolicy = new WebhookDestinationPolicy(),
   ) {
     this.customers = new EntityResource<Customer>({
       what: 'Customer',
@@ -99,6 +102,8 @@ export class CatalogService {
       list: (tenant) => store.listAlertRules(tenant),
       put: (input, options) => store.putAlertRule(input as AlertRuleInput, options),
       delete: (tenant, id, options) => store.deleteAlertRule(tenant, id, options),
+      present: presentAlertRule,
+      prepare: (input, existing) => prepareAlertRule(input, existing, webhookDestinations),
     });
   }
 
@@ -168,4 +173,37 @@ export class CatalogService {
 /** The JSON a read or write returns: the entity and its revision (also sent as `ETag`). */
 export function withRevision<T extends object>(versioned: Versioned<T>): T & { revision: number } {
   return { ...versioned.value, revision: versioned.revision };
+}
+
+/**
+ * An alert rule as clients see it: the webhook secret is write-only (a query key reads rules), so only
+ * whether one is set is shown. Rotate it by writing a new one.
+ */
+export function presentAlertRule(rule: AlertRule): AlertRule {
+  if (rule.webhookSecret === undefined) return rule;
+  const { webhookSecret: _secret, ...rest } = rule;
+  return { ...rest, webhookSecretSet: true } as AlertRule;
+}
+
+/**
+ * Before an alert rule is stored: its webhook URL must resolve to addresses Tally may send to (SSRF),
+ * and a write that names no secret keeps the stored one, since clients never get it back to resend.
+ */
+export async function prepareAlertRule(
+  input: Record<string, unknown>,
+  existing: AlertRule | undefined,
+  destinations: WebhookDestinationPolicy,
+): Promise<Record<string, unknown>> {
+  const out = { ...input };
+  delete out.webhookSecretSet;
+  if (typeof out.webhookUrl === 'string') {
+    try {
+      await checkWebhookDestination(out.webhookUrl, destinations);
+    } catch (error) {
+      if (!(error instanceof WebhookDestinationError)) throw error;
+      throw new ValidationFailedError([{ field: 'webhookUrl', code: error.code, message: error.message }]);
+    }
+  }
+  if (out.webhookSecret === undefined && existing?.webhookSecret !== undefined) out.webhookSecret = existing.webhookSecret;
+  return out;
 }

@@ -19,6 +19,14 @@ export interface EntityAdapter<T, F = object> {
   list(tenant: string, filter: F): Promise<Array<Versioned<T>>>;
   put(input: Record<string, unknown>, options: WriteOptions): Promise<Versioned<T>>;
   delete(tenant: string, id: string, options: WriteOptions): Promise<void>;
+  /** What a client sees of a stored entity (e.g. without its write-only secrets); the entity itself by default. */
+  present?(value: T): T;
+  /**
+   * Checks that need I/O, after the schema passed and before the write (e.g. where a webhook URL
+   * resolves to); may complete the input from the stored entity (a write-only secret the client
+   * could not send back). Throws ValidationFailedError.
+   */
+  prepare?(input: Record<string, unknown>, existing: T | undefined): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -39,19 +47,31 @@ export class EntityResource<T, F = object> {
   }
 
   async get(tenant: string, id: string): Promise<Versioned<T>> {
+    return this.presented(await this.stored(tenant, id));
+  }
+
+  async list(tenant: string, page: PageRequest, filter: F): Promise<Page<Versioned<T>>> {
+    const all = await this.adapter.list(tenant, filter);
+    const listed = paginate(all, (v) => this.adapter.idOf(v.value), page);
+    return { ...listed, items: listed.items.map((v) => this.presented(v)) };
+  }
+
+  async put(tenant: string, write: DecodedWrite): Promise<Versioned<T>> {
+    const id = String(write.input[this.adapter.idField]);
+    const input = this.adapter.prepare
+      ? await this.adapter.prepare(write.input, (await this.adapter.get(tenant, id))?.value)
+      : write.input;
+    return this.presented(await this.adapter.put(input, await this.writeOptions(tenant, id, write.conditions)));
+  }
+
+  private async stored(tenant: string, id: string): Promise<Versioned<T>> {
     const found = await this.adapter.get(tenant, id);
     if (!found) throw new NotFoundError(this.adapter.what, id);
     return found;
   }
 
-  async list(tenant: string, page: PageRequest, filter: F): Promise<Page<Versioned<T>>> {
-    const all = await this.adapter.list(tenant, filter);
-    return paginate(all, (v) => this.adapter.idOf(v.value), page);
-  }
-
-  async put(tenant: string, write: DecodedWrite): Promise<Versioned<T>> {
-    const id = String(write.input[this.adapter.idField]);
-    return this.adapter.put(write.input, await this.writeOptions(tenant, id, write.conditions));
+  private presented(v: Versioned<T>): Versioned<T> {
+    return this.adapter.present ? { ...v, value: this.adapter.present(v.value) } : v;
   }
 
   async delete(tenant: string, id: string, conditions: WriteConditions): Promise<void> {
@@ -61,6 +81,6 @@ export class EntityResource<T, F = object> {
   /** `If-Match: *` becomes "whatever revision it has now", so a concurrent delete still conflicts. */
   private async writeOptions(tenant: string, id: string, conditions: WriteConditions): Promise<WriteOptions> {
     if (!conditions.mustExist) return { expectedRevision: conditions.expectedRevision };
-    return { expectedRevision: (await this.get(tenant, id)).revision };
+    return { expectedRevision: (await this.stored(tenant, id)).revision };
   }
 }

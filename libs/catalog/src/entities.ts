@@ -384,8 +384,13 @@ export const alertRuleSchema = z
       .max(2048)
       .refine((u) => /^https?:\/\//i.test(u), custom('INVALID_URL', 'must be an http(s) URL'))
       .optional(),
-    /** Signs webhook bodies (HMAC); stored as given because the sender needs it. */
+    /**
+     * Signs webhook bodies (Standard Webhooks: `whsec_` + base64 of the key). Stored as given because the
+     * sender needs it, and write-only: the API never returns it (docs/security.md#webhooks).
+     */
     webhookSecret: z.string().min(16).max(256).optional(),
+    /** Shown instead of the secret on reads; ignored on writes (a write without a secret keeps the stored one). */
+    webhookSecretSet: z.boolean().optional(),
   })
   .strict();
 export type AlertRule = z.infer<typeof alertRuleSchema>;

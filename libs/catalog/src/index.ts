@@ -69,3 +69,4 @@ export {
   parseClosedKey,
   type ClosedPeriod,
 } from './closed-periods';
+export * from './webhook-destination';

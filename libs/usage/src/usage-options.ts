@@ -1,4 +1,6 @@
+import { WebhookDestinationPolicy } from '@tally/catalog';
 import { type ConfigOf, env } from '@tally/config';
+import { z } from 'zod';
 
 /** Tunables of the usage API and the alert evaluator. Every field has a default (`USAGE_DEFAULTS`). */
 export interface UsageOptions {
@@ -20,6 +22,11 @@ export interface UsageOptions {
   webhookTimeoutMs: number;
   /** A claimed alert still undelivered after this long (its instance died) is delivered by another. */
   alertClaimTimeoutMs: number;
+  /**
+   * The operator's exceptions to the webhook destination rules (docs/security.md#webhooks): CIDR ranges
+   * or addresses that webhooks may reach although they are loopback, private or link-local.
+   */
+  webhookAllow: string[];
 }
 
 export const USAGE_DEFAULTS: UsageOptions = {
@@ -33,6 +40,7 @@ export const USAGE_DEFAULTS: UsageOptions = {
   webhookBackoffMs: 1_000,
   webhookTimeoutMs: 5_000,
   alertClaimTimeoutMs: 5 * 60_000,
+  webhookAllow: [],
 };
 
 /**
@@ -80,6 +88,20 @@ export const usageConfigSpec = {
     100,
     'alert webhook attempts',
   ),
+  webhookAllow: {
+    env: 'TALLY_WEBHOOK_ALLOW',
+    schema: z
+      .string()
+      .default('')
+      .superRefine((v, ctx) => {
+        try {
+          WebhookDestinationPolicy.parse(v);
+        } catch (error) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+        }
+      }),
+    description: 'webhook destinations allowed although not public: CIDR ranges or addresses, comma-separated',
+  },
 };
 
 /** `UsageOptions` from a config loaded with `usageConfigSpec` (keys it does not have are left out). */
@@ -93,6 +115,7 @@ export function usageOptionsFromConfig(
     rollups: config.usageRollups,
     alertIntervalMs: config.usageAlertIntervalMs,
     webhookMaxAttempts: config.usageWebhookMaxAttempts,
+    webhookAllow: config.webhookAllow === undefined ? undefined : WebhookDestinationPolicy.parse(config.webhookAllow).allow.slice(),
   };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }

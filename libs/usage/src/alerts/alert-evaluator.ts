@@ -19,6 +19,7 @@ import {
 import type { UsageOptions } from '../usage-options';
 import { type AlertMessage, alertId, alertKey, thresholdValue } from './alert-message';
 import { type AlertStateRecord, AlertStateStore } from './alert-state';
+import { WebhookDestinationPolicy } from '@tally/catalog';
 import { deliverWebhook } from './webhook';
 
 /** What one evaluation did (returned for tests and logged). */
@@ -262,7 +263,7 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
             backoffMs: this.options.webhookBackoffMs,
             timeoutMs: this.options.webhookTimeoutMs,
           },
-          { signal: this.abort.signal },
+          { signal: this.abort.signal, destinations: new WebhookDestinationPolicy(this.options.webhookAllow) },
         );
         if (this.abort.signal.aborted && !result.delivered) return; // shutting down: stays claimed
         outcome = {
@@ -270,7 +271,9 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
           status: result.delivered ? 'delivered' : 'failed',
           webhook: { attempts: result.attempts, status: result.status, error: result.error },
         };
-        if (result.delivered)
+        if (result.refused)
+          this.logger.error({ ...log, ...outcome.webhook }, 'alert webhook refused: its destination is not a public address');
+        else if (result.delivered)
           this.logger.info({ ...log, attempts: result.attempts }, 'alert webhook delivered');
         else this.logger.error({ ...log, ...outcome.webhook }, 'alert webhook failed after every attempt');
       }

@@ -1,7 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { AlertRule } from '@tally/catalog';
 import { alertId, alertKey, thresholdValue } from './alert-message';
-import { signWebhook, verifyWebhook } from './webhook';
 
 const rule: AlertRule = {
   tenant: 'acme',
@@ -33,24 +31,5 @@ describe('alert messages', () => {
     expect(alertKey(rule, "o'brien/ü. *>", new Date('2026-04-01T00:00:00Z'))).not.toBe(key);
     expect(alertId(key)).toMatch(/^alr_[0-9a-f]{32}$/);
     expect(alertId(key)).toBe(alertId(key));
-  });
-});
-
-describe('webhook signatures', () => {
-  const body = '{"id":"alr_1"}';
-  const secret = 'whsec_0123456789abcdef';
-
-  it('signs "<t>.<body>" with HMAC-SHA256', () => {
-    const expected = createHmac('sha256', secret).update(`1767225600.${body}`).digest('hex');
-    expect(signWebhook(body, secret, 1767225600)).toBe(`t=1767225600,v1=${expected}`);
-  });
-
-  it('verifies the signature and the timestamp window', () => {
-    const header = signWebhook(body, secret, 1767225600);
-    expect(verifyWebhook(body, header, secret, 1767225600 + 60)).toBe(true);
-    expect(verifyWebhook(body, header, secret, 1767225600 + 3600)).toBe(false); // a replay, too old
-    expect(verifyWebhook(`${body} `, header, secret, 1767225600)).toBe(false);
-    expect(verifyWebhook(body, header, 'another-secret-123', 1767225600)).toBe(false);
-    expect(verifyWebhook(body, 't=abc,v1=00', secret, 1767225600)).toBe(false);
   });
 });
