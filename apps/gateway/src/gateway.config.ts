@@ -26,6 +26,7 @@ export const gatewayConfigSpec = {
   ),
   pointsSampleWindowMs: env.int('GATEWAY_POINTS_SAMPLE_WINDOW_MS', 1_000, 10, 86_400_000, 'sampling window'),
   publishTimeoutMs: env.int('GATEWAY_PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000, 'how long to wait for JetStream to ack'),
+  trustProxy: infraConfig.trustProxy,
   logLevel: infraConfig.logLevel,
 };
 

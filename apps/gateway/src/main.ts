@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const names = natsNames(config.natsPrefix);
   await startHttpApp(AppModule.register(config, deps, registry), {
     port: config.port,
+    trustProxy: config.trustProxy,
     host: config.host,
     logger,
     registry,

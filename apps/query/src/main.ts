@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const deps = await connectQueryDependencies(config, logger, registry);
   await startHttpApp(AppModule.register(deps, registry), {
     port: config.port,
+    trustProxy: config.trustProxy,
     host: config.host,
     logger,
     registry,

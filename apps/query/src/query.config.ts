@@ -18,6 +18,7 @@ export const queryConfigSpec = {
     'largest request body (413 above)',
   ),
   docs: env.bool('QUERY_DOCS', true, 'serve the OpenAPI document and Swagger UI at /docs'),
+  trustProxy: infraConfig.trustProxy,
   logLevel: infraConfig.logLevel,
   ...usageConfigSpec,
 };

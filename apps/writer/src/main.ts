@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const deps = await connectWriterDependencies(config, logger, registry);
   await startHttpApp(AppModule.register(config, deps, registry, logger), {
     port: config.port,
+    trustProxy: config.trustProxy,
     host: config.host,
     logger,
     registry,

@@ -23,6 +23,7 @@ export const writerConfigSpec = {
   heapGrowingPercent: env.int('WRITER_HEAP_GROWING_PERCENT', 50, 0, 1_000, 'heap growth allowed before a full GC, % of the live heap (0: V8 default)'),
   /** Late-event rebilling (docs/billing.md): events stored into a closed billing period start a rebill workflow. */
   lateEvents: env.bool('WRITER_LATE_EVENTS', true, 'publish a notice for events stored into closed billing periods'),
+  trustProxy: infraConfig.trustProxy,
   logLevel: infraConfig.logLevel,
 };
 

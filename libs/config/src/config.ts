@@ -167,6 +167,7 @@ export const infraConfig = {
   deadLettersMaxBytes: env.int('TALLY_DEAD_LETTERS_MAX_BYTES', 256 * 1024 ** 2, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'size cap of the dead-letter stream'),
   temporalAddress: env.hostPort('TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend host:port'),
   temporalNamespace: env.string('TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
+  trustProxy: env.bool('TALLY_TRUST_PROXY', false, 'believe X-Forwarded-* headers (only behind a proxy that sets them)'),
   logLevel: env.oneOf(
     'LOG_LEVEL',
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,

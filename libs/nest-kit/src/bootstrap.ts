@@ -19,6 +19,11 @@ export interface HttpAppOptions {
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
   /** Where the HTTP request metrics go (`tally_http_request_duration_seconds`); none without it. */
   registry?: Registry;
+  /**
+   * Believe `X-Forwarded-For` / `-Proto` / `-Host` (only behind a proxy that sets them; off by default,
+   * or any client could claim any address). `TALLY_TRUST_PROXY` in every service's config.
+   */
+  trustProxy?: boolean;
 }
 
 /** Nest's own log lines go through pino too, so a process writes one log format. */
@@ -40,7 +45,7 @@ export async function startHttpApp(rootModule: unknown, options: HttpAppOptions)
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { maxParamLength: options.maxParamLength ?? 100 },
-    trustProxy: true,
+    trustProxy: options.trustProxy ?? false,
     genReqId: genRequestId,
   });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {

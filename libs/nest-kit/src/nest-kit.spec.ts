@@ -1,4 +1,4 @@
-import { Controller, Get, HttpException, Module, Post, Body, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpException, Module, Post, Body, Req, UseGuards } from '@nestjs/common';
 import { BadRequestError, NotFoundError, RateLimitedError, ValidationFailedError } from '@tally/errors';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -17,6 +17,11 @@ const KEYS: Record<string, Principal> = {
 @UseGuards(ApiKeyGuard)
 @Roles('query')
 class ProbeController {
+  @Get('ip')
+  ip(@Req() req: { ip: string }) {
+    return { ip: req.ip };
+  }
+
   @Get('me')
   me(@CurrentPrincipal() principal: Principal): Principal {
     return principal;
@@ -203,6 +208,19 @@ describe('nest-kit: one HTTP stack for every service', () => {
       });
       expect(toHttpError(undefined).status).toBe(500);
     });
+  });
+
+  it('ignores X-Forwarded-For unless trustProxy is configured (off by default)', async () => {
+    const spoofed = { headers: { 'x-forwarded-for': '203.0.113.7' } };
+    expect((await call('/t/ip', 'k-query', spoofed)).body.ip).toBe('127.0.0.1');
+    const logger = pino({ level: 'silent' });
+    const proxied = await startHttpApp(ProbeModule, { port: 0, logger, trustProxy: true });
+    try {
+      const r = await fetch(`${await proxied.getUrl()}/t/ip`, { headers: { ...spoofed.headers, authorization: 'Bearer k-query' } });
+      expect(((await r.json()) as { ip: string }).ip).toBe('203.0.113.7');
+    } finally {
+      await proxied.close();
+    }
   });
 
   describe('HealthModule', () => {

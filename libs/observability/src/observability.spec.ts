@@ -35,6 +35,29 @@ describe('createLogger', () => {
     ]);
   });
 
+  it('never writes authorization headers, API keys, passwords or secrets', () => {
+    const lines: string[] = [];
+    const logger = createLogger('query', 'info', { write: (line: string) => void lines.push(line) });
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer tk_live_123', 'x-api-key': 'tk_live_456', host: 'x' } },
+        rule: { id: 'r1', webhookSecret: 'whsec_abc' },
+        config: { natsPassword: 'nats-pw', clickhousePassword: 'ch-pw', natsUser: 'svc' },
+        apiKey: 'tk_live_789',
+        password: 'pw',
+      },
+      'request',
+    );
+    logger.child({ component: 'c' }).warn({ headers: { authorization: 'Bearer tk_live_000' } }, 'child');
+    const text = lines.join('');
+    for (const secret of ['tk_live_', 'whsec_abc', 'nats-pw', 'ch-pw', '"pw"']) expect(text).not.toContain(secret);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      req: { headers: { authorization: '[redacted]', 'x-api-key': '[redacted]', host: 'x' } },
+      rule: { id: 'r1', webhookSecret: '[redacted]' },
+      config: { natsUser: 'svc', natsPassword: '[redacted]' },
+    });
+  });
+
   it('takes its level from LOG_LEVEL when none is given', () => {
     const before = process.env.LOG_LEVEL;
     process.env.LOG_LEVEL = 'error';
