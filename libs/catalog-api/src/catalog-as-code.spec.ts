@@ -228,3 +228,71 @@ alertRules:
     expect(plan.changes.every((c) => c.action === 'unchanged')).toBe(true);
   });
 });
+
+describe('catalog as code: finance terms (docs/finance.md)', () => {
+  const FINANCE_DOC = `
+tenant: acme
+settings:
+  name: Acme
+  timezone: UTC
+  currency: USD
+  taxRates:
+    - { id: ny, name: "NY sales tax 4 %", jurisdiction: US-NY, percent: "4", inclusive: false }
+  coupons:
+    - { id: launch, name: "Launch 20 %", kind: percentage, percent: "20", duration: repeating, periods: 3 }
+customers:
+  - id: acct_42
+    billing:
+      tax: { jurisdiction: US-NY }
+      coupons: [{ coupon: launch, firstPeriod: "2026-10" }]
+      credits:
+        - { type: grant, id: g1, currency: USD, amountMinor: "2000", effective: "2026-10-01", expires: "2026-10-21" }
+meters:
+  - { key: calls, name: Calls, eventTypes: [call], aggregation: count }
+plans:
+  - id: pro
+    name: Pro
+    currency: USD
+    proration: second
+    segmentTiers: carry_over
+    charges:
+      - { id: calls, name: Calls, kind: per_unit, meter: calls, unitPrice: "0.005" }
+`;
+
+  it('applies tax rates, coupons, customer billing terms and plan change settings, then changes nothing', async () => {
+    const store = await seeded();
+    const applied = await applyCatalogPlan(
+      store,
+      await planCatalogApply(store, parseCatalogDocument(FINANCE_DOC)),
+    );
+    expect(applied.map((c) => [c.action, c.kind])).toEqual([
+      ['update', 'tenant'],
+      ['create', 'customer'],
+      ['create', 'meter'],
+      ['create', 'plan'],
+    ]);
+    expect((await store.getTenant('acme'))?.value.coupons?.[0]?.id).toBe('launch');
+    expect((await store.getCustomer('acme', 'acct_42'))?.value.billing?.credits?.[0]).toMatchObject({
+      id: 'g1',
+      amountMinor: '2000',
+    });
+    expect((await store.getPlan('acme', 'pro'))?.value.segmentTiers).toBe('carry_over');
+    const again = await planCatalogApply(store, parseCatalogDocument(FINANCE_DOC));
+    expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
+  });
+
+  it('refuses bad terms with document paths before writing anything', async () => {
+    const store = await seeded();
+    const bad = FINANCE_DOC.replace('percent: "20"', 'percent: "120"').replace(
+      'amountMinor: "2000"',
+      'amountMinor: "20.00"',
+    );
+    expect(await issuesOf(async () => planCatalogApply(store, parseCatalogDocument(bad)))).toEqual(
+      expect.arrayContaining([
+        ['settings.coupons[0].percent', 'NEGATIVE_AMOUNT'],
+        ['customers[0].billing.credits[0].amountMinor', expect.any(String)],
+      ]),
+    );
+    expect(await store.getCustomer('acme', 'acct_42')).toBeUndefined();
+  });
+});
