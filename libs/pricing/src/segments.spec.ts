@@ -11,6 +11,7 @@ import {
   priceSegments,
   priceUsage,
   unusedPartCredit,
+  validatePlan,
   type CreditEntry,
   type Plan,
 } from './index';
@@ -215,5 +216,16 @@ describe('segment proration (property)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('plan change settings', () => {
+  it('are validated with the failing field', () => {
+    const bad = { ...starter, proration: 'hour', segmentTiers: 'keep' } as unknown as Plan;
+    expect(validatePlan(bad).map((i) => [i.field, i.code])).toEqual([
+      ['proration', 'REQUIRED'],
+      ['segmentTiers', 'REQUIRED'],
+    ]);
+    expect(validatePlan({ ...starter, proration: 'second', segmentTiers: 'carry_over' })).toEqual([]);
   });
 });
