@@ -27,6 +27,8 @@ export interface InvoiceLine extends InvoiceLineDraft {
    */
   segmentStart?: string;
   segmentEnd?: string;
+  /** A usage line of a plan that carries tiers over: the usage of earlier subscriptions of the period it started from. */
+  carriedOver?: string;
 }
 
 /** How one line changed between the previous document and a recomputation. */

@@ -88,7 +88,7 @@ export type {
 } from './invoice-totals';
 export { completeInvoice, discountInvoice } from './invoice-totals';
 export type { PlanSegment, SegmentLine, SegmentedPrice, SegmentedPricingInput } from './segments';
-export { priceSegments, unusedPartCredit } from './segments';
+export { priceMeteredAfter, priceSegments, unusedPartCredit } from './segments';
 export type { CreditNoteAmounts, CreditNoteLine, CreditNoteRequest } from './credit-notes';
 export { computeCreditNote } from './credit-notes';
 export type { Commitment } from './commitments';

@@ -130,32 +130,7 @@ export function priceSegments(input: SegmentedPricingInput): SegmentedPrice {
       } else {
         const q = dec(seg.usage[charge.meter] ?? '0');
         const prev = seg.plan.segmentTiers === 'carry_over' ? (before[charge.meter] ?? ZERO) : ZERO;
-        const price = (units: Dec) =>
-          priceUsage({
-            plan: onePlan(seg.plan, charge),
-            usage: { [charge.meter]: str(units) },
-            period: { daysInPeriod: 1, activeDays: 1 },
-          }).lines[0];
-        const after = price(prev.plus(q));
-        if (prev.isZero()) {
-          line = { ...after, plan: seg.plan.id, segment: k };
-        } else {
-          const was = price(prev);
-          const exact = dec(after.amount).minus(was.amount);
-          line = {
-            ...after,
-            quantity: str(q),
-            billableQuantity: str(dec(after.billableQuantity).minus(was.billableQuantity)),
-            ...(after.tiers ? { tiers: diffTiers(after.tiers, was.tiers) } : {}),
-            amount: str(exact),
-            amountMinor: str(
-              roundToMinor(dec(after.amount), exponent).minus(roundToMinor(dec(was.amount), exponent)),
-            ),
-            plan: seg.plan.id,
-            segment: k,
-            carriedOver: str(prev),
-          };
-        }
+        line = { ...priceMeteredAfter(seg.plan, charge, str(prev), str(q)), plan: seg.plan.id, segment: k };
       }
       segmentTotal = segmentTotal.plus(line.amountMinor);
       lines.push(line);
@@ -210,6 +185,43 @@ export function priceSegments(input: SegmentedPricingInput): SegmentedPrice {
     total = total.plus(segmentTotal).plus(trueUp);
   });
   return { currency, lines, totalMinor: str(total) };
+}
+
+/**
+ * One metered charge of `plan` for `quantity` units that come after `before` units of the same series
+ * in the period (tiers and free units carried over): `price(before + quantity) − price(before)`, the
+ * minor amount being the difference of the two rounded amounts (so consecutive parts never drift).
+ * With `before` zero it is the charge priced on its own.
+ */
+export function priceMeteredAfter(
+  plan: Plan,
+  charge: Exclude<Charge, { kind: 'flat' }>,
+  before: string,
+  quantity: string,
+): InvoiceLineDraft & { carriedOver?: string } {
+  const exponent = minorUnitExponent(plan.currency);
+  const prev = dec(before);
+  const q = dec(quantity);
+  const price = (units: Dec) =>
+    priceUsage({
+      plan: onePlan(plan, charge),
+      usage: { [charge.meter]: str(units) },
+      period: { daysInPeriod: 1, activeDays: 1 },
+    }).lines[0];
+  const after = price(prev.plus(q));
+  if (prev.isZero()) return after;
+  const was = price(prev);
+  return {
+    ...after,
+    quantity: str(q),
+    billableQuantity: str(dec(after.billableQuantity).minus(was.billableQuantity)),
+    ...(after.tiers ? { tiers: diffTiers(after.tiers, was.tiers) } : {}),
+    amount: str(dec(after.amount).minus(was.amount)),
+    amountMinor: str(
+      roundToMinor(dec(after.amount), exponent).minus(roundToMinor(dec(was.amount), exponent)),
+    ),
+    carriedOver: str(prev),
+  };
 }
 
 function planLine(

@@ -381,3 +381,113 @@ describe('a backdated plan change', () => {
     expect(ports.ledger.documents[2]?.creditNoteNumber).toMatch(/^cn-2026-10-[0-9a-f]{16}-v3$/);
   });
 });
+
+describe('a plan change to a plan that carries tiers over', () => {
+  it("prices the new plan's usage after the old plan's usage of the period", async () => {
+    const graduated = (id: string, fee: string, free: string, unitPrice: string, carry: boolean) =>
+      parseEntity(
+        planSchema,
+        {
+          tenant: 'acme',
+          id,
+          name: id,
+          currency: 'USD',
+          ...(carry ? { segmentTiers: 'carry_over' } : {}),
+          charges: [
+            { id: 'base', name: `${id} fee`, kind: 'flat', amount: fee },
+            {
+              id: 'calls',
+              name: 'API calls',
+              kind: 'graduated',
+              meter: 'calls',
+              tiers: [
+                { upTo: free, unitPrice: '0' },
+                { upTo: null, unitPrice },
+              ],
+            },
+          ],
+        },
+        'plan',
+      );
+    const catalog = new InMemoryBillingCatalog().put(
+      {
+        tenant: parseEntity(
+          tenantSchema,
+          { id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' },
+          'tenant',
+        ),
+      },
+      {
+        customer: parseEntity(
+          customerSchema,
+          { tenant: 'acme', id: 'c', createdAt: '2026-01-01T00:00:00Z' },
+          'customer',
+        ),
+      },
+      {
+        meter: parseEntity(
+          meterSchema,
+          {
+            tenant: 'acme',
+            key: 'calls',
+            name: 'API calls',
+            eventTypes: ['call'],
+            aggregation: 'count',
+            version: 1,
+          },
+          'meter',
+        ),
+      },
+      { plan: graduated('starter', '31', '2000', '0.01', false) },
+      { plan: graduated('pro', '62', '3000', '0.005', true) },
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          {
+            tenant: 'acme',
+            id: 's1',
+            customer: 'c',
+            plan: 'starter',
+            start: '2026-09-01',
+            end: '2026-10-11',
+          },
+          'subscription',
+        ),
+      },
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          { tenant: 'acme', id: 's2', customer: 'c', plan: 'pro', start: '2026-10-11', billingAnchorDay: 1 },
+          'subscription',
+        ),
+      },
+    );
+    const usage = new InMemoryUsageSource(
+      [
+        { customer: 'c', series: 'calls', fromMs: day('2026-10-01') * 1000, value: '1000' },
+        { customer: 'c', series: 'calls', fromMs: day('2026-10-11') * 1000, value: '4000' },
+      ],
+      [{ customer: 'c', event_count: '5000', checksum: '1' }],
+    );
+    const ports = {
+      catalog,
+      meterVersions: catalog,
+      ledger: new InMemoryInvoiceLedger(),
+      closed: new InMemoryClosedPeriods(),
+      watermark: new SteppingWatermark(10, 10, 5),
+      usage,
+      notices: new RecordingNotices(),
+      logger: createLogger('finance-spec', 'silent'),
+      clock: () => Date.parse('2026-11-01T06:00:00Z'),
+    };
+    const [outcome] = await issueOctober(createBillingServices(ports));
+    // Starter 1-10 Oct: fee 1000; 1,000 calls, all within its 2,000 free. Pro 11-31 Oct: fee 4200; its 3,000 free
+    // calls count from 1 October (carry_over): price(5,000) − price(1,000) = 2,000 × $0.005 − 0 = $10.00
+    // (reset would give (4,000 − 3,000) × 0.005 = $5.00). Total 1000 + 0 + 4200 + 1000 = 6200.
+    expect(outcome).toMatchObject({ status: 'issued', totalMinor: '6200' });
+    const calls = ports.ledger.documents[0]?.effectiveLines.find(
+      (l) => l.subscription === 's2' && l.chargeId === 'calls',
+    );
+    expect([calls?.quantity, calls?.amountMinor, calls?.carriedOver]).toEqual(['4000', '1000', '1000']);
+  });
+});

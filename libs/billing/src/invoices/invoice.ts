@@ -6,7 +6,20 @@
 import { createHash } from 'node:crypto';
 import type { Plan as CatalogPlan } from '@tally/catalog';
 import { ValidationFailedError } from '@tally/errors';
-import { priceUsage, type Charge, type CreditEntry, type Plan as PricingPlan } from '@tally/pricing';
+import {
+  MAXIMUM_ADJUSTMENT_ID,
+  MINIMUM_TRUE_UP_ID,
+  formatMinor,
+  normalizeDecimal,
+  priceMeteredAfter,
+  priceUsage,
+  sumDecimals,
+  toMinorUnits,
+  type Charge,
+  type CreditEntry,
+  type InvoiceLineDraft,
+  type Plan as PricingPlan,
+} from '@tally/pricing';
 import { computeFinance } from './finance';
 import type {
   AdjustmentLine,
@@ -16,7 +29,7 @@ import type {
   SeriesUsage,
   UsageFingerprint,
 } from '@tally/billing-contracts';
-import type { CustomerPeriod } from '@tally/billing-periods';
+import type { CustomerPeriod, SubscriptionPeriod } from '@tally/billing-periods';
 
 export type {
   AdjustmentLine,
@@ -112,15 +125,81 @@ export function pricePeriod(c: Pick<InvoiceComputation, 'period' | 'pricing' | '
       usage,
       period: { daysInPeriod: share.daysInPeriod, activeDays: share.activeDays },
     });
-    for (const line of priced.lines) lines.push({ ...line, subscription: share.subscription, plan: plan.id });
-    subtotal += BigInt(priced.subtotalMinor);
-    total += BigInt(priced.totalMinor);
+    const carried = carryOver(c, share, plan, usage);
+    const own = carried ?? priced;
+    for (const line of own.lines) lines.push({ ...line, subscription: share.subscription, plan: plan.id });
+    subtotal += BigInt(own.subtotalMinor);
+    total += BigInt(own.totalMinor);
   }
   return {
     currency: currency ?? '',
     lines,
     subtotalMinor: subtotal.toString(),
     totalMinor: total.toString(),
+  };
+}
+
+/**
+ * A plan with `segmentTiers: "carry_over"` that took over from other subscriptions of the customer in
+ * the period (they ended on or before its start): its usage charges continue from their usage of the
+ * same series (tiers and free units carried over, docs/finance.md), its flat fees as usual. Undefined
+ * when the plan resets tiers or nothing came before.
+ */
+function carryOver(
+  c: Pick<InvoiceComputation, 'period' | 'usage'>,
+  share: SubscriptionPeriod,
+  plan: PricingPlan,
+  usage: Record<string, string>,
+): { lines: InvoiceLineDraft[]; subtotalMinor: string; totalMinor: string } | undefined {
+  if (plan.segmentTiers !== 'carry_over') return undefined;
+  const before: Record<string, string[]> = {};
+  for (const other of c.period.subscriptions) {
+    if (other.subscription === share.subscription || other.end > share.start) continue;
+    for (const [series, u] of Object.entries(c.usage[other.subscription] ?? {}))
+      (before[series] ??= []).push(u.total);
+  }
+  if (Object.keys(before).length === 0) return undefined;
+  const priced = priceUsage({
+    plan,
+    usage,
+    period: { daysInPeriod: share.daysInPeriod, activeDays: share.activeDays },
+  });
+  const lines: InvoiceLineDraft[] = plan.charges.map((charge) => {
+    const own = priced.lines.find((l) => l.chargeId === charge.id) as InvoiceLineDraft;
+    if (charge.kind === 'flat') return own;
+    return priceMeteredAfter(
+      plan,
+      charge,
+      sumDecimals(before[charge.meter] ?? []),
+      usage[charge.meter] ?? '0',
+    );
+  });
+  const sub = lines.reduce((s, l) => s + BigInt(l.amountMinor), 0n);
+  let trueUp = 0n;
+  let cut = 0n;
+  if (plan.minimumCommitment !== undefined) {
+    const m = BigInt(toMinorUnits(plan.minimumCommitment, plan.currency));
+    trueUp = m > sub ? m - sub : 0n;
+    if (trueUp > 0n)
+      lines.push(planLevelLine(MINIMUM_TRUE_UP_ID, 'Minimum commitment true-up', trueUp, plan.currency));
+  }
+  if (plan.maximum !== undefined) {
+    const m = BigInt(toMinorUnits(plan.maximum, plan.currency));
+    cut = m < sub + trueUp ? m - (sub + trueUp) : 0n;
+    if (cut < 0n) lines.push(planLevelLine(MAXIMUM_ADJUSTMENT_ID, 'Maximum adjustment', cut, plan.currency));
+  }
+  return { lines, subtotalMinor: sub.toString(), totalMinor: (sub + trueUp + cut).toString() };
+}
+
+function planLevelLine(chargeId: string, name: string, minor: bigint, currency: string): InvoiceLineDraft {
+  return {
+    chargeId,
+    name,
+    kind: chargeId === MINIMUM_TRUE_UP_ID ? 'minimum_true_up' : 'maximum_adjustment',
+    quantity: '1',
+    billableQuantity: '1',
+    amount: normalizeDecimal(formatMinor(minor.toString(), currency)),
+    amountMinor: minor.toString(),
   };
 }
 
