@@ -97,7 +97,15 @@ export class AppModule {
         }),
         UsageModule.register(deps),
         BillingApiModule.register(deps),
-        AnalyticsApiModule.register(deps),
+        AnalyticsApiModule.register(deps, {
+          limits: {
+            max_memory_usage: deps.config.sqlMaxMemoryBytes,
+            max_bytes_to_read: deps.config.sqlMaxBytesToRead,
+            max_rows_to_read: deps.config.sqlMaxRowsToRead,
+            max_result_bytes: deps.config.sqlMaxResultBytes,
+          },
+          maxConcurrentPerTenant: deps.config.sqlMaxConcurrentPerTenant,
+        }),
       ],
       providers: [{ provide: QueryRuntime, useFactory: () => new QueryRuntime(deps) }],
     };

@@ -1,4 +1,5 @@
 import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
+import { SQL_DEFAULT_LIMITS } from '@tally/analytics-api';
 import { usageConfigSpec } from '@tally/usage';
 
 export const queryConfigSpec = {
@@ -17,6 +18,12 @@ export const queryConfigSpec = {
     64 * 1024 * 1024,
     'largest request body (413 above)',
   ),
+  /** The SQL API's limits per query and per tenant (docs/security.md#sql-api). */
+  sqlMaxMemoryBytes: env.int('SQL_MAX_MEMORY_BYTES', SQL_DEFAULT_LIMITS.max_memory_usage, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_memory_usage of one SQL API query'),
+  sqlMaxBytesToRead: env.int('SQL_MAX_BYTES_TO_READ', SQL_DEFAULT_LIMITS.max_bytes_to_read, 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_bytes_to_read of one SQL API query'),
+  sqlMaxRowsToRead: env.int('SQL_MAX_ROWS_TO_READ', SQL_DEFAULT_LIMITS.max_rows_to_read, 1, Number.MAX_SAFE_INTEGER, 'ClickHouse max_rows_to_read of one SQL API query'),
+  sqlMaxResultBytes: env.int('SQL_MAX_RESULT_BYTES', SQL_DEFAULT_LIMITS.max_result_bytes, 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_result_bytes of one SQL API query'),
+  sqlMaxConcurrentPerTenant: env.int('SQL_MAX_CONCURRENT_PER_TENANT', 4, 1, 1_000, 'SQL API queries one tenant may run at once (429 beyond)'),
   docs: env.bool('QUERY_DOCS', true, 'serve the OpenAPI document and Swagger UI at /docs'),
   trustProxy: infraConfig.trustProxy,
   logLevel: infraConfig.logLevel,

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ClickHouse } from '@tally/clickhouse';
 import { DATASET_STORE, DatasetsController, type DatasetStore } from './datasets.controller';
-import { SqlApiService, type DatasetList } from './sql-api.service';
+import { SqlApiService, type DatasetList, type SqlResourceLimits } from './sql-api.service';
 import { SqlController } from './sql.controller';
 import { ClickHouseAnalyticsRunner } from './sql-runner';
 
@@ -18,6 +18,10 @@ export interface AnalyticsApiOptions {
   maxRows?: number;
   /** Server-side time limit of a query. Default 25 s. */
   maxExecutionTimeSeconds?: number;
+  /** ClickHouse limits of one query (`SQL_DEFAULT_LIMITS` for what is not set). */
+  limits?: Partial<SqlResourceLimits>;
+  /** Queries one tenant may run at once (per process); beyond, 429. Default 4. */
+  maxConcurrentPerTenant?: number;
 }
 
 /**
@@ -32,6 +36,8 @@ export class AnalyticsApiModule {
       database: deps.clickhouse.database,
       maxRows: options.maxRows,
       maxExecutionTimeSeconds: options.maxExecutionTimeSeconds,
+      limits: options.limits,
+      maxConcurrentPerTenant: options.maxConcurrentPerTenant,
     });
     return {
       module: AnalyticsApiModule,

@@ -10,7 +10,9 @@ export {
 } from './analytics-api.module';
 export { DATASET_STORE, DatasetsController, type DatasetStore } from './datasets.controller';
 export {
+  SQL_DEFAULT_LIMITS,
   SqlApiService,
+  type SqlResourceLimits,
   type DatasetList,
   type SqlApiOptions,
   type SqlRequest,

@@ -1,6 +1,7 @@
 import { ClickHouseError } from '@tally/clickhouse';
 import { TallyError } from '@tally/errors';
-import { SqlApiService } from './sql-api.service';
+import { RateLimitedError } from '@tally/errors';
+import { SQL_DEFAULT_LIMITS, SqlApiService } from './sql-api.service';
 import { SqlRefusedError } from './sql-errors';
 import type { AnalyticsQueryRunner, CompiledQuery } from './sql-runner';
 
@@ -77,7 +78,7 @@ describe('SqlApiService', () => {
         kind: 'query',
         sql: "SELECT index1 AS `customer_id`, sum(_sample_interval) AS `count` FROM (SELECT * FROM `tally`.`datapoints` WHERE tenant = 'acme' AND dataset = 'usage_indexed_by_customer_id') AS `usage_indexed_by_customer_id` GROUP BY `customer_id` LIMIT 100",
         format: 'JSON',
-        settings: { readonly: '1', max_execution_time: 25 },
+        settings: { readonly: '1', max_execution_time: 25, ...SQL_DEFAULT_LIMITS },
         limit: 100,
         limitClamped: true,
         dataset: 'usage_indexed_by_customer_id',
@@ -200,5 +201,53 @@ describe('SqlApiService', () => {
     expect((await refusal(service.execute(query))).code).toBe('SQL_TIMEOUT');
     runner.failure = new ClickHouseError('CLICKHOUSE_UNAVAILABLE', 'ClickHouse is unavailable', true);
     expect((await refusal(service.execute(query))).httpStatus).toBe(503);
+  });
+
+  it('answers a query that exceeds a resource limit 400 SQL_LIMIT_EXCEEDED', async () => {
+    const { service, runner } = setup();
+    runner.failure = new ClickHouseError('CLICKHOUSE_QUERY_FAILED', 'ClickHouse request failed (server code 241)', false, {
+      serverCode: 241,
+      serverMessage: 'Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded: would use 1.00 GiB, e.what() = DB::Exception\n',
+    });
+    const failed = await refusal(service.execute({ tenant: 'acme', body: 'SELECT uniqExact(blob1) AS n FROM api_calls' }));
+    expect([failed.httpStatus, failed.code]).toEqual([400, 'SQL_LIMIT_EXCEEDED']);
+    expect(failed.message).toContain('Memory limit (for query) exceeded');
+  });
+
+  it("limits the queries one tenant runs at once (429 with Retry-After), not another tenant's", async () => {
+    const release: Array<() => void> = [];
+    const blocking: AnalyticsQueryRunner = {
+      run: () => new Promise<string>((resolve) => release.push(() => resolve('{"meta":[],"data":[],"rows":0}'))),
+    };
+    const service = new SqlApiService(
+      { listDatasets: (t) => (datasets[t] ?? []).map((name) => ({ name })) },
+      blocking,
+      { database: 'tally', maxConcurrentPerTenant: 2, limits: { max_memory_usage: 1000 } },
+    );
+    const heavy = { tenant: 'acme', body: 'SELECT count() AS n FROM api_calls' };
+    const first = [service.execute(heavy), service.execute(heavy)];
+    const third = await refusal(service.execute(heavy));
+    expect(third).toBeInstanceOf(RateLimitedError);
+    expect([third.httpStatus, third.retryAfterSeconds]).toEqual([429, 1]);
+    // Another tenant is not affected by acme's share.
+    const other = service.execute({ tenant: 'globex', body: 'SELECT count() AS n FROM secret' });
+    expect(release).toHaveLength(3);
+    release.forEach((r) => r());
+    await Promise.all([...first, other]);
+    // Finished queries give their slots back.
+    const again = service.execute(heavy);
+    release[3]();
+    await expect(again).resolves.toMatchObject({ contentType: expect.stringContaining('json') });
+  });
+
+  it('sends the resource limits with every query, the configured ones over the defaults', async () => {
+    const runner = new FakeRunner();
+    runner.output = '{"meta":[],"data":[],"rows":0}';
+    const service = new SqlApiService({ listDatasets: () => [{ name: 'api_calls' }] }, runner, {
+      database: 'tally',
+      limits: { max_rows_to_read: 1000 },
+    });
+    await service.execute({ tenant: 'acme', body: 'SELECT count() AS n FROM api_calls' });
+    expect(runner.queries[0].settings).toEqual({ readonly: '1', max_execution_time: 25, ...SQL_DEFAULT_LIMITS, max_rows_to_read: 1000 });
   });
 });

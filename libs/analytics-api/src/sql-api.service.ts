@@ -1,6 +1,6 @@
 import { AnalyticsSqlError, parseAnalyticsSql, type OutputFormat } from '@tally/analytics-engine';
 import { isClickHouseError, rewriteAnalyticsSql } from '@tally/clickhouse';
-import { BadRequestError } from '@tally/errors';
+import { BadRequestError, RateLimitedError } from '@tally/errors';
 import type { AnalyticsQueryRunner } from './sql-runner';
 import { SqlRefusedError } from './sql-errors';
 
@@ -19,7 +19,33 @@ export interface SqlApiOptions {
    * that a slow query ends as the server's "timeout exceeded" (a clear 400), not as a cut connection.
    */
   maxExecutionTimeSeconds?: number;
+  /** What one query may use on ClickHouse (docs/security.md#sql-api); `SQL_DEFAULT_LIMITS` by default. */
+  limits?: Partial<SqlResourceLimits>;
+  /** Queries one tenant may have running at once; beyond, 429 with Retry-After. Default 4. */
+  maxConcurrentPerTenant?: number;
 }
+
+/**
+ * ClickHouse's own limits on one SQL API query, sent as settings of the query (with `readonly`, so
+ * the query cannot change them): a query that would exceed one is stopped by the server and answered
+ * 400 `SQL_LIMIT_EXCEEDED`, whatever it does (`GROUP BY` over every blob, `uniqExact` over millions of
+ * rows, a long `replaceAll` chain).
+ */
+export interface SqlResourceLimits {
+  max_memory_usage: number;
+  max_bytes_to_read: number;
+  max_rows_to_read: number;
+  max_result_rows: number;
+  max_result_bytes: number;
+}
+
+export const SQL_DEFAULT_LIMITS: SqlResourceLimits = {
+  max_memory_usage: 1024 ** 3,
+  max_bytes_to_read: 10 * 1024 ** 3,
+  max_rows_to_read: 200_000_000,
+  max_result_rows: 100_000,
+  max_result_bytes: 64 * 1024 ** 2,
+};
 
 export interface SqlRequest {
   tenant: string;
@@ -49,6 +75,8 @@ const FORMAT_PARAMS: Record<string, OutputFormat> = {
 
 /** ClickHouse TIMEOUT_EXCEEDED: the query, not the server, is at fault. */
 const SERVER_TIMEOUT = 159;
+/** TOO_MANY_ROWS, TOO_MANY_BYTES, MEMORY_LIMIT_EXCEEDED, TOO_MANY_ROWS_OR_BYTES: a resource limit of the query. */
+const SERVER_LIMITS = new Set([158, 307, 241, 396]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -58,6 +86,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * `SqlRefusedError` (400) with its code and position.
  */
 export class SqlApiService {
+  /** Queries running per tenant (this process): the per-tenant concurrency limit. */
+  private readonly running = new Map<string, number>();
+
   constructor(
     private readonly datasets: DatasetList,
     private readonly runner: AnalyticsQueryRunner,
@@ -93,11 +124,21 @@ export class SqlApiService {
     if (plan.kind === 'show_tables') {
       return { contentType: CONTENT_TYPES[format], body: showTables(plan.datasets, format) };
     }
+    // One tenant's burst of heavy queries must not take every ClickHouse thread from the others:
+    // beyond its share it is told to come back (the limit is per process; each replica has its own).
+    const limit = this.options.maxConcurrentPerTenant ?? 4;
+    const inFlight = this.running.get(request.tenant) ?? 0;
+    if (inFlight >= limit) throw new RateLimitedError(1);
+    this.running.set(request.tenant, inFlight + 1);
     let output: string;
     try {
-      output = await this.runner.run(plan);
+      output = await this.runner.run({ ...plan, settings: { ...plan.settings, ...SQL_DEFAULT_LIMITS, ...this.options.limits } });
     } catch (error) {
       throw serverRefusal(error, plan.settings.max_execution_time) ?? error;
+    } finally {
+      const left = (this.running.get(request.tenant) ?? 1) - 1;
+      if (left > 0) this.running.set(request.tenant, left);
+      else this.running.delete(request.tenant);
     }
     return { contentType: CONTENT_TYPES[format], body: format === 'JSON' ? cloudflareJson(output) : output };
   }
@@ -190,6 +231,12 @@ function serverRefusal(error: unknown, seconds: number): SqlRefusedError | undef
     return new SqlRefusedError(
       'SQL_TIMEOUT',
       `The query ran longer than ${seconds} s: narrow its time range`,
+    );
+  }
+  if (SERVER_LIMITS.has(error.serverCode)) {
+    return new SqlRefusedError(
+      'SQL_LIMIT_EXCEEDED',
+      `The query needs more than its limits allow (${serverReason(error.serverMessage)}): narrow its time range or aggregate less`,
     );
   }
   if (error.code !== 'CLICKHOUSE_QUERY_FAILED') return undefined;

@@ -5,7 +5,8 @@ import type { AnalyticsQuerySettings, ClickHouse } from '@tally/clickhouse';
 export interface CompiledQuery {
   sql: string;
   format: OutputFormat;
-  settings: AnalyticsQuerySettings;
+  /** The plan's read-only settings plus the resource limits of the SQL API (`SqlResourceLimits`). */
+  settings: AnalyticsQuerySettings & Record<string, string | number>;
 }
 
 /** Port: runs a compiled query and returns the server's output in `format`, as text. */
