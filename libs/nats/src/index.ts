@@ -6,3 +6,4 @@ export * from './stream-drift';
 export * from './streams';
 export * from './stream-metrics';
 export * from './permissions';
+export * from './durable-consumer-loop';

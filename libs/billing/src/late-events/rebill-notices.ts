@@ -1,7 +1,12 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { Client } from '@temporalio/client';
-import { decodeLateEventNotice, type NatsConnection, type NatsNames } from '@tally/nats';
+import {
+  decodeLateEventNotice,
+  DurableConsumerLoop,
+  type DurableConsumerConfig,
+  type NatsConnection,
+  type NatsNames,
+} from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import {
   BILLING_WORKFLOWS,
@@ -78,48 +83,31 @@ export interface RebillNoticeConsumerOptions {
  * - several workers: JetStream hands each notice to one of them at a time; two signals for one period
  *   from two workers land in the same workflow (its id is the period's), whose waves serialise them.
  */
-export class RebillNoticeConsumer {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+export class RebillNoticeConsumer extends DurableConsumerLoop {
   private readonly o: Required<RebillNoticeConsumerOptions>;
 
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly names: NatsNames,
     private readonly trigger: RebillTrigger,
     private readonly logger: Logger,
     options: RebillNoticeConsumerOptions = {},
   ) {
+    super(nc);
     this.o = { batch: 500, ackWaitMs: 30_000, retryMinMs: 500, retryMaxMs: 30_000, ...options };
   }
 
-  async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    const config = {
-      durable_name: this.names.rebillConsumer,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: this.names.lateEventsSubjectAll,
-      ack_wait: nanos(this.o.ackWaitMs),
-      max_ack_pending: 10_000,
+  protected consumerConfig(): DurableConsumerConfig {
+    return {
+      stream: this.names.lateEventsStream,
+      durable: this.names.rebillConsumer,
+      filterSubject: this.names.lateEventsSubjectAll,
+      ackWaitMs: this.o.ackWaitMs,
+      maxAckPending: 10_000,
     };
-    await jsm.consumers.add(this.names.lateEventsStream, config).catch(async () => {
-      await jsm.consumers.update(this.names.lateEventsStream, this.names.rebillConsumer, {
-        ack_wait: config.ack_wait,
-      });
-    });
-    this.running = true;
-    this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(
       this.names.lateEventsStream,
       this.names.rebillConsumer,
@@ -205,15 +193,5 @@ export class RebillNoticeConsumer {
     );
     await this.nc.flush().catch(() => undefined);
     return failed;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }

@@ -1,7 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
-import type { NatsNames } from '@tally/nats';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { DurableConsumerLoop, type DurableConsumerConfig, type NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import { REQUEST_ID_MSG_HEADER } from '../jetstream-publish';
 import { isTransient } from '@tally/clickhouse';
@@ -79,15 +78,12 @@ export const defaultWriterLoopOptions: WriterLoopOptions = {
  * BatchWriter. It acks only after the batch was stored (and its dead letters and late-event notices
  * published and acknowledged by JetStream). While
  * the store fails it stops pulling and retries the batch it holds, so memory stays bounded by one
- * batch and JetStream keeps the backlog.
+ * batch and JetStream keeps the backlog. `stop()` finishes the batch in hand (stored and acked, or left
+ * unacked for redelivery), then returns.
  */
-export class WriterLoop {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-
+export class WriterLoop extends DurableConsumerLoop {
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly names: NatsNames,
     private readonly writer: MessageBatchWriter,
     private readonly logger: Logger,
@@ -100,37 +96,22 @@ export class WriterLoop {
       filterSubject: names.eventsSubjectAll,
       tenantOf: names.tenantOfEventsSubject,
     },
-  ) {}
+  ) {
+    super(nc);
+  }
 
-  async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    const config = {
-      durable_name: this.source.consumer,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: this.source.filterSubject,
-      ack_wait: nanos(this.options.ackWaitMs),
-      max_ack_pending: 20_000,
-      max_waiting: 512,
+  protected consumerConfig(): DurableConsumerConfig {
+    return {
+      stream: this.source.stream,
+      durable: this.source.consumer,
+      filterSubject: this.source.filterSubject,
+      ackWaitMs: this.options.ackWaitMs,
+      maxAckPending: 20_000,
+      maxWaiting: 512,
     };
-    await jsm.consumers.add(this.source.stream, config).catch(async () => {
-      await jsm.consumers.update(this.source.stream, this.source.consumer, {
-        ack_wait: config.ack_wait,
-        max_ack_pending: config.max_ack_pending,
-      });
-    });
-    this.running = true;
-    this.loop = this.run();
   }
 
-  /** Finishes the batch in hand (stored and acked, or left unacked for redelivery), then returns. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(this.source.stream, this.source.consumer);
     // consume() keeps a buffer of pulled messages bounded in bytes; while a flush is in progress (or
     // retrying) the buffer fills and pulling stops, so memory stays bounded.
@@ -233,30 +214,6 @@ export class WriterLoop {
       }
       return;
     }
-  }
-
-  /** A wait that stop() can cut short and that the caller cancels when something else won the race. */
-  private timer(ms: number): { elapsed: Promise<void>; cancel: () => void } {
-    let cancel: () => void = () => undefined;
-    const elapsed = new Promise<void>((resolve) => {
-      const handle = setTimeout(resolve, ms);
-      cancel = () => clearTimeout(handle);
-      this.wake = () => {
-        clearTimeout(handle);
-        resolve();
-      };
-    });
-    return { elapsed, cancel };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
 

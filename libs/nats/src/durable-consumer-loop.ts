@@ -1,0 +1,91 @@
+import { AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+
+/** A durable pull consumer that several processes share (each message goes to one of them at a time). */
+export interface DurableConsumerConfig {
+  stream: string;
+  durable: string;
+  filterSubject: string;
+  /** Redelivery delay of a message whose consumer died before acking it. */
+  ackWaitMs: number;
+  maxAckPending: number;
+  /** Pull requests the server keeps waiting at once (JetStream's default when absent). */
+  maxWaiting?: number;
+}
+
+/**
+ * Creates the durable consumer (explicit acks, from the stream's start), or, when another process
+ * created it already, brings its ack wait and pending limit to this configuration: a restart with new
+ * settings takes effect without deleting the consumer (which would lose its acknowledged position).
+ */
+export async function ensureDurableConsumer(nc: NatsConnection, config: DurableConsumerConfig): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const ackWait = nanos(config.ackWaitMs);
+  await jsm.consumers
+    .add(config.stream, {
+      durable_name: config.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: config.filterSubject,
+      ack_wait: ackWait,
+      max_ack_pending: config.maxAckPending,
+      ...(config.maxWaiting !== undefined ? { max_waiting: config.maxWaiting } : {}),
+    })
+    .catch(async () => {
+      await jsm.consumers.update(config.stream, config.durable, {
+        ack_wait: ackWait,
+        max_ack_pending: config.maxAckPending,
+      });
+    });
+}
+
+/**
+ * Start and stop of a loop that pulls from a durable consumer (the writer's, the billing worker's
+ * rebill notices): `start()` ensures the consumer and runs `run()` in the background; `stop()` lets
+ * `run()` see `running` turn false, cuts short the wait in progress (`sleep`, `timer`) and resolves
+ * once `run()` returned. What `run()` holds unacked when it stops is redelivered after the ack wait.
+ */
+export abstract class DurableConsumerLoop {
+  protected running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  protected constructor(protected readonly nc: NatsConnection) {}
+
+  /** The consumer to ensure on start (read then, so subclasses may derive it from their own fields). */
+  protected abstract consumerConfig(): DurableConsumerConfig;
+
+  /** The loop body: runs until `running` is false. */
+  protected abstract run(): Promise<void>;
+
+  async start(): Promise<void> {
+    await ensureDurableConsumer(this.nc, this.consumerConfig());
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** A wait that stop() can cut short and that the caller cancels when something else won the race. */
+  protected timer(ms: number): { elapsed: Promise<void>; cancel: () => void } {
+    let cancel: () => void = () => undefined;
+    const elapsed = new Promise<void>((resolve) => {
+      const handle = setTimeout(resolve, ms);
+      cancel = () => clearTimeout(handle);
+      this.wake = () => {
+        clearTimeout(handle);
+        resolve();
+      };
+    });
+    return { elapsed, cancel };
+  }
+
+  /** Waits `ms`, or less when stop() is called. */
+  protected sleep(ms: number): Promise<void> {
+    return this.timer(ms).elapsed;
+  }
+}
