@@ -6,7 +6,7 @@ import { CatalogApiModule } from '@tally/catalog-api';
 import { UsageModule } from '@tally/usage';
 import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
 import { connectNats, natsNames, NatsHealth, type NatsConnection, type NatsNames } from '@tally/nats';
-import { HealthModule, PRINCIPAL_RESOLVER } from '@tally/nest-kit';
+import { HealthModule, PRINCIPAL_RESOLVER, TENANT_REQUEST_RATE, TenantRequestRate } from '@tally/nest-kit';
 import type { Logger } from '@tally/observability';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from './query.config';
@@ -74,8 +74,11 @@ class QueryAuthModule {
   static register(deps: QueryDependencies): DynamicModule {
     return {
       module: QueryAuthModule,
-      providers: [{ provide: PRINCIPAL_RESOLVER, useValue: deps.keys }],
-      exports: [PRINCIPAL_RESOLVER],
+      providers: [
+        { provide: PRINCIPAL_RESOLVER, useValue: deps.keys },
+        { provide: TENANT_REQUEST_RATE, useValue: new TenantRequestRate(deps.config.rateLimitPerSecond) },
+      ],
+      exports: [PRINCIPAL_RESOLVER, TENANT_REQUEST_RATE],
     };
   }
 }

@@ -18,6 +18,7 @@ export const queryConfigSpec = {
     64 * 1024 * 1024,
     'largest request body (413 above)',
   ),
+  rateLimitPerSecond: env.int('QUERY_RATE_LIMIT_PER_SECOND', 100, 1, 1_000_000, 'requests per second one tenant may make to the query API (per process; 429 beyond)'),
   /** The SQL API's limits per query and per tenant (docs/security.md#sql-api). */
   sqlMaxMemoryBytes: env.int('SQL_MAX_MEMORY_BYTES', SQL_DEFAULT_LIMITS.max_memory_usage, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_memory_usage of one SQL API query'),
   sqlMaxBytesToRead: env.int('SQL_MAX_BYTES_TO_READ', SQL_DEFAULT_LIMITS.max_bytes_to_read, 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_bytes_to_read of one SQL API query'),

@@ -2,7 +2,7 @@ export * from './gateway/event-publisher';
 export * from './gateway/events.controller';
 export * from './gateway/ingest.service';
 export * from './gateway/nats-ingress.strategy';
-export * from './gateway/rate-limiter';
+export { TenantRateLimiter } from '@tally/nest-kit';
 export * from './writer/batch-writer';
 export * from './writer/writer-loop';
 export * from './writer/writer-metrics';

@@ -4,3 +4,4 @@ export * from './tally-exception.filter';
 export * from './body-parser';
 export * from './auth';
 export * from './http-observability';
+export * from './rate-limiter';

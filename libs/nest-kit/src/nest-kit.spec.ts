@@ -2,7 +2,7 @@ import { Controller, Get, HttpException, Module, Post, Body, Req, UseGuards } fr
 import { BadRequestError, NotFoundError, RateLimitedError, ValidationFailedError } from '@tally/errors';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { ApiKeyGuard, CurrentPrincipal, PRINCIPAL_RESOLVER, Roles, type Principal } from './auth';
+import { ApiKeyGuard, CurrentPrincipal, PRINCIPAL_RESOLVER, Roles, TENANT_REQUEST_RATE, TenantRequestRate, type Principal } from './auth';
 import { startHttpApp, type NestFastifyApplication } from './bootstrap';
 import { HealthModule, type HealthCheck } from './health';
 import { toHttpError } from './tally-exception.filter';
@@ -69,6 +69,15 @@ registry.setDefaultLabels({ service: 'probe' });
   providers: [{ provide: PRINCIPAL_RESOLVER, useValue: { resolve: (key: string) => KEYS[key] } }],
 })
 class ProbeModule {}
+
+@Module({
+  controllers: [ProbeController],
+  providers: [
+    { provide: PRINCIPAL_RESOLVER, useValue: { resolve: (key: string) => KEYS[key] } },
+    { provide: TENANT_REQUEST_RATE, useValue: new TenantRequestRate(3) },
+  ],
+})
+class RateLimitedProbeModule {}
 
 describe('nest-kit: one HTTP stack for every service', () => {
   let app: NestFastifyApplication;
@@ -208,6 +217,25 @@ describe('nest-kit: one HTTP stack for every service', () => {
       });
       expect(toHttpError(undefined).status).toBe(500);
     });
+  });
+
+  it('limits the requests of each tenant when the app provides a rate (429 with Retry-After), not other tenants', async () => {
+    const limited = await startHttpApp(RateLimitedProbeModule, { port: 0, logger: pino({ level: 'silent' }) });
+    try {
+      const base = await limited.getUrl();
+      const get = (key: string) => fetch(`${base}/t/me`, { headers: { authorization: `Bearer ${key}` } });
+      // 10 at once: the bucket holds 3 (it refills 3 per second, far slower than these arrive).
+      const answers = await Promise.all(Array.from({ length: 10 }, () => get('k-query')));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(4);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(3);
+      const refused = answers.find((a) => a.status === 429);
+      expect(refused?.headers.get('retry-after')).toBe('1');
+      expect((await get('k-admin')).status).toBe(200); // globex's own budget
+      expect((await get('nope')).status).toBe(401); // authentication first: unknown keys spend nothing
+    } finally {
+      await limited.close();
+    }
   });
 
   it('ignores X-Forwarded-For unless trustProxy is configured (off by default)', async () => {

@@ -14,7 +14,7 @@ import {
 import type { Registry } from 'prom-client';
 import { IngestMetrics } from './ingest-metrics';
 import type { EventPublisher } from './event-publisher';
-import { TenantRateLimiter } from './rate-limiter';
+import { TenantRateLimiter } from '@tally/nest-kit';
 
 export type Role = 'ingest' | 'query' | 'admin';
 

@@ -3,7 +3,7 @@ import { ForbiddenError, RateLimitedError, TallyError, UnsupportedMediaTypeError
 import { uuidV7 } from '@tally/event-schema';
 import type { Registry } from 'prom-client';
 import type { IngestService, Role, TenantLimits, TenantLimitsProvider } from '../gateway/ingest.service';
-import { TenantRateLimiter } from '../gateway/rate-limiter';
+import { TenantRateLimiter } from '@tally/nest-kit';
 import type { DatasetRegistry } from './dataset-registry';
 import { DatasetSamplers, type SamplingSettings } from './dataset-samplers';
 import { toWirePoint } from './points-message';
