@@ -88,6 +88,8 @@ export interface CouponInForce {
 export interface FinanceSnapshot {
   coupons: CouponInForce[];
   taxProfile: TaxProfile;
+  /** The customer's postpaid commitments whose term ends with this period (their true-up is on it). */
+  commitments?: Array<{ id: string; currency: string; amountMinor: string; start: string; end: string }>;
   /** The rates that applied (the jurisdiction's, minus exemptions). */
   taxRates: Array<{ id: string; name: string; jurisdiction: string; percent: string; inclusive: boolean }>;
 }

@@ -184,6 +184,23 @@ export const customerBillingSchema = z
       .optional(),
     /** Only ever appended to: the store refuses a change that edits or removes an entry. */
     credits: z.array(creditEntrySchema).max(10_000).optional(),
+    /** Spend commitments over a term (docs/finance.md#commitments). */
+    commitments: z
+      .array(
+        z
+          .object({
+            id: entityId,
+            kind: z.enum(['prepaid', 'postpaid']),
+            currency,
+            amountMinor: minorAmount,
+            start: isoDate,
+            end: isoDate,
+          })
+          .strict()
+          .refine((c) => c.end > c.start, { message: 'end must be after start', path: ['end'] }),
+      )
+      .max(100)
+      .optional(),
   })
   .strict();
 export type CustomerBilling = z.infer<typeof customerBillingSchema>;

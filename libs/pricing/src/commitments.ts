@@ -3,8 +3,9 @@
  * `start` and `end` (local dates, end exclusive).
  *
  * - `postpaid`: periods are invoiced as usual; the invoice of the term's last period adds a true-up of
- *   `max(0, commitment − Σ spend of the term's invoices)` (spend = each invoice's amount after
- *   discounts, before credits and taxes).
+ *   `max(0, commitment − Σ spend of the term's invoices)` (spend = each invoice's lines at list price,
+ *   minimum and maximum included: before discounts, credits and taxes). The true-up is a line of the
+ *   last invoice, so that invoice's coupons and taxes apply to it.
  * - `prepaid`: the commitment is invoiced up front and becomes a credit grant (`source: "purchase"`,
  *   usable over the term, drawn before other credit: priority 0); what is unused at the end expires
  *   (the "true-up" of a prepaid commitment is the expiry, there is nothing more to pay).

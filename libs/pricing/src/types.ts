@@ -125,7 +125,7 @@ export interface PricingInput {
   period: BillingPeriodShare;
 }
 
-export type InvoiceLineKind = ChargeKind | 'minimum_true_up' | 'maximum_adjustment';
+export type InvoiceLineKind = ChargeKind | 'minimum_true_up' | 'maximum_adjustment' | 'commitment_true_up';
 
 /** One tier's share of a graduated or volume line. */
 export interface TierBreakdown {

@@ -491,3 +491,111 @@ describe('a plan change to a plan that carries tiers over', () => {
     expect([calls?.quantity, calls?.amountMinor, calls?.carriedOver]).toEqual(['4000', '1000', '1000']);
   });
 });
+
+describe('commitments', () => {
+  function commitmentWorld(commitments: unknown[]) {
+    const catalog = new InMemoryBillingCatalog().put(
+      {
+        tenant: parseEntity(
+          tenantSchema,
+          { id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' },
+          'tenant',
+        ),
+      },
+      {
+        customer: parseEntity(
+          customerSchema,
+          { tenant: 'acme', id: 'c', createdAt: '2026-01-01T00:00:00Z', billing: { commitments } },
+          'customer',
+        ),
+      },
+      {
+        meter: parseEntity(
+          meterSchema,
+          {
+            tenant: 'acme',
+            key: 'calls',
+            name: 'API calls',
+            eventTypes: ['call'],
+            aggregation: 'count',
+            version: 1,
+          },
+          'meter',
+        ),
+      },
+      { plan: plan('pro', '200', '0.01') },
+      {
+        subscription: parseEntity(
+          subscriptionSchema,
+          { tenant: 'acme', id: 's1', customer: 'c', plan: 'pro', start: '2026-08-01' },
+          'subscription',
+        ),
+      },
+    );
+    const ports = {
+      catalog,
+      meterVersions: catalog,
+      ledger: new InMemoryInvoiceLedger(),
+      closed: new InMemoryClosedPeriods(),
+      watermark: new SteppingWatermark(10, 10, 5),
+      usage: new InMemoryUsageSource([], []),
+      notices: new RecordingNotices(),
+      logger: createLogger('finance-spec', 'silent'),
+      clock: () => Date.parse('2026-11-01T06:00:00Z'),
+    };
+    return { ports, services: createBillingServices(ports) };
+  }
+
+  async function issue(services: ReturnType<typeof commitmentWorld>['services'], period: string) {
+    const owner = `invoice/acme/c/${period}`;
+    const close = await services.closer.closePeriods(
+      { tenant: 'acme', owner, periods: [{ customer: 'c', period }] },
+      undefined,
+      0,
+    );
+    const periods = close.outcomes.flatMap((o) =>
+      o.status === 'claimed' ? [{ customer: o.customer, share: o.share }] : [],
+    );
+    return (await services.issuer.issueInvoices({ tenant: 'acme', owner, periods }))[0];
+  }
+
+  it('postpaid: the last invoice of the term adds max(0, commitment − what the term spent)', async () => {
+    // $1,000 over August-October; each month costs the $200 fee (no usage): spent 200 × 3 = $600, true-up $400 on October.
+    const { services, ports } = commitmentWorld([
+      {
+        id: 'q3',
+        kind: 'postpaid',
+        currency: 'USD',
+        amountMinor: '100000',
+        start: '2026-08-01',
+        end: '2026-11-01',
+      },
+    ]);
+    expect(await issue(services, '2026-08')).toMatchObject({ status: 'issued', totalMinor: '20000' });
+    expect(await issue(services, '2026-09')).toMatchObject({ status: 'issued', totalMinor: '20000' });
+    expect(await issue(services, '2026-10')).toMatchObject({ status: 'issued', totalMinor: '60000' });
+    const october = ports.ledger.documents[2];
+    expect(october?.effectiveLines.at(-1)).toMatchObject({
+      kind: 'commitment_true_up',
+      chargeId: 'commitment:q3',
+      amountMinor: '40000',
+    });
+  });
+
+  it('prepaid: the commitment is credit drawn before anything else, over its term', async () => {
+    // $500 prepaid for August-September: August's $200 and September's $200 are paid from it; $100 expires on 1 October.
+    const { services } = commitmentWorld([
+      {
+        id: 'pre',
+        kind: 'prepaid',
+        currency: 'USD',
+        amountMinor: '50000',
+        start: '2026-08-01',
+        end: '2026-10-01',
+      },
+    ]);
+    expect(await issue(services, '2026-08')).toMatchObject({ status: 'issued', totalMinor: '0' });
+    expect(await issue(services, '2026-09')).toMatchObject({ status: 'issued', totalMinor: '0' });
+    expect(await issue(services, '2026-10')).toMatchObject({ status: 'issued', totalMinor: '20000' });
+  });
+});

@@ -3,7 +3,7 @@ import type { CustomerPeriod } from '@tally/billing-periods';
 import { isTallyError } from '@tally/errors';
 import type { Logger } from '@tally/observability';
 import type { CreditEntry } from '@tally/pricing';
-import { creditEntriesOf } from '../invoices/finance';
+import { creditEntriesOf, termSpendMinor } from '../invoices/finance';
 import { computeInvoice, type InvoiceDocument } from '../invoices/invoice';
 import { groupBy, mapLimit } from './collections';
 import type {
@@ -55,12 +55,17 @@ export class InvoiceIssuer {
     tenant: string,
     item: Priced,
     issuedNow: Map<string, InvoiceDocument[]>,
-  ): Promise<CreditEntry[]> {
-    if (!item.pricing.finance) return [];
+  ): Promise<{ credits: CreditEntry[]; commitmentSpend: Record<string, string> }> {
+    const none = { credits: [], commitmentSpend: {} };
+    if (!item.pricing.finance) return none;
     const customer = this.deps.catalog?.getCustomer(tenant, item.customer);
-    if (!customer?.billing?.credits?.length) return [];
+    if (!customer?.billing?.credits?.length && !customer?.billing?.commitments?.length) return none;
     const stored = await this.deps.ledger.listForCustomer(tenant, item.customer);
-    return creditEntriesOf(customer, [...stored, ...(issuedNow.get(item.customer) ?? [])]);
+    const documents = [...stored, ...(issuedNow.get(item.customer) ?? [])];
+    const commitmentSpend: Record<string, string> = {};
+    for (const c of item.pricing.finance.commitments ?? [])
+      commitmentSpend[c.id] = termSpendMinor(documents, c.start, c.end).toString();
+    return { credits: creditEntriesOf(customer, documents), commitmentSpend };
   }
 
   async issueInvoices(req: IssueRequest): Promise<IssueOutcome[]> {
@@ -129,9 +134,10 @@ export class InvoiceIssuer {
     const documents: InvoiceDocument[] = [];
     for (const item of todo) {
       try {
-        const credits = await this.creditLedger(req.tenant, item, issuedNow);
+        const { credits, commitmentSpend } = await this.creditLedger(req.tenant, item, issuedNow);
         const doc = computeInvoice({
           credits,
+          commitmentSpend,
           tenant: req.tenant,
           customer: item.customer,
           period: item.share,

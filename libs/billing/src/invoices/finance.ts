@@ -22,6 +22,10 @@ import {
   creditSegmentsFromAccrual,
   discountInvoice,
   drawCredits,
+  commitmentTrueUp,
+  formatMinor,
+  normalizeDecimal,
+  prepaidCommitmentGrant,
   priceUsage,
   rateTableTaxCalculator,
   sumDecimals,
@@ -64,7 +68,10 @@ export function financeSnapshotOf(
     ...(billing?.tax?.exemptRates !== undefined ? { exemptRates: billing.tax.exemptRates } : {}),
   };
   const taxRates = applicableRates(tenant?.taxRates ?? [], taxProfile).map((r) => ({ ...r }));
-  return { coupons, taxProfile, taxRates };
+  const commitments = (billing?.commitments ?? [])
+    .filter((c) => c.kind === 'postpaid')
+    .map(({ id, currency, amountMinor, start, end }) => ({ id, currency, amountMinor, start, end }));
+  return { coupons, taxProfile, taxRates, ...(commitments.length ? { commitments } : {}) };
 }
 
 /**
@@ -84,6 +91,8 @@ export function creditEntriesOf(
       entries.push({ type: 'grant', grant: grant as unknown as CreditGrant });
     }
   }
+  for (const c of customer?.billing?.commitments ?? [])
+    if (c.kind === 'prepaid') entries.push({ type: 'grant', grant: prepaidCommitmentGrant({ ...c }) });
   for (const d of documents) {
     if (d.version !== 1 || !d.finance) continue;
     for (const draw of d.finance.credits)
@@ -200,4 +209,60 @@ export function computeFinance(
   const rest: Partial<typeof totals> = { ...totals };
   delete rest.currency;
   return rest as InvoiceFinance;
+}
+
+/**
+ * What a customer spent, at list price, in the invoices of a term (`[start, end)`, local dates): each
+ * period's newest document's lines, commitment true-ups excluded.
+ */
+export function termSpendMinor(documents: readonly InvoiceDocument[], start: string, end: string): bigint {
+  const newest = new Map<string, InvoiceDocument>();
+  for (const d of documents) {
+    const seen = newest.get(d.period);
+    if (!seen || d.version > seen.version) newest.set(d.period, d);
+  }
+  let spend = 0n;
+  for (const d of newest.values()) {
+    const first = d.pricing.subscriptions.reduce((m, s) => (s.start < m ? s.start : m), '9999-12-31');
+    if (first < start || first >= end) continue;
+    for (const l of d.effectiveLines) if (l.kind !== 'commitment_true_up') spend += BigInt(l.amountMinor);
+  }
+  return spend;
+}
+
+/**
+ * The true-up lines of the postpaid commitments whose term ends with this period: `max(0, commitment −
+ * spend of the term)`, spend being the term's earlier invoices (`earlierSpend`) plus this period's lines.
+ */
+export function commitmentTrueUps(
+  finance: FinanceSnapshot | undefined,
+  currency: string,
+  period: CustomerPeriod,
+  lines: readonly InvoiceLine[],
+  earlierSpend: Record<string, string>,
+): InvoiceLine[] {
+  if (!finance?.commitments?.length || period.subscriptions.length === 0) return [];
+  const end = period.subscriptions.reduce((m, s) => (s.end > m ? s.end : m), period.subscriptions[0].end);
+  const own = lines.reduce((s, l) => s + BigInt(l.amountMinor), 0n);
+  const out: InvoiceLine[] = [];
+  for (const c of finance.commitments) {
+    if (c.end !== end || c.currency !== currency) continue;
+    const { trueUpMinor } = commitmentTrueUp({ ...c, kind: 'postpaid' }, [
+      earlierSpend[c.id] ?? '0',
+      own.toString(),
+    ]);
+    if (trueUpMinor === '0') continue;
+    out.push({
+      subscription: '',
+      plan: '',
+      chargeId: `commitment:${c.id}`,
+      name: `Commitment true-up (${c.start} to ${c.end})`,
+      kind: 'commitment_true_up',
+      quantity: '1',
+      billableQuantity: '1',
+      amount: normalizeDecimal(formatMinor(trueUpMinor, currency)),
+      amountMinor: trueUpMinor,
+    });
+  }
+  return out;
 }

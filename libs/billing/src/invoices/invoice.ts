@@ -20,7 +20,7 @@ import {
   type InvoiceLineDraft,
   type Plan as PricingPlan,
 } from '@tally/pricing';
-import { computeFinance } from './finance';
+import { commitmentTrueUps, computeFinance } from './finance';
 import type {
   AdjustmentLine,
   InvoiceDocument,
@@ -74,6 +74,8 @@ export function seriesOfPlan(plan: PricingPlan): string[] {
 }
 
 export interface InvoiceComputation {
+  /** Per postpaid commitment id: what the term's earlier invoices spent (minor units). */
+  commitmentSpend?: Record<string, string>;
   /** The customer's credit ledger (catalog entries + earlier invoices' draws); used when `pricing.finance` is set. */
   credits?: CreditEntry[];
   tenant: string;
@@ -203,9 +205,24 @@ function planLevelLine(chargeId: string, name: string, minor: bigint, currency: 
   };
 }
 
+/** A priced period with more lines (commitment true-ups) added to its total. */
+function appendLines(priced: PricedPeriod, extra: readonly InvoiceLine[]): PricedPeriod {
+  if (extra.length === 0) return priced;
+  const add = extra.reduce((s, l) => s + BigInt(l.amountMinor), 0n);
+  return {
+    ...priced,
+    lines: [...priced.lines, ...extra],
+    totalMinor: (BigInt(priced.totalMinor) + add).toString(),
+  };
+}
+
 /** The first document of a period: version 1. */
 export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
-  const priced = pricePeriod(c);
+  const base = pricePeriod(c);
+  const priced = appendLines(
+    base,
+    commitmentTrueUps(c.pricing.finance, base.currency, c.period, base.lines, c.commitmentSpend ?? {}),
+  );
   const id = invoiceId(c.tenant, c.customer, c.period.period, 1);
   const finance = computeFinance(
     {
@@ -282,7 +299,9 @@ export function computeAdjustment(
     fromMs: Date.parse(latest.periodStart),
     toMs: Date.parse(latest.periodEnd),
   };
-  const priced = pricePeriod({ period, pricing, usage: recomputed.usage });
+  // A commitment true-up is decided when the invoice is issued; corrections keep it as it was.
+  const kept = latest.effectiveLines.filter((l) => l.kind === 'commitment_true_up');
+  const priced = appendLines(pricePeriod({ period, pricing, usage: recomputed.usage }), kept);
   const key = (l: { subscription: string; chargeId: string }) => `${l.subscription}\u0000${l.chargeId}`;
   const before = new Map(latest.effectiveLines.map((l) => [key(l), l]));
   const after = new Map(priced.lines.map((l) => [key(l), l]));
@@ -361,7 +380,8 @@ export function creditNoteNumber(invoice: Pick<InvoiceDocument, 'invoiceId'>, ve
 function subtotalOf(doc: InvoiceDocument): string {
   let sum = 0n;
   for (const l of doc.effectiveLines) {
-    if (l.kind !== 'minimum_true_up' && l.kind !== 'maximum_adjustment') sum += BigInt(l.amountMinor);
+    if (l.kind !== 'minimum_true_up' && l.kind !== 'maximum_adjustment' && l.kind !== 'commitment_true_up')
+      sum += BigInt(l.amountMinor);
   }
   return sum.toString();
 }
