@@ -37,6 +37,14 @@ describe("Tally's NATS server configuration", () => {
     expect(compose).toMatch(/NATS_PASSWORD: \$\{TALLY_NATS_SERVICES_PASSWORD:\?/);
   });
 
+  it('docker-compose has no password-less ClickHouse: its user and the services take the password from .env', () => {
+    const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    expect(compose).not.toMatch(/CLICKHOUSE_SKIP_USER_SETUP/);
+    expect(compose.match(/CLICKHOUSE_PASSWORD: \$\{TALLY_CLICKHOUSE_PASSWORD:\?/g)).toHaveLength(2);
+    expect(compose).toMatch(/- '127\.0\.0\.1:8123:8123'/);
+    expect(readFileSync(path.join(root, '.env.example'), 'utf8')).toMatch(/^TALLY_CLICKHOUSE_PASSWORD=/m);
+  });
+
   it('`tally nats ingest-user <tenant>` prints a users entry with a fresh password and the permissions of that tenant only', async () => {
     const one = await runTally(['nats', 'ingest-user', 'acme'], { env: {}, ...noConnection });
     const two = await runTally(['nats', 'ingest-user', 'acme'], { env: {}, ...noConnection });
