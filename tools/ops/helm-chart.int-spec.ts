@@ -127,4 +127,28 @@ describe('Helm chart deploy/helm/tally', () => {
     expect(manifests.filter((m) => m.metadata.name === 'prod-tally-query')).toEqual([]);
     expect(manifests.filter((m) => m.kind === 'Deployment')).toHaveLength(3);
   });
+
+  it('gives every service the NATS user from the config map and its password from a Secret (docs/security.md)', () => {
+    const manifests = template('nats.user=tally-services', 'nats.password=nats-s3cret');
+    expect(manifests.find((m) => m.kind === 'ConfigMap')?.data).toMatchObject({ NATS_USER: 'tally-services' });
+    const secret = manifests.find((m) => m.kind === 'Secret' && m.metadata.name === 'prod-tally-nats') as unknown as {
+      stringData: Record<string, string>;
+    };
+    expect(secret.stringData).toEqual({ password: 'nats-s3cret' });
+    for (const d of manifests.filter((m) => m.kind === 'Deployment')) {
+      expect(d.spec.template.spec.containers[0].env).toContainEqual({
+        name: 'NATS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'prod-tally-nats', key: 'password' } },
+      });
+    }
+    const existing = template('nats.user=svc', 'nats.existingSecret=nats-credentials');
+    expect(existing.filter((m) => m.metadata.name === 'prod-tally-nats')).toEqual([]);
+    expect(existing.find((m) => m.kind === 'Deployment')?.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'NATS_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'nats-credentials', key: 'password' } },
+    });
+    // Without a user, no NATS password at all.
+    const none = template();
+    expect(none.find((m) => m.kind === 'Deployment')?.spec.template.spec.containers[0].env.map((e) => e.name)).not.toContain('NATS_PASSWORD');
+  });
 });

@@ -43,3 +43,11 @@ query: { key: query, portEnv: QUERY_PORT, hostEnv: QUERY_HOST }
 writer: { key: writer, portEnv: WRITER_PORT, hostEnv: WRITER_HOST }
 billing-worker: { key: billingWorker, portEnv: BILLING_WORKER_PORT, hostEnv: BILLING_WORKER_HOST }
 {{- end -}}
+
+{{- define "tally.natsSecretName" -}}
+{{- if .Values.nats.existingSecret -}}
+{{- .Values.nats.existingSecret -}}
+{{- else -}}
+{{- printf "%s-nats" (include "tally.fullname" .) -}}
+{{- end -}}
+{{- end -}}
