@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fingerprintInput, type UsageEvent } from '@tally/event-schema';
-import { batchMessageId } from './batch-message-id';
+import { decodeBatchMessage } from './batch-message';
+import { batchMessageId, splitToFit } from './batch-message-id';
 
 const event = (i: number, extra: Partial<UsageEvent> = {}): UsageEvent => ({
   id: `evt_${i}`,
@@ -41,5 +42,24 @@ describe('batchMessageId', () => {
     expect(batchMessageId({ v: 3, tenant: 't', receivedAt: 0, events: big })).toBe(referenceId('t', big));
     const small = [event(1)];
     expect(batchMessageId({ v: 3, tenant: 't', receivedAt: 0, events: small })).toBe(referenceId('t', small));
+  });
+});
+
+describe('splitToFit', () => {
+  it('keeps a batch that fits whole, and halves one that does not until every part fits, in order', () => {
+    const events = Array.from({ length: 64 }, (_, i) => event(i, { properties: { note: 'x'.repeat(400) } }));
+    const batch = { v: 3 as const, tenant: 't', receivedAt: 5, events };
+    expect(splitToFit(batch, 1 << 20)).toHaveLength(1);
+    const parts = splitToFit(batch, 4096 + 8_000);
+    expect(parts.length).toBeGreaterThan(2);
+    for (const part of parts) expect(part.byteLength).toBeLessThanOrEqual(8_000);
+    const decoded = parts.flatMap((part) => {
+      const result = decodeBatchMessage(part);
+      if (!result.ok) throw new Error(result.reason);
+      return result.message.events.map((e) => e.id);
+    });
+    expect(decoded).toEqual(events.map((e) => e.id));
+    // A single event is never split, whatever its size.
+    expect(splitToFit({ ...batch, events: events.slice(0, 1) }, 4096 + 10)).toHaveLength(1);
   });
 });

@@ -40,12 +40,25 @@ const sha256Base64url: (data: Uint8Array) => string =
  * and a dead-letter replay publish the parts under one message id (`batchMessageId` of the whole batch).
  */
 export function splitToFit(batch: IngestBatchMessage, maxPayload: number): Uint8Array[] {
-  const encoded = encodeBatchMessage(batch);
+  return splitEncoded(batch.events, (events) => ({ ...batch, events }), encodeBatchMessage, maxPayload);
+}
+
+/**
+ * A message of `items` (events, data points) encoded as one payload, or, when that exceeds the
+ * server's max_payload, as the parts of its halves, recursively; a single item is never split.
+ */
+export function splitEncoded<I, M>(
+  items: I[],
+  messageOf: (items: I[]) => M,
+  encode: (message: M) => Uint8Array,
+  maxPayload: number,
+): Uint8Array[] {
+  const encoded = encode(messageOf(items));
   // Headers and the msg id ride along; keep a margin below the limit.
-  if (encoded.byteLength <= maxPayload - 4096 || batch.events.length <= 1) return [encoded];
-  const middle = Math.ceil(batch.events.length / 2);
+  if (encoded.byteLength <= maxPayload - 4096 || items.length <= 1) return [encoded];
+  const middle = Math.ceil(items.length / 2);
   return [
-    ...splitToFit({ ...batch, events: batch.events.slice(0, middle) }, maxPayload),
-    ...splitToFit({ ...batch, events: batch.events.slice(middle) }, maxPayload),
+    ...splitEncoded(items.slice(0, middle), messageOf, encode, maxPayload),
+    ...splitEncoded(items.slice(middle), messageOf, encode, maxPayload),
   ];
 }

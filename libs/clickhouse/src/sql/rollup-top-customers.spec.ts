@@ -1,14 +1,6 @@
-import { parseMeterDefinition, resolveSeries } from '@tally/metering';
+import { resolveSeries } from '@tally/metering';
 import { rollupTopCustomers } from './rollup-top-customers';
-
-const FROM = new Date('2026-03-01T05:00:00Z');
-const TO = new Date('2026-04-01T04:00:00Z');
-const WHERE_CALLS =
-  "WHERE tenant = 'acme' AND event_type IN ('call') AND hour >= toDateTime('2026-03-01 05:00:00', 'UTC') AND hour < toDateTime('2026-04-01 04:00:00', 'UTC')";
-
-const meter = (input: Record<string, unknown>) =>
-  parseMeterDefinition({ key: 'calls', name: 'Calls', eventTypes: ['call'], aggregation: 'count', ...input });
-
+import { FROM, meter, TO, WHERE_CALLS } from './test-support/rollup-fixture';
 
 describe('rollupTopCustomers', () => {
   it('top customers order by the merged aggregate, then by customer', () => {

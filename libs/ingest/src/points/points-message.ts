@@ -5,6 +5,7 @@ import {
   isValidDatasetName,
   type DataPointRow,
 } from '@tally/analytics-engine';
+import { splitEncoded } from '@tally/ingest-protocol';
 
 /**
  * A data point on the stream, compactly: the 20 blob and 20 double columns become arrays without
@@ -128,12 +129,5 @@ export function decodePointsMessage(data: Uint8Array): DecodePointsResult {
 
 /** Encodes a batch as one message, or several when it exceeds the server's max_payload. */
 export function splitPointsToFit(message: PointsBatchMessage, maxPayload: number): Uint8Array[] {
-  const encoded = encodePointsMessage(message);
-  // Headers and the msg id ride along; keep a margin below the limit.
-  if (encoded.byteLength <= maxPayload - 4096 || message.points.length <= 1) return [encoded];
-  const middle = Math.ceil(message.points.length / 2);
-  return [
-    ...splitPointsToFit({ ...message, points: message.points.slice(0, middle) }, maxPayload),
-    ...splitPointsToFit({ ...message, points: message.points.slice(middle) }, maxPayload),
-  ];
+  return splitEncoded(message.points, (points) => ({ ...message, points }), encodePointsMessage, maxPayload);
 }
