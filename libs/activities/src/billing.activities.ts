@@ -12,6 +12,9 @@ import type {
   RebillRequest,
   ReplayPageRequest,
   ReplayPageResult,
+  SimulationPage,
+  SimulationPageRequest,
+  SimulationSpec,
 } from '@tally/billing-contracts';
 import { isTallyError } from '@tally/errors';
 import type { BillingMetrics } from './billing-metrics';
@@ -104,7 +107,11 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
         const every = Math.max(1_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3);
         const beat = setInterval(() => ctx.heartbeat({ ...close.watermark, issuing: claimed.length }), every);
         try {
-          const issued = await billing.issuer.issueInvoices({ tenant: req.tenant, owner: req.owner, periods: claimed });
+          const issued = await billing.issuer.issueInvoices({
+            tenant: req.tenant,
+            owner: req.owner,
+            periods: claimed,
+          });
           metrics?.issued(issued);
           return { close, issued };
         } finally {
@@ -121,6 +128,19 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
 
     async replayDeadLetterPage(req: ReplayPageRequest): Promise<ReplayPageResult> {
       return rules(() => replayer.replayPage(req));
+    },
+
+    /** Checks a simulation request and counts the customer-periods it looks at. */
+    async countSimulation(spec: SimulationSpec): Promise<number> {
+      return rules(async () => {
+        billing.simulator.validate(spec);
+        return billing.simulator.count(spec);
+      });
+    },
+
+    /** One page of a simulation, its results stored under the simulation's id (never in the ledger). */
+    async simulatePage(req: SimulationPageRequest): Promise<SimulationPage> {
+      return rules(() => billing.simulator.page(req));
     },
   };
 }

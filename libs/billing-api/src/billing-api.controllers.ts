@@ -9,6 +9,7 @@ import { renderInvoiceHtml } from './invoice-html';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
 import { CreditBalanceService } from './credit-balance.service';
 import type { CreditBalance } from '@tally/pricing';
+import { SimulationService, type SimulationAnswer, type SimulationStatus } from './simulation.service';
 
 type QueryString = Record<string, string | string[] | undefined>;
 
@@ -134,5 +135,73 @@ export class DeadLettersController {
     @Param('replayId') replayId: string,
   ): Promise<ReplayStatus> {
     return this.replays.status(principal.tenant, replayId);
+  }
+}
+
+/** Price simulations (docs/simulations.md): admin keys only, for their own tenant. */
+@ApiTags('simulations')
+@ApiBearerAuth()
+@Controller('v1/simulations')
+@UseGuards(ApiKeyGuard)
+@Roles('admin')
+export class SimulationsController {
+  constructor(@Inject(SimulationService) private readonly simulations: SimulationService) {}
+
+  @Post()
+  @ApiOperation({
+    summary:
+      'Re-prices closed periods under changed plans: body {"periods": [...], "customers": "all" | {"ids": [...]} | {"filter": {...}}, "changes": [{"plan", "draft" | "patch"}]}; small ones answer at once (200), large ones start a workflow (202)',
+  })
+  @ApiQuery({ name: 'format', required: false, description: 'json (default) or csv (direct answers)' })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Query() query: QueryString,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SimulationAnswer | string> {
+    only(query, ['format']);
+    const format = single(query, 'format') ?? 'json';
+    if (format !== 'json' && format !== 'csv')
+      throw new BadRequestError('INVALID_FORMAT', "format must be 'json' or 'csv'");
+    const answer = await this.simulations.create(principal.tenant, body);
+    if (answer.mode === 'workflow') {
+      void reply.status(202);
+      return answer;
+    }
+    if (format === 'json') return answer;
+    void reply.header('content-type', 'text/csv; charset=utf-8');
+    return this.simulations.directCsv(answer.results);
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary:
+      'Progress of a simulation while it runs; its summary and results (paged) once done; `.csv` for all of them',
+  })
+  @ApiParam({ name: 'id', description: 'simulation id (append .csv for the CSV export)' })
+  @ApiQuery({ name: 'after', required: false, description: 'the `next` of the previous page' })
+  @ApiQuery({ name: 'limit', required: false, description: 'results per page, 1 to 1000 (default 100)' })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: QueryString,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SimulationStatus | string> {
+    only(query, ['after', 'limit', 'format']);
+    const format = single(query, 'format') ?? (id.endsWith('.csv') ? 'csv' : 'json');
+    if (format !== 'json' && format !== 'csv')
+      throw new BadRequestError('INVALID_FORMAT', "format must be 'json' or 'csv'");
+    const simulationId = id.endsWith('.csv') ? id.slice(0, -4) : id;
+    if (format === 'csv') {
+      const csv = await this.simulations.csv(principal.tenant, simulationId);
+      void reply.header('content-type', 'text/csv; charset=utf-8');
+      void reply.header('content-disposition', `attachment; filename="simulation-${simulationId}.csv"`);
+      return csv;
+    }
+    const limitText = single(query, 'limit');
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new BadRequestError('INVALID_LIMIT', 'limit must be an integer from 1 to 1000');
+    return this.simulations.status(principal.tenant, simulationId, single(query, 'after'), limit);
   }
 }

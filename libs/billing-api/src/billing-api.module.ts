@@ -11,11 +11,25 @@ import type { ClickHouse } from '@tally/clickhouse';
 import { env, infraConfig, loadConfig } from '@tally/config';
 import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
 import { connectTemporal } from '@tally/temporal';
-import { CreditsController, DeadLettersController, InvoicesController } from './billing-api.controllers';
+import {
+  CreditsController,
+  DeadLettersController,
+  InvoicesController,
+  SimulationsController,
+} from './billing-api.controllers';
 import { CreditBalanceService } from './credit-balance.service';
-import type { CatalogProjection } from '@tally/catalog';
 import { DeadLetterReplayService } from './dead-letter-replay.service';
-import { InvoiceLedger } from '@tally/billing';
+import {
+  ClickHouseUsageSource,
+  InvoiceLedger,
+  PricingSnapshots,
+  SimulationResultStore,
+  Simulator,
+  UsageLoader,
+  type BillingCatalogPort,
+  type MeterVersionsPort,
+} from '@tally/billing';
+import { SimulationService } from './simulation.service';
 import { InvoiceReadService } from './invoice-read.service';
 
 /** What the billing API reads from the environment when the app does not pass a Temporal client. */
@@ -25,10 +39,26 @@ export const billingApiConfigSpec = {
   taskQueue: env.string('TALLY_TASK_QUEUE', 'tally-billing', 'task queue of the billing worker'),
 };
 
+/** Simulations answered directly up to this many customer-periods (larger ones run as a workflow). */
+export const simulationConfigSpec = {
+  directLimit: env.int(
+    'TALLY_SIMULATION_DIRECT_LIMIT',
+    1000,
+    0,
+    1_000_000,
+    'customer-periods a simulation answers directly (more run as a workflow)',
+  ),
+};
+
 export interface BillingApiDependencies {
   clickhouse: ClickHouse;
-  /** The catalog as the process sees it: customers' credit ledgers for `/v1/customers/:id/credits`. */
-  cache?: Pick<CatalogProjection, 'getTenant' | 'getCustomer'>;
+  /**
+   * The catalog as the process sees it: customers' credit ledgers for `/v1/customers/:id/credits`, and
+   * for simulations the meters a plan change adds.
+   */
+  cache?: BillingCatalogPort;
+  /** Meter versions invoices name (simulations; with `cache`). */
+  store?: MeterVersionsPort;
   /** Resolves API keys for the guard; apps with a global resolver may leave it out. */
   keys?: PrincipalResolver;
   /** The Temporal client and the billing worker's queue; read from the environment when absent. */
@@ -68,6 +98,7 @@ export class BillingApiModule {
     };
     // Bad settings fail the boot here, listing every bad key (not at the first replay request).
     if (!deps.temporal) loadConfig('billing API', billingApiConfigSpec);
+    const simulation = loadConfig('billing API', simulationConfigSpec);
     const providers: Provider[] = [
       {
         provide: InvoiceReadService,
@@ -94,6 +125,24 @@ export class BillingApiModule {
         useFactory: () => new CreditBalanceService(cache, new InvoiceLedger(deps.clickhouse)),
       });
       controllers.push(CreditsController);
+    }
+    if (deps.cache && deps.store) {
+      const { cache, store } = deps;
+      providers.push({
+        provide: SimulationService,
+        useFactory: (t: { client: Client; taskQueue: string }) => {
+          const simulator = new Simulator({
+            ledger: new InvoiceLedger(deps.clickhouse),
+            catalog: cache,
+            pricing: new PricingSnapshots(cache, store),
+            usage: new UsageLoader(new ClickHouseUsageSource(deps.clickhouse)),
+          });
+          const results = new SimulationResultStore(deps.clickhouse);
+          return new SimulationService(simulator, results, t.client, t.taskQueue, simulation.directLimit);
+        },
+        inject: [TEMPORAL],
+      });
+      controllers.push(SimulationsController);
     }
     if (deps.keys) providers.push({ provide: PRINCIPAL_RESOLVER, useValue: deps.keys });
     return { module: BillingApiModule, controllers, providers };

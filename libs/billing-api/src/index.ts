@@ -8,5 +8,6 @@ export * from './invoice-html';
 export * from './invoice-read.service';
 export * from './credit-balance.service';
 export * from './dead-letter-replay.service';
+export * from './simulation.service';
 export * from './billing-api.controllers';
 export * from './billing-api.module';

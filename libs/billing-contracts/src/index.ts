@@ -11,3 +11,4 @@ export * from './inputs';
 export * from './activities';
 export * from './replay-counts';
 export type * from './invoice';
+export * from './simulations';

@@ -11,6 +11,7 @@ export const BILLING_WORKFLOWS = {
   billingRun: 'billingRunWorkflow',
   rebill: 'rebillWorkflow',
   deadLetterReplay: 'deadLetterReplayWorkflow',
+  simulation: 'simulationWorkflow',
 } as const;
 
 /**
@@ -18,7 +19,7 @@ export const BILLING_WORKFLOWS = {
  * still accepted from older writers and from operators signalling by hand.
  */
 export const LATE_EVENTS_SIGNAL = 'lateEvents';
-/** Query of the billing run and of the dead-letter replay. */
+/** Query of the billing run, the dead-letter replay and the simulation. */
 export const PROGRESS_QUERY = 'progress';
 
 /**
@@ -32,4 +33,5 @@ export const billingWorkflowIds = {
   billingRun: (tenant: string) => `billing-run/${tenant}`,
   schedule: (tenant: string) => `billing/${tenant}`,
   deadLetterReplay: (tenant: string, replayId: string) => `dead-letter-replay/${tenant}/${replayId}`,
+  simulation: (tenant: string, simulationId: string) => `simulation/${tenant}/${simulationId}`,
 };

@@ -98,6 +98,16 @@ const CHECKSUM_0004 = 'c98b5a7a07d58276133de72993cd4d85d16161eaed7dabbb79ef1d0c8
 const CHECKSUM_0005 = 'b4b52b3ac30a86dc614d918bedbcb42859d412b50661cf21dac5dad788642b49';
 const CHECKSUM_0006 = '357f46604cc6540ad72e53636c2ba6b55c7d1134f112041dd3e42efa0a8943af';
 const CHECKSUM_0007 = '9a02c903198d0dd1ae12c65b07bb663362f4a09a73051d04c1c11ab66cd9d08c';
+const CHECKSUM_0008 = '91b90e07ddc78e39ff09af90a08dc93d280989434fa0925481bdac3c85376c8c';
+const DESCRIPTION_0008 = 'price simulation results: one row per simulation, period and customer';
+const SIMULATION_RESULTS_COLUMNS = `(
+    tenant String,
+    simulation_id String,
+    period String,
+    customer String,
+    result String,
+    created_at DateTime('UTC')
+)`;
 const DESCRIPTION_0007 = 'the completeness watermark each invoice and adjustment was computed at';
 const INVOICE_COMPLETENESS_COLUMNS = `(
     tenant String,
@@ -225,6 +235,14 @@ ENGINE = ReplacingMergeTree
 ORDER BY (tenant, customer, period, invoice_id);
 
 INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (7, 'invoice_completeness', '${CHECKSUM_0007}');
+
+-- 0008_simulation_results: ${DESCRIPTION_0008}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`simulation_results\`
+${SIMULATION_RESULTS_COLUMNS}
+ENGINE = ReplacingMergeTree
+ORDER BY (tenant, simulation_id, period, customer);
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (8, 'simulation_results', '${CHECKSUM_0008}');
 `,
     );
   });
@@ -370,6 +388,18 @@ AS \`billing\`.\`invoice_completeness_local\`
 ENGINE = Distributed('prod', 'billing', 'invoice_completeness_local', cityHash64(tenant, customer));
 
 INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (7, 'invoice_completeness', '${CHECKSUM_0007}');
+
+-- 0008_simulation_results: ${DESCRIPTION_0008}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`simulation_results_local\` ON CLUSTER \`prod\`
+${SIMULATION_RESULTS_COLUMNS}
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/billing/simulation_results_local', '{replica}')
+ORDER BY (tenant, simulation_id, period, customer);
+
+CREATE TABLE IF NOT EXISTS \`billing\`.\`simulation_results\` ON CLUSTER \`prod\`
+AS \`billing\`.\`simulation_results_local\`
+ENGINE = Distributed('prod', 'billing', 'simulation_results_local', cityHash64(tenant, simulation_id));
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (8, 'simulation_results', '${CHECKSUM_0008}');
 `,
     );
   });
@@ -427,6 +457,7 @@ describe('migrations', () => {
     expect(migrationId(MIGRATIONS[4])).toBe('0005_invoices');
     expect(migrationId(MIGRATIONS[5])).toBe('0006_usage_daily');
     expect(migrationId(MIGRATIONS[6])).toBe('0007_invoice_completeness');
+    expect(migrationId(MIGRATIONS[7])).toBe('0008_simulation_results');
   });
 
   it('have pinned checksums that do not depend on the database or cluster', () => {
@@ -437,6 +468,7 @@ describe('migrations', () => {
     expect(migrationChecksum(MIGRATIONS[4])).toBe(CHECKSUM_0005);
     expect(migrationChecksum(MIGRATIONS[5])).toBe(CHECKSUM_0006);
     expect(migrationChecksum(MIGRATIONS[6])).toBe(CHECKSUM_0007);
+    expect(migrationChecksum(MIGRATIONS[7])).toBe(CHECKSUM_0008);
   });
 
   it('use IF NOT EXISTS in every statement, locally and on a cluster', () => {

@@ -24,6 +24,8 @@ export function billingActivities(timings: ActivityTimings = {}) {
     issueInvoices: quick.issueInvoices,
     rebill: quick.rebill,
     replayDeadLetterPage: quick.replayDeadLetterPage,
+    countSimulation: quick.countSimulation,
+    simulatePage: quick.simulatePage,
     closePeriods: waiting.closePeriods,
     closeAndIssue: waiting.closeAndIssue,
   };

@@ -4,3 +4,4 @@ export * from './invoice.workflow';
 export * from './billing-run.workflow';
 export * from './rebill.workflow';
 export * from './dead-letter-replay.workflow';
+export * from './simulation.workflow';

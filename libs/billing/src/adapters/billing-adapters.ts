@@ -7,6 +7,7 @@ import { ClickHouseUsageSource } from './clickhouse-usage-source';
 import type { ClosedPeriodStore } from './closed-periods';
 import { InvoiceLedger } from './invoice-ledger';
 import { NatsInvoiceNotices } from './nats-invoice-notices';
+import { SimulationResultStore } from './simulation-results';
 import { WriterWatermark } from './writer-watermark';
 
 export interface BillingInfrastructure {
@@ -34,5 +35,6 @@ export function billingAdapters(infra: BillingInfrastructure): BillingPorts {
     usage: new ClickHouseUsageSource(infra.clickhouse),
     notices: new NatsInvoiceNotices(infra.nc, infra.names),
     logger: infra.logger,
+    simulationResults: new SimulationResultStore(infra.clickhouse),
   };
 }

@@ -1,4 +1,4 @@
-import { join, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
+import { join, raw, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
 import type { DocumentKind, InvoiceDocument } from '../invoices/invoice';
 
 /** Columns of `invoices` an insert names (see migration `0005_invoices`). */
@@ -277,6 +277,31 @@ export class InvoiceLedger {
       out.set(d.customer, list);
     }
     return out;
+  }
+
+  /** Customers with a document for the period, in sorted order after `after` (closed periods are those). */
+  async invoicedCustomers(
+    tenant: string,
+    period: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<string[]> {
+    const from = after === undefined ? sql`` : sql` AND customer > ${after}`;
+    const rows = await this.ch.query<{ customer: string }>(
+      sql`SELECT DISTINCT customer FROM ${this.table} WHERE tenant = ${tenant} AND period = ${period}${from}
+          ORDER BY customer LIMIT ${raw(String(Math.max(1, Math.floor(limit))))}`,
+      { operation: 'invoiced customers' },
+    );
+    return rows.map((r) => r.customer);
+  }
+
+  /** How many customers have a document for the period. */
+  async countInvoiced(tenant: string, period: string): Promise<number> {
+    const [row] = await this.ch.query<{ n: string }>(
+      sql`SELECT toString(uniqExact(customer)) AS n FROM ${this.table} WHERE tenant = ${tenant} AND period = ${period}`,
+      { operation: 'count invoiced customers' },
+    );
+    return Number(row?.n ?? 0);
   }
 }
 

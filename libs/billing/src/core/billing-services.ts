@@ -8,12 +8,14 @@ import type {
   InvoiceLedgerPort,
   InvoiceNoticesPort,
   MeterVersionsPort,
+  SimulationResultsPort,
   UsageSourcePort,
   WatermarkPort,
 } from './ports';
 import { PricingSnapshots } from './pricing-snapshots';
 import { Rebiller } from './rebiller';
 import { UsageLoader } from './usage-loader';
+import { Simulator } from '../simulation/simulator';
 
 /** The ports billing runs on (ClickHouse, NATS KV and JetStream in production; in memory in unit specs). */
 export interface BillingPorts {
@@ -28,6 +30,8 @@ export interface BillingPorts {
   clock?: () => number;
   /** Customers per usage query (the IN list). Default 500. */
   queryChunk?: number;
+  /** Where simulations run as workflows keep their results. */
+  simulationResults?: SimulationResultsPort;
 }
 
 /**
@@ -43,6 +47,8 @@ export interface BillingServices {
   issuer: InvoiceIssuer;
   /** Appends adjustments when late events changed a closed period. */
   rebiller: Rebiller;
+  /** Re-prices closed periods under changed plans (reads only; never the ledger). */
+  simulator: Simulator;
 }
 
 export function createBillingServices(ports: BillingPorts): BillingServices {
@@ -71,6 +77,13 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       notices: ports.notices,
       watermark: ports.watermark,
       clock: ports.clock,
+    }),
+    simulator: new Simulator({
+      ledger: ports.ledger,
+      catalog: ports.catalog,
+      pricing,
+      usage,
+      results: ports.simulationResults,
     }),
   };
 }

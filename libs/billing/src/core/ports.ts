@@ -3,7 +3,7 @@
  * implement them with ClickHouse, NATS KV and JetStream; `@tally/billing/testing` implements them in
  * memory for the unit specs.
  */
-import type { WatermarkState } from '@tally/billing-contracts';
+import type { CustomerSimulation, WatermarkState } from '@tally/billing-contracts';
 import type { CatalogProjection, CatalogStore } from '@tally/catalog';
 import type { InvoiceDocument } from '../invoices/invoice';
 import type { ClosedPeriod } from '@tally/catalog';
@@ -27,6 +27,15 @@ export interface InvoiceLedgerPort {
     period: string,
     customers: readonly string[],
   ): Promise<Map<string, InvoiceDocument[]>>;
+  /** Customers with a document for the period, in sorted order after `after`. */
+  invoicedCustomers(
+    tenant: string,
+    period: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<string[]>;
+  /** How many customers have a document for the period. */
+  countInvoiced(tenant: string, period: string): Promise<number>;
 }
 
 /** The closed-period markers the writer checks late events against. */
@@ -67,3 +76,15 @@ export type BillingCatalogPort = Pick<
 
 /** Meter versions an invoice was priced with (for recomputations). */
 export type MeterVersionsPort = Pick<CatalogStore, 'getMeterVersion'>;
+
+/** Where simulation results of workflow runs are kept (not the ledger: nothing there is billed). */
+export interface SimulationResultsPort {
+  insert(tenant: string, simulationId: string, results: readonly CustomerSimulation[]): Promise<void>;
+  /** Results in (period, customer) order after the given position. */
+  read(
+    tenant: string,
+    simulationId: string,
+    after: { period: string; customer: string } | undefined,
+    limit: number,
+  ): Promise<CustomerSimulation[]>;
+}

@@ -108,6 +108,25 @@ export class InMemoryInvoiceLedger implements InvoiceLedgerPort {
     }
     return out;
   }
+
+  async invoicedCustomers(
+    tenant: string,
+    period: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<string[]> {
+    const customers = new Set(
+      this.documents.filter((d) => d.tenant === tenant && d.period === period).map((d) => d.customer),
+    );
+    return [...customers]
+      .sort()
+      .filter((c) => after === undefined || c > after)
+      .slice(0, limit);
+  }
+
+  async countInvoiced(tenant: string, period: string): Promise<number> {
+    return (await this.invoicedCustomers(tenant, period, undefined, Number.MAX_SAFE_INTEGER)).length;
+  }
 }
 
 /** Closed-period markers in a map, with the KV store's create-once semantics. */

@@ -5,6 +5,7 @@ import { migration0004 } from './0004_datapoint_ids';
 import { migration0005 } from './0005_invoices';
 import { migration0006 } from './0006_usage_daily';
 import { migration0007 } from './0007_invoice_completeness';
+import { migration0008 } from './0008_simulation_results';
 import type { Migration } from './ddl';
 
 export * from './ddl';
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0007,
+  migration0008,
 ];
