@@ -11,6 +11,7 @@ import type { CustomerPeriod } from '@tally/billing-periods';
 import { addSimulationSummaries, emptySimulationSummary } from '@tally/billing-contracts';
 import type { SeriesRef } from '@tally/clickhouse';
 import { BillingRejectedError } from '../errors';
+import { computeFinance } from '../invoices/finance';
 import {
   pricePeriod,
   type InvoiceDocument,
