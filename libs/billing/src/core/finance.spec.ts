@@ -20,6 +20,8 @@ import {
   SteppingWatermark,
 } from '@tally/billing/testing';
 import { createLogger } from '@tally/observability';
+import { creditBalance } from '@tally/pricing';
+import { creditEntriesOf } from '../invoices/finance';
 import { createBillingServices } from './billing-services';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
@@ -597,5 +599,32 @@ describe('commitments', () => {
     expect(await issue(services, '2026-08')).toMatchObject({ status: 'issued', totalMinor: '0' });
     expect(await issue(services, '2026-09')).toMatchObject({ status: 'issued', totalMinor: '0' });
     expect(await issue(services, '2026-10')).toMatchObject({ status: 'issued', totalMinor: '20000' });
+  });
+});
+
+describe('credit and a downward correction', () => {
+  it('an adjustment that owes less than the credit drawn trims its draws: the rest is back in the balance', async () => {
+    const { services, ports } = world([
+      { type: 'grant', id: 'g1', currency: 'USD', amountMinor: '100000', effective: '2026-10-01' },
+    ]);
+    // October as in the first example, with a grant that never expires: the whole 6560 after the coupon is drawn.
+    const [issued] = await issueOctober(services);
+    expect(issued).toMatchObject({ status: 'issued', totalMinor: '0' });
+    expect(ports.ledger.documents[0]?.finance?.creditMinor).toBe('6560');
+    // Pro is removed after the fact (backdated): October is starter's 10 days only: 1000 + 1000, 20 % off → 1600.
+    const s2 = ports.catalog.subscriptions.findIndex((s) => s.id === 's2');
+    ports.catalog.subscriptions.splice(s2, 1);
+    const adjusted = await services.rebiller.rebill({
+      tenant: 'acme',
+      customer: 'c',
+      period: '2026-10',
+      owner: 'r',
+    });
+    expect(adjusted).toMatchObject({ status: 'adjusted', totalMinor: '0', cumulativeTotalMinor: '0' });
+    const adj = ports.ledger.documents[1];
+    expect(adj?.finance?.credits.map((d) => d.amountMinor)).toEqual(['1600']);
+    // The ledger now counts 1600 drawn for October: 100000 − 1600 = 98400 left.
+    const entries = creditEntriesOf(ports.catalog.getCustomer('acme', 'c'), ports.ledger.documents);
+    expect(creditBalance(entries, 'USD', '2026-11-01').balanceMinor).toBe('98400');
   });
 });

@@ -75,8 +75,8 @@ export function financeSnapshotOf(
 }
 
 /**
- * A customer's credit ledger: the grants and voids of the catalog, then the draws written by the
- * invoices already issued (each invoice's first version: adjustments keep its draws).
+ * A customer's credit ledger: the grants and voids of the catalog (and prepaid commitments), then the
+ * draws of the invoices already issued (each period's newest document: adjustments keep or trim them).
  */
 export function creditEntriesOf(
   customer: Pick<Customer, 'billing'> | undefined,
@@ -93,17 +93,25 @@ export function creditEntriesOf(
   }
   for (const c of customer?.billing?.commitments ?? [])
     if (c.kind === 'prepaid') entries.push({ type: 'grant', grant: prepaidCommitmentGrant({ ...c }) });
+  // Per period, the newest document's draws: an adjustment that now owes less than the credit drawn
+  // trims its draws, and the rest is back in the balance. Ids stay the invoice's.
+  const newest = new Map<string, InvoiceDocument>();
   for (const d of documents) {
-    if (d.version !== 1 || !d.finance) continue;
+    const seen = newest.get(d.period);
+    if (!seen || d.version > seen.version) newest.set(d.period, d);
+  }
+  for (const d of [...newest.values()].sort((a, b) => (a.period < b.period ? -1 : 1))) {
+    if (!d.finance) continue;
+    const invoice = d.kind === 'invoice' ? d.invoiceId : d.referencesInvoiceId;
     for (const draw of d.finance.credits)
       entries.push({
         type: 'draw',
-        id: `${d.invoiceId}/${draw.bucketId}/${draw.date}`,
+        id: `${invoice}/${draw.bucketId}/${draw.date}`,
         bucketId: draw.bucketId,
         grantId: draw.grantId,
         date: draw.date,
         amountMinor: draw.amountMinor,
-        invoiceId: d.invoiceId,
+        invoiceId: invoice,
       });
   }
   return entries;

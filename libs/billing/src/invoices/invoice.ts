@@ -327,7 +327,8 @@ export function computeAdjustment(
     });
   }
   const version = latest.version + 1;
-  // Finance terms are the invoice's (same coupons, taxes); credit keeps the invoice's draws.
+  // Finance terms are the invoice's (same coupons, taxes); credit keeps the newest document's draws
+  // (trimmed when the period now owes less; never grown again: that credit may be drawn elsewhere since).
   const finance = computeFinance(
     {
       invoiceId: invoice.invoiceId,
@@ -337,7 +338,7 @@ export function computeAdjustment(
       usage: recomputed.usage,
       lines: priced.lines,
     },
-    { keep: invoice.finance?.credits ?? [] },
+    { keep: latest.finance?.credits ?? [] },
   );
   const cumulative = finance?.totalMinor ?? priced.totalMinor;
   const delta = BigInt(cumulative) - BigInt(latest.cumulativeTotalMinor);
