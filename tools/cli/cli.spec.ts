@@ -179,3 +179,74 @@ describe('tally CLI', () => {
     expect(result.stderr).toContain('NATS_URL="http://x"');
   });
 });
+
+describe('tally simulation run', () => {
+  const request = JSON.stringify({ periods: ['2026-10'], changes: [{ plan: 'pro', patch: {} }] });
+  const summary = {
+    counts: { scanned: 3, simulated: 3, usageChanged: 0, notInvoiced: 0 },
+    totals: [
+      { currency: 'USD', customers: 3, billedMinor: '3581', simulatedMinor: '3601', differenceMinor: '20' },
+    ],
+  };
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('follows a workflow with a progress bar, prints the totals and writes the CSV', async () => {
+    const { deps } = fakeDeps({ 'req.json': request });
+    const calls: string[] = [];
+    const bars: string[] = [];
+    const written: Record<string, string> = {};
+    let polls = 0;
+    deps.env = { TALLY_API_URL: 'http://q', TALLY_API_KEY: 'k' };
+    deps.sleep = async () => undefined;
+    deps.progress = (line) => void bars.push(line);
+    deps.writeFile = async (path, text) => void (written[path] = text);
+    deps.fetch = (async (url: string, init?: RequestInit) => {
+      calls.push(
+        `${init?.method ?? 'GET'} ${url} ${(init?.headers as Record<string, string>).authorization}`,
+      );
+      if (init?.method === 'POST')
+        return json(202, {
+          simulationId: 's1',
+          expected: 3,
+          status: '/v1/simulations/s1',
+          csv: '/v1/simulations/s1.csv',
+        });
+      if (url.endsWith('.csv')) return new Response('customer,period\r\n', { status: 200 });
+      polls++;
+      return polls < 3
+        ? json(200, {
+            ...summary,
+            counts: { ...summary.counts, scanned: polls },
+            expected: 3,
+            workflowStatus: 'RUNNING',
+          })
+        : json(200, { ...summary, expected: 3, workflowStatus: 'COMPLETED' });
+    }) as typeof fetch;
+    const result = await runTally(['simulation', 'run', '-f', 'req.json', '--csv', 'out.csv'], deps);
+    expect(result.code).toBe(0);
+    expect(calls[0]).toBe('POST http://q/v1/simulations?format=csv Bearer k');
+    expect(bars.slice(0, 3)).toEqual([
+      `[##########--------------------] 1/3 customer-periods`,
+      `[####################----------] 2/3 customer-periods`,
+      `[##############################] 3/3 customer-periods`,
+    ]);
+    expect(result.stdout).toContain('USD: 3 customers, billed 35.81, simulated 36.01, difference +0.20');
+    expect(written['out.csv']).toBe('customer,period\r\n');
+  });
+
+  it('prints a direct answer and reports a refused request with its status and body', async () => {
+    const { deps } = fakeDeps({ 'req.json': request });
+    deps.env = { TALLY_API_KEY: 'k' };
+    deps.fetch = (async () =>
+      json(200, { mode: 'direct', ...summary, results: [] })) as unknown as typeof fetch;
+    const direct = await runTally(['simulation', 'run', '-f', 'req.json'], deps);
+    expect(direct.stdout).toContain('difference +0.20');
+    deps.fetch = (async () => json(422, { code: 'VALIDATION_FAILED' })) as unknown as typeof fetch;
+    const refused = await runTally(['simulation', 'run', '-f', 'req.json'], deps);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('answered 422: {"code":"VALIDATION_FAILED"}');
+    deps.env = {};
+    expect((await runTally(['simulation', 'run', '-f', 'req.json'], deps)).code).toBe(2);
+  });
+});

@@ -17,9 +17,16 @@ import {
 } from '@tally/catalog-api';
 import { env, loadConfig, natsConnectionConfig, ConfigError } from '@tally/config';
 import { isTallyError } from '@tally/errors';
-import { ingestInboxPrefix, ingestUserEntry, ingestUserName, natsNames, TENANT_ID_PATTERN } from '@tally/nats';
+import {
+  ingestInboxPrefix,
+  ingestUserEntry,
+  ingestUserName,
+  natsNames,
+  TENANT_ID_PATTERN,
+} from '@tally/nats';
 import { randomBytes } from 'node:crypto';
 import { parseArgs, requireOption, optionValue, UsageError, type ArgSpec } from './args';
+import { simulationRun, type SimulationCliDeps } from './simulation';
 
 /** What the CLI talks to: the catalog and API-key stores of one NATS prefix. */
 export interface CliConnection {
@@ -28,12 +35,14 @@ export interface CliConnection {
   close(): Promise<void>;
 }
 
-export interface CliDeps {
+export interface CliDeps extends Omit<SimulationCliDeps, 'env' | 'readFile'> {
   env: Record<string, string | undefined>;
   /** Reads a file (`-` = standard input). */
   readFile(path: string): Promise<string>;
   /** The settings are the CLI's configuration: the NATS URL and prefix, and the NATS credentials. */
-  connect(settings: { natsUrl: string; natsPrefix: string } & Record<string, unknown>): Promise<CliConnection>;
+  connect(
+    settings: { natsUrl: string; natsPrefix: string } & Record<string, unknown>,
+  ): Promise<CliConnection>;
 }
 
 export interface CliResult {
@@ -50,9 +59,11 @@ export const USAGE = `Usage: tally <command>
   key revoke <tenant> <key id>
   catalog apply -f <file.yaml|-> [--tenant <id>] [--dry-run]      declare customers, meters, plans, ...
   catalog export --tenant <id>                                    the stored catalog as YAML
+  simulation run -f <request.json|-> [--csv <file>]               price simulation via the query API (progress bar)
   nats ingest-user <tenant>                                       a NATS user for the tenant's SDK (docs/security.md)
 
-Connects to NATS_URL (default nats://127.0.0.1:4322) with prefix TALLY_NATS_PREFIX (default tally).
+Connects to NATS_URL (default nats://127.0.0.1:4322) with prefix TALLY_NATS_PREFIX (default tally);
+'simulation run' to the query API at TALLY_API_URL (default http://127.0.0.1:3001) with TALLY_API_KEY.
 `;
 
 const cliConfigSpec = {
@@ -86,6 +97,7 @@ const COMMANDS: Record<string, Command> = {
   'key revoke': keyRevoke,
   'catalog apply': catalogApply,
   'catalog export': catalogExport,
+  'simulation run': (argv, io, deps) => simulationRun(argv, io, deps),
   'nats ingest-user': natsIngestUser,
 };
 
@@ -118,13 +130,18 @@ export async function runTally(argv: readonly string[], deps: CliDeps): Promise<
  */
 async function natsIngestUser(argv: string[], io: Output, deps: CliDeps): Promise<number> {
   const tenant = onePositional(parseArgs(argv, { values: [], flags: [] }).positionals, '<tenant>');
-  if (!TENANT_ID_PATTERN.test(tenant)) throw new UsageError(`'${tenant}' is not a tenant id (${TENANT_ID_PATTERN})`);
+  if (!TENANT_ID_PATTERN.test(tenant))
+    throw new UsageError(`'${tenant}' is not a tenant id (${TENANT_ID_PATTERN})`);
   const { natsPrefix } = loadConfig('tally', cliConfigSpec, deps.env);
   const user = ingestUserName(tenant);
   const password = randomBytes(24).toString('base64url');
-  io.line(`# NATS ingest user of tenant ${tenant}: add this entry to the users list of the server's accounts.conf, then reload the server.`);
+  io.line(
+    `# NATS ingest user of tenant ${tenant}: add this entry to the users list of the server's accounts.conf, then reload the server.`,
+  );
   io.line(ingestUserEntry(natsNames(natsPrefix), { tenant, user, password }).trim());
-  io.line(`# The tenant's SDK connects with user ${user}, this password and inboxPrefix ${ingestInboxPrefix(tenant)} (docs/sdk.md).`);
+  io.line(
+    `# The tenant's SDK connects with user ${user}, this password and inboxPrefix ${ingestInboxPrefix(tenant)} (docs/sdk.md).`,
+  );
   return 0;
 }
 

@@ -2,7 +2,7 @@
  * `tally`: the operator CLI (`npm run tally -- <command>`). Writes the catalog and API keys straight
  * to NATS KV, as operators with NATS access do; see docs/cli.md.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { runTally } from './cli';
 import { connectCatalog } from './connect';
 
@@ -13,7 +13,14 @@ async function readInput(path: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-runTally(process.argv.slice(2), { env: process.env, readFile: readInput, connect: connectCatalog })
+runTally(process.argv.slice(2), {
+  env: process.env,
+  readFile: readInput,
+  connect: connectCatalog,
+  writeFile: (path, text) => writeFile(path, text, 'utf8'),
+  // The bar redraws one line of the terminal (standard error, so stdout stays the result).
+  progress: (line) => void process.stderr.write(line === '\n' ? line : `\r${line}`),
+})
   .then(({ code, stdout, stderr }) => {
     process.stdout.write(stdout);
     process.stderr.write(stderr);
