@@ -197,7 +197,7 @@ export async function runClickHouseOutage(partial: Partial<OutageOptions> = {}):
 
     const sample = async (): Promise<Sample> => {
       const info = await jsm.streams.info(names.eventsStream);
-      const consumer = await jsm.consumers.info(names.eventsStream, names.writerConsumer).catch(() => undefined);
+      const consumer = await jsm.consumers.info(names.eventsStream, names.writerPartitionConsumer(0)).catch(() => undefined);
       const s: Sample = {
         atS: Math.round(elapsedS() * 10) / 10,
         gatewayRssMb: rssMb(gateway.child.pid),
@@ -272,8 +272,8 @@ export async function runClickHouseOutage(partial: Partial<OutageOptions> = {}):
     const drainStart = Date.now();
     await waitFor(
       async () => {
-        const info = await jsm.consumers.info(names.eventsStream, names.writerConsumer);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
+        // A work queue: once every message is acked, the stream is empty.
+        return (await jsm.streams.info(names.eventsStream)).state.messages === 0;
       },
       { timeoutMs: o.drainTimeoutS * 1000, intervalMs: 500, what: 'the writer to store the backlog' },
     );

@@ -15,6 +15,7 @@ export const billingWorkerConfigSpec = {
   ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
+  eventPartitions: infraConfig.eventPartitions,
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const billing = createBillingServices(
     billingAdapters({ clickhouse, nc, names, catalog, store, closed, logger }),
   );
-  const replayer = new DeadLetterReplayer(nc, names, catalog, closed.kv, logger);
+  const replayer = new DeadLetterReplayer(nc, names, catalog, closed.kv, logger, Date.now, config.eventPartitions);
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await Worker.create({

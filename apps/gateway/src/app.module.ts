@@ -59,7 +59,7 @@ export class AppModule {
           return t && { latenessLimitDays: t.latenessLimitDays, rateLimitPerSecond: t.rateLimitPerSecond };
         },
       },
-      new JetStreamEventPublisher(deps.nc, names, config.publishTimeoutMs),
+      new JetStreamEventPublisher(deps.nc, names, config.publishTimeoutMs, config.eventPartitions),
       {
         maxBatch: config.maxBatch,
         maxFutureMs: config.maxFutureMs,

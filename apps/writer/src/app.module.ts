@@ -2,15 +2,7 @@ import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplica
 import { jetstreamManager } from '@nats-io/jetstream';
 import { CatalogProjection } from '@tally/catalog';
 import { ClickHouseHealth, ClickHouseMetrics, createClickHouse, migrate, type ClickHouse } from '@tally/clickhouse';
-import {
-  BatchWriter,
-  ClickHouseEventStore,
-  openLateEventNotifier,
-  PointsWriterRuntime,
-  WriterLoop,
-  WriterMetrics,
-  type EventStore,
-} from '@tally/ingest';
+import { openLateEventNotifier, PartitionedWriter, PointsWriterRuntime, WriterMetrics } from '@tally/ingest';
 import { CatalogAdmission, JetStreamDeadLetterSink } from '@tally/ingest-protocol';
 import { connectNats, ensureStreams, natsNames, NatsHealth, reportStreamDrift, type NatsConnection } from '@tally/nats';
 import { HealthModule } from '@tally/nest-kit';
@@ -21,7 +13,7 @@ import type { WriterConfig } from './writer.config';
 /** Owns the writer's connections and loop, in the order they must start and stop. */
 class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    private readonly loop: WriterLoop,
+    private readonly loop: PartitionedWriter,
     private readonly nc: NatsConnection,
     private readonly clickhouse: ClickHouse,
     private readonly catalog: CatalogProjection,
@@ -77,12 +69,19 @@ export class AppModule {
   static register(config: WriterConfig, deps: WriterDependencies, registry: Registry, logger: Logger): DynamicModule {
     const names = natsNames(config.natsPrefix);
     const metrics = new WriterMetrics(registry);
+    // Lag summed over the partitions' consumers (a partition no writer took yet has none).
     metrics.watchConsumer(async () => {
-      const info = await (await jetstreamManager(deps.nc)).consumers.info(names.eventsStream, names.writerConsumer);
-      return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+      const jsm = await jetstreamManager(deps.nc);
+      const total = { pending: 0, ackPending: 0, redelivered: 0 };
+      for (let p = 0; p < config.eventPartitions; p++) {
+        const info = await jsm.consumers.info(names.eventsStream, names.writerPartitionConsumer(p)).catch(() => undefined);
+        if (!info) continue;
+        total.pending += info.num_pending;
+        total.ackPending += info.num_ack_pending;
+        total.redelivered += info.num_redelivered;
+      }
+      return total;
     }, registry);
-    const store = new ClickHouseEventStore(deps.clickhouse);
-    const writer = new BatchWriter(store, new JetStreamDeadLetterSink(deps.nc, names), new CatalogAdmission(deps.catalog));
     const loopOptions = {
       maxBatchBytes: config.maxBatchBytes,
       flushIntervalMs: config.flushIntervalMs,
@@ -91,7 +90,19 @@ export class AppModule {
       retryMaxMs: 10_000,
       maxRefusals: config.maxRefusals,
     };
-    const loop = new WriterLoop(deps.nc, names, writer, logger, metrics, deps.lateEvents?.notifier, loopOptions);
+    const loop = new PartitionedWriter(
+      {
+        nc: deps.nc,
+        names,
+        clickhouse: deps.clickhouse,
+        deadLetters: new JetStreamDeadLetterSink(deps.nc, names),
+        admission: new CatalogAdmission(deps.catalog),
+        logger,
+        metrics,
+        observer: deps.lateEvents?.notifier,
+      },
+      { partitions: config.eventPartitions, leaseMs: config.leaseMs, loop: loopOptions },
+    );
     return {
       module: AppModule,
       imports: [

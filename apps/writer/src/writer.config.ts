@@ -7,6 +7,8 @@ export const writerConfigSpec = {
   ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
+  eventPartitions: infraConfig.eventPartitions,
+  leaseMs: env.int('WRITER_LEASE_MS', 10_000, 500, 600_000, 'how long a partition lease lasts without renewal (a dead writer\'s partitions move after this)'),
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,

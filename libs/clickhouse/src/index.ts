@@ -107,5 +107,13 @@ export {
   type EventRow,
   type EventRowSource,
 } from './repositories/eventStore';
+export {
+  currentFence,
+  FenceTakeoverTimeoutError,
+  insertFenced,
+  takeOverPartition,
+  type Fence,
+  type FenceTarget,
+} from './repositories/writerFences';
 export { RowBinaryError, RowBinaryReader, RowBinaryWriter } from './row-binary';
 export { MIGRATIONS, type ClusterOptions, type Migration, type SchemaOptions } from './schema';

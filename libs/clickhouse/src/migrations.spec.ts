@@ -108,6 +108,13 @@ const SIMULATION_RESULTS_COLUMNS = `(
     result String,
     created_at DateTime('UTC')
 )`;
+const CHECKSUM_0009 = '0909b59e317bdec0709acaa5b9f537abbebc3a263d9e926ce2a59844e15f9747';
+const DESCRIPTION_0009 = "the writers' fencing tokens: an insert commits only while its writer's token is the partition's latest";
+const WRITER_FENCES_COLUMNS = `(
+    partition UInt16,
+    token UInt64,
+    fenced_at DateTime('UTC') DEFAULT now()
+)`;
 const DESCRIPTION_0007 = 'the completeness watermark each invoice and adjustment was computed at';
 const INVOICE_COMPLETENESS_COLUMNS = `(
     tenant String,
@@ -243,6 +250,14 @@ ENGINE = ReplacingMergeTree
 ORDER BY (tenant, simulation_id, period, customer);
 
 INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (8, 'simulation_results', '${CHECKSUM_0008}');
+
+-- 0009_writer_fences: ${DESCRIPTION_0009}
+CREATE TABLE IF NOT EXISTS \`tally\`.\`writer_fences\`
+${WRITER_FENCES_COLUMNS}
+ENGINE = MergeTree
+ORDER BY (partition, token);
+
+INSERT INTO \`tally\`.\`schema_migrations\` (version, name, checksum) VALUES (9, 'writer_fences', '${CHECKSUM_0009}');
 `,
     );
   });
@@ -400,6 +415,14 @@ AS \`billing\`.\`simulation_results_local\`
 ENGINE = Distributed('prod', 'billing', 'simulation_results_local', cityHash64(tenant, simulation_id));
 
 INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (8, 'simulation_results', '${CHECKSUM_0008}');
+
+-- 0009_writer_fences: ${DESCRIPTION_0009}
+CREATE TABLE IF NOT EXISTS \`billing\`.\`writer_fences\` ON CLUSTER \`prod\`
+${WRITER_FENCES_COLUMNS}
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/billing/writer_fences', '{replica}')
+ORDER BY (partition, token);
+
+INSERT INTO \`billing\`.\`schema_migrations\` (version, name, checksum) VALUES (9, 'writer_fences', '${CHECKSUM_0009}');
 `,
     );
   });
@@ -458,6 +481,7 @@ describe('migrations', () => {
     expect(migrationId(MIGRATIONS[5])).toBe('0006_usage_daily');
     expect(migrationId(MIGRATIONS[6])).toBe('0007_invoice_completeness');
     expect(migrationId(MIGRATIONS[7])).toBe('0008_simulation_results');
+    expect(migrationId(MIGRATIONS[8])).toBe('0009_writer_fences');
   });
 
   it('have pinned checksums that do not depend on the database or cluster', () => {
@@ -469,6 +493,7 @@ describe('migrations', () => {
     expect(migrationChecksum(MIGRATIONS[5])).toBe(CHECKSUM_0006);
     expect(migrationChecksum(MIGRATIONS[6])).toBe(CHECKSUM_0007);
     expect(migrationChecksum(MIGRATIONS[7])).toBe(CHECKSUM_0008);
+    expect(migrationChecksum(MIGRATIONS[8])).toBe(CHECKSUM_0009);
   });
 
   it('use IF NOT EXISTS in every statement, locally and on a cluster', () => {

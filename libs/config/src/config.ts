@@ -165,6 +165,12 @@ export const infraConfig = {
   /** Stream limits every service creates the streams with when they are missing (docs/ingestion.md#streams). */
   eventsMaxBytes: env.int('TALLY_EVENTS_MAX_BYTES', 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'backlog cap of the events stream: beyond it the gateway answers 503 STREAM_FULL'),
   deadLettersMaxBytes: env.int('TALLY_DEAD_LETTERS_MAX_BYTES', 256 * 1024 ** 2, 1024 * 1024, Number.MAX_SAFE_INTEGER, 'size cap of the dead-letter stream'),
+  /**
+   * Partitions of the events stream (docs/scaling.md): the gateway publishes a customer's events to
+   * one of them, each is written by one writer at a time. The same value on every gateway and writer;
+   * change it only with the stream drained.
+   */
+  eventPartitions: env.int('TALLY_EVENT_PARTITIONS', 1, 1, 1024, 'partitions of the events stream: at most this many writers store events at once'),
   temporalAddress: env.hostPort('TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend host:port'),
   temporalNamespace: env.string('TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
   trustProxy: env.bool('TALLY_TRUST_PROXY', false, 'believe X-Forwarded-* headers (only behind a proxy that sets them)'),

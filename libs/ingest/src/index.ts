@@ -19,3 +19,5 @@ export * from './points/points.controller';
 export * from './points/points.service';
 export * from './jetstream-publish';
 export * from './writer/late-event-notifier';
+export * from './writer/fenced-event-store';
+export * from './writer/partitioned-writer';

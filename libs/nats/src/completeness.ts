@@ -11,7 +11,7 @@ export interface Completeness {
   completeThroughMs: number;
   /** The oldest of the tenant's messages not yet stored: its events-stream sequence; absent when none. */
   oldestPendingSeq?: number;
-  /** Every message of the stream up to this sequence is acked by the writers (0: no writer consumer yet). */
+  /** Every message of the stream up to this sequence is acked by the writers (0: nothing published yet). */
   ackFloorSeq: number;
   /** When the state was read (the caller's clock, taken before asking JetStream), epoch ms. */
   checkedAtMs: number;
@@ -51,15 +51,19 @@ export class EventsCompleteness {
     const jsm = await (this.jsm ??= jetstreamManager(this.nc));
     const ackFloor = await this.writersAckFloor(jsm);
     // The server's STREAM.MSG.GET takes `next_by_subj` (the first message of the subject at or after
-    // `seq`); nats.js types it only for direct gets, which the stream does not enable.
-    const request = { next_by_subj: this.names.eventsSubject(tenant), seq: ackFloor + 1 } as unknown as MsgRequest;
-    const oldest = await jsm.streams
-      .getMessage(this.names.eventsStream, request)
-      .catch((error: unknown) => {
+    // `seq`, wildcards allowed); nats.js types it only for direct gets, which the stream does not
+    // enable. The tenant's events are on its unpartitioned subject (older gateways, replays of old)
+    // and on its partitions' subjects: the oldest of either.
+    let oldest: { seq: number; time: Date } | null = null;
+    for (const subject of this.names.eventsTenantSubjects(tenant)) {
+      const request = { next_by_subj: subject, seq: ackFloor + 1 } as unknown as MsgRequest;
+      const found = await jsm.streams.getMessage(this.names.eventsStream, request).catch((error: unknown) => {
         // No stream yet: nothing was ever acknowledged.
         if (/no message found|stream not found/i.test(String(error))) return null;
         throw error;
       });
+      if (found && (!oldest || found.seq < oldest.seq)) oldest = found;
+    }
     if (!oldest) return { completeThroughMs: checkedAtMs, ackFloorSeq: ackFloor, checkedAtMs };
     return {
       completeThroughMs: Math.min(oldest.time.getTime(), checkedAtMs),
@@ -69,13 +73,18 @@ export class EventsCompleteness {
     };
   }
 
-  /** Every message up to this sequence is acked by the writers (0 when there is no writer consumer yet). */
+  /**
+   * Every message up to this sequence is acked by the writers (0 when nothing was ever published).
+   * The stream is a work queue: an acked message is deleted, so everything below its first message
+   * is acked, whichever partition's consumer acked it. (An older Tally's stream with limits retention
+   * keeps acked messages: the search above then finds them too and is only more cautious.)
+   */
   private async writersAckFloor(jsm: JetStreamManager): Promise<number> {
     try {
-      const info = await jsm.consumers.info(this.names.eventsStream, this.names.writerConsumer);
-      return info.ack_floor.stream_seq;
+      const { state } = await jsm.streams.info(this.names.eventsStream);
+      return state.messages === 0 ? state.last_seq : Math.max(0, state.first_seq - 1);
     } catch (error) {
-      if (/consumer not found|stream not found/i.test(String(error))) return 0;
+      if (/stream not found/i.test(String(error))) return 0;
       throw error;
     }
   }

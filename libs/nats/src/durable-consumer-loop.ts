@@ -6,6 +6,8 @@ export interface DurableConsumerConfig {
   stream: string;
   durable: string;
   filterSubject: string;
+  /** Several subjects instead of `filterSubject` (a writer partition that also drains the unpartitioned subjects). */
+  filterSubjects?: string[];
   /** Redelivery delay of a message whose consumer died before acking it. */
   ackWaitMs: number;
   maxAckPending: number;
@@ -26,7 +28,9 @@ export async function ensureDurableConsumer(nc: NatsConnection, config: DurableC
       durable_name: config.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: config.filterSubject,
+      ...(config.filterSubjects && config.filterSubjects.length > 1
+        ? { filter_subjects: config.filterSubjects }
+        : { filter_subject: config.filterSubjects?.[0] ?? config.filterSubject }),
       ack_wait: ackWait,
       max_ack_pending: config.maxAckPending,
       ...(config.maxWaiting !== undefined ? { max_waiting: config.maxWaiting } : {}),

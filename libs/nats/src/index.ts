@@ -7,3 +7,4 @@ export * from './streams';
 export * from './stream-metrics';
 export * from './permissions';
 export * from './durable-consumer-loop';
+export * from './partitions';

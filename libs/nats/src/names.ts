@@ -7,9 +7,29 @@ export interface NatsNames {
   eventsStream: string;
   eventsSubject(tenant: string): string;
   eventsSubjectAll: string;
-  /** The tenant an events-stream subject names (`<prefix>.events.<tenant>`), undefined for any other subject. */
+  /**
+   * Where the gateway publishes a tenant's events of one partition (`<prefix>.events.<tenant>.p<n>`,
+   * see `eventPartition`): each partition is written by one writer at a time (docs/ingestion.md).
+   */
+  eventsPartitionSubject(tenant: string, partition: number): string;
+  /**
+   * What the partition's consumer reads. Partition 0 also reads the unpartitioned subjects
+   * (`<prefix>.events.<tenant>`) that an older gateway or a dead-letter replay published.
+   */
+  eventsPartitionFilters(partition: number): string[];
+  /**
+   * The tenant an events-stream subject names (`<prefix>.events.<tenant>` or
+   * `<prefix>.events.<tenant>.p<n>`), undefined for any other subject.
+   */
   tenantOfEventsSubject(subject: string): string | undefined;
+  /** Every subject a tenant's events may be on: the unpartitioned one and its partitions' (a wildcard). */
+  eventsTenantSubjects(tenant: string): string[];
+  /** The consumer every writer shared before partitions (removed at start-up by the writer). */
   writerConsumer: string;
+  /** The durable consumer of one partition, read by the writer that holds the partition's lease. */
+  writerPartitionConsumer(partition: number): string;
+  /** Writers' partition leases and heartbeats (NATS KV). */
+  writerLeasesBucket: string;
   deadLetterStream: string;
   deadLetterSubject(tenant: string): string;
   deadLetterSubjectAll: string;
@@ -55,8 +75,15 @@ export function natsNames(prefix = 'tally'): NatsNames {
     eventsStream: `${upper}_EVENTS`,
     eventsSubject: (tenant) => `${prefix}.events.${tenant}`,
     eventsSubjectAll: `${prefix}.events.>`,
-    tenantOfEventsSubject: (subject) => tokenAfter(subject, `${prefix}.events.`, 1),
+    eventsPartitionSubject: (tenant, partition) => `${prefix}.events.${tenant}.p${partition}`,
+    eventsPartitionFilters: (partition) =>
+      partition === 0 ? [`${prefix}.events.*.p0`, `${prefix}.events.*`] : [`${prefix}.events.*.p${partition}`],
+    tenantOfEventsSubject: (subject) =>
+      tokenAfter(subject, `${prefix}.events.`, 1) ?? partitionedTenant(subject, `${prefix}.events.`),
+    eventsTenantSubjects: (tenant) => [`${prefix}.events.${tenant}`, `${prefix}.events.${tenant}.*`],
     writerConsumer: `${prefix}_writer`,
+    writerPartitionConsumer: (partition) => `${prefix}_writer_p${partition}`,
+    writerLeasesBucket: `${prefix}_writer_leases`,
     deadLetterStream: `${upper}_DEAD_LETTERS`,
     deadLetterSubject: (tenant) => `${prefix}.dlq.${tenant}`,
     deadLetterSubjectAll: `${prefix}.dlq.>`,
@@ -88,6 +115,13 @@ function tokenAfter(subject: string, head: string, tokens: number): string | und
   if (!subject.startsWith(head)) return undefined;
   const rest = subject.slice(head.length).split('.');
   return rest.length === tokens && rest.every((t) => t.length > 0) ? rest[0] : undefined;
+}
+
+/** `<tenant>` of `<head><tenant>.p<n>`. */
+function partitionedTenant(subject: string, head: string): string | undefined {
+  if (!subject.startsWith(head)) return undefined;
+  const rest = subject.slice(head.length).split('.');
+  return rest.length === 2 && rest[0].length > 0 && /^p\d{1,5}$/.test(rest[1]) ? rest[0] : undefined;
 }
 
 /** Tenant ids appear in subjects and keys, so they are restricted to subject-safe tokens. */

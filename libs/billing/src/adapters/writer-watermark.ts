@@ -28,19 +28,19 @@ export class WriterWatermark {
     return this.jsm;
   }
 
-  /** The sequence of the tenant's last message in the events stream (0: none, or no stream yet). */
+  /** The sequence of the tenant's last message in the events stream, any partition (0: none, or no stream yet). */
   async target(tenant: string): Promise<number> {
     const jsm = await this.manager();
-    try {
-      const last = await jsm.streams.getMessage(this.names.eventsStream, {
-        last_by_subj: this.names.eventsSubject(tenant),
-      });
-      return last?.seq ?? 0;
-    } catch (error) {
-      if (error instanceof JetStreamApiError || /no message found|stream not found/i.test(String(error)))
-        return 0;
-      throw error;
+    let last = 0;
+    for (const subject of this.names.eventsTenantSubjects(tenant)) {
+      try {
+        const found = await jsm.streams.getMessage(this.names.eventsStream, { last_by_subj: subject });
+        last = Math.max(last, found?.seq ?? 0);
+      } catch (error) {
+        if (!(error instanceof JetStreamApiError || /no message found|stream not found/i.test(String(error)))) throw error;
+      }
     }
+    return last;
   }
 
   async check(tenant: string, target: number): Promise<WatermarkState> {

@@ -6,6 +6,7 @@ import {
   batchMessageId,
   CatalogAdmission,
   listDeadLetters,
+  partitionBatch,
   splitToFit,
   type AdmissionCatalog,
   type DeadLetterReason,
@@ -56,6 +57,8 @@ export class DeadLetterReplayer {
     private readonly kv: KV,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
+    /** The events stream's partitions (`TALLY_EVENT_PARTITIONS`): a replayed event goes where the gateway would send it. */
+    private readonly partitions = 1,
   ) {
     this.js = jetstream(nc);
     this.admission = new CatalogAdmission(catalog);
@@ -120,12 +123,15 @@ export class DeadLetterReplayer {
         receivedAt,
         events: group.map((l) => l.event),
       };
-      const id = `replay:${batchMessageId(batch)}`;
-      const parts = splitToFit(batch, maxPayload);
-      for (const [i, part] of parts.entries()) {
-        await this.js.publish(this.names.eventsSubject(req.tenant), part, {
-          msgID: parts.length === 1 ? id : `${id}:${i}`,
-        });
+      // To the partition the gateway would use, so that one writer at a time handles each key.
+      for (const [partition, group] of partitionBatch(batch, this.partitions)) {
+        const id = `replay:${batchMessageId(group)}`;
+        const parts = splitToFit(group, maxPayload);
+        for (const [i, part] of parts.entries()) {
+          await this.js.publish(this.names.eventsPartitionSubject(req.tenant, partition), part, {
+            msgID: parts.length === 1 ? id : `${id}:${i}`,
+          });
+        }
       }
     }
     const record: Omit<ReplayRecord, 'eventId'> = {

@@ -6,6 +6,7 @@ import { migration0005 } from './0005_invoices';
 import { migration0006 } from './0006_usage_daily';
 import { migration0007 } from './0007_invoice_completeness';
 import { migration0008 } from './0008_simulation_results';
+import { migration0009 } from './0009_writer_fences';
 import type { Migration } from './ddl';
 
 export * from './ddl';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
 ];

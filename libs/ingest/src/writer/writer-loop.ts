@@ -5,6 +5,7 @@ import type { Logger } from '@tally/observability';
 import { REQUEST_ID_MSG_HEADER } from '../jetstream-publish';
 import { isTransient } from '@tally/clickhouse';
 import type { InboundMessage, StoredEventObserver, WriteOptions, WriteOutcome } from './batch-writer';
+import { OwnershipLostError } from './fenced-event-store';
 import type { WriterMetrics } from './writer-metrics';
 
 export interface WriterLoopOptions {
@@ -30,6 +31,11 @@ export interface WriterLoopOptions {
    * as they last.
    */
   maxRefusals?: number;
+  /**
+   * Called once when a write failed because another writer took the partition over
+   * (`OwnershipLostError`): the loop has nak'ed its batch and stopped.
+   */
+  onOwnershipLost?: () => void;
 }
 
 /** What a loop hands its batches to: the events' `BatchWriter`, or the data points' writer. */
@@ -42,6 +48,8 @@ export interface WriterLoopSource {
   stream: string;
   consumer: string;
   filterSubject: string;
+  /** Several subjects instead of `filterSubject` (a partition that also drains the unpartitioned subjects). */
+  filterSubjects?: string[];
   /** The tenant a message's subject names; the writer refuses a payload that names another. */
   tenantOf(subject: string): string | undefined;
 }
@@ -105,6 +113,7 @@ export class WriterLoop extends DurableConsumerLoop {
       stream: this.source.stream,
       durable: this.source.consumer,
       filterSubject: this.source.filterSubject,
+      filterSubjects: this.source.filterSubjects,
       ackWaitMs: this.options.ackWaitMs,
       maxAckPending: 20_000,
       maxWaiting: 512,
@@ -168,6 +177,11 @@ export class WriterLoop extends DurableConsumerLoop {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       let outcome: WriteOutcome;
+      // The batch stays ours while it is written, however long ClickHouse takes: without this, an
+      // insert slower than ack_wait has JetStream hand the batch to the next puller.
+      const inProgress = setInterval(() => {
+        for (const m of batch) m.working();
+      }, Math.max(100, Math.floor(this.options.ackWaitMs / 3)));
       try {
         outcome = await this.writer.write(inbound, { isolateRefusals: refusals >= maxRefusals });
         // Before the ack: what follows the insert (late-event notices) must be durable first, or a
@@ -177,6 +191,19 @@ export class WriterLoop extends DurableConsumerLoop {
           await this.observer.stored(outcome.existing.length ? [...outcome.stored, ...outcome.existing] : outcome.stored);
         }
       } catch (error) {
+        clearInterval(inProgress);
+        if (error instanceof OwnershipLostError) {
+          // Another writer owns the partition now: hand the batch over at once, store nothing more.
+          this.logger.warn(
+            { partition: error.fence.partition, token: error.fence.token, messages: batch.length },
+            'partition taken over; batch left to its new owner',
+          );
+          for (const m of batch) m.nak();
+          await this.nc.flush().catch(() => undefined);
+          this.running = false;
+          this.options.onOwnershipLost?.();
+          return;
+        }
         this.metrics?.storeFailures.inc();
         const transient = isTransient(error);
         if (!transient) refusals++;
@@ -194,6 +221,7 @@ export class WriterLoop extends DurableConsumerLoop {
         if (!this.running && attempt >= 3) return;
         continue;
       }
+      clearInterval(inProgress);
       const seconds = (performance.now() - started) / 1000;
       // Plain acks and one flush rather than an acknowledged ack per message: the flush's round trip
       // returns once the server has processed every ack sent before it. An ack lost on the way only
