@@ -7,11 +7,11 @@
  * It patches the class the compiled writer itself loads (the same dist/ module), so the production code
  * has no hook, flag or branch for it.
  */
-import { ClickHouseEventStore } from '@tally/ingest';
+import { FencedEventStore } from '@tally/ingest';
 
 if (process.env['WRITER_TEST_CRASH_AFTER_INSERT'] === 'true') {
-  const insert = ClickHouseEventStore.prototype.insert;
-  ClickHouseEventStore.prototype.insert = async function (this: ClickHouseEventStore, events) {
+  const insert = FencedEventStore.prototype.insert;
+  FencedEventStore.prototype.insert = async function (this: FencedEventStore, events) {
     await insert.call(this, events);
     process.stderr.write(
       `test fault injection: killing the writer between insert and ack (${events.length} events)\n`,

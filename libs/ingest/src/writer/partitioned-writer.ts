@@ -246,7 +246,10 @@ export class PartitionedWriter {
         deps.logger.info({ partition, token, writer: this.id }, 'partition taken over');
       } catch (error) {
         deps.logger.warn({ partition, token, err: error }, 'partition takeover failed; giving the lease back');
-        await this.release(partition);
+        // Not release(): it waits for this very takeover to end.
+        owned.released = true;
+        if (this.owned.get(partition) === owned) this.owned.delete(partition);
+        await this.kv?.delete(leaseKey(partition), { previousSeq: owned.revision }).catch(() => undefined);
       }
     })();
   }
