@@ -116,6 +116,15 @@ const SELECT_COLUMNS = sql`tenant, customer, period, invoice_id, kind, version, 
   usage_event_count, usage_checksum, late_event_count, timezone,
   toUInt32(period_start) AS period_start, toUInt32(period_end) AS period_end, issued_by, toUInt32(created_at) AS created_at`;
 
+/**
+ * The same without the two largest texts a recomputation does not need: the document's own lines (an
+ * adjustment's changes; `effectiveLines` stay) and its usage with the daily breakdown.
+ */
+const PRICING_COLUMNS = sql`tenant, customer, period, invoice_id, kind, version, references_invoice_id, currency,
+  subtotal_minor, total_minor, cumulative_total_minor, '[]' AS lines, effective_lines, '{}' AS usage, pricing,
+  usage_event_count, usage_checksum, late_event_count, timezone,
+  toUInt32(period_start) AS period_start, toUInt32(period_end) AS period_end, issued_by, toUInt32(created_at) AS created_at`;
+
 function toDocument(r: InvoiceRow): InvoiceDocument {
   const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
   return {
@@ -224,9 +233,10 @@ export class InvoiceLedger {
   private async select(
     where: SqlFragment,
     order = sql`ORDER BY period, customer, version`,
+    columns = SELECT_COLUMNS,
   ): Promise<InvoiceDocument[]> {
     const rows = await this.ch.query<InvoiceRow>(
-      sql`SELECT ${SELECT_COLUMNS} FROM ${this.table} FINAL WHERE ${where} ${order}`,
+      sql`SELECT ${columns} FROM ${this.table} FINAL WHERE ${where} ${order}`,
       {
         exactNumbers: true,
         operation: 'read invoices',
@@ -260,16 +270,22 @@ export class InvoiceLedger {
     return this.select(where);
   }
 
-  /** Every document of the given customers for one period, grouped by customer (version order). */
+  /**
+   * Every document of the given customers for one period, grouped by customer (version order).
+   * `pricingOnly`: without `lines` and `usage` (empty), for readers that only re-price (simulations).
+   */
   async documentsOf(
     tenant: string,
     period: string,
     customers: readonly string[],
+    options: { pricingOnly?: boolean } = {},
   ): Promise<Map<string, InvoiceDocument[]>> {
     const out = new Map<string, InvoiceDocument[]>();
     if (customers.length === 0) return out;
     const docs = await this.select(
       sql`tenant = ${tenant} AND period = ${period} AND customer IN (${join(customers)})`,
+      undefined,
+      options.pricingOnly ? PRICING_COLUMNS : SELECT_COLUMNS,
     );
     for (const d of docs) {
       const list = out.get(d.customer) ?? [];

@@ -26,6 +26,8 @@ export interface InvoiceLedgerPort {
     tenant: string,
     period: string,
     customers: readonly string[],
+    /** `pricingOnly`: `lines` and `usage` may be left empty (readers that only re-price). */
+    options?: { pricingOnly?: boolean },
   ): Promise<Map<string, InvoiceDocument[]>>;
   /** Customers with a document for the period, in sorted order after `after`. */
   invoicedCustomers(

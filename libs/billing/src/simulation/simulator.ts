@@ -104,7 +104,7 @@ export class Simulator {
   async page(req: SimulationPageRequest): Promise<SimulationPage> {
     const { spec, period } = req;
     const customers = await this.customersOf(req);
-    const docs = await this.deps.ledger.documentsOf(spec.tenant, period, customers);
+    const docs = await this.deps.ledger.documentsOf(spec.tenant, period, customers, { pricingOnly: true });
     const candidates: Candidate[] = [];
     let notInvoiced = 0;
     for (const customer of customers) {
