@@ -9,7 +9,7 @@ import { renderInvoiceHtml } from './invoice-html';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
 import { CreditBalanceService } from './credit-balance.service';
 import type { CreditBalance } from '@tally/pricing';
-import { SimulationService, type SimulationAnswer, type SimulationStatus } from './simulation.service';
+import { SimulationService, type SimulationStatus } from './simulation.service';
 
 type QueryString = Record<string, string | string[] | undefined>;
 
@@ -157,20 +157,20 @@ export class SimulationsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
     @Query() query: QueryString,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<SimulationAnswer | string> {
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     only(query, ['format']);
     const format = single(query, 'format') ?? 'json';
     if (format !== 'json' && format !== 'csv')
       throw new BadRequestError('INVALID_FORMAT', "format must be 'json' or 'csv'");
     const answer = await this.simulations.create(principal.tenant, body);
-    if (answer.mode === 'workflow') {
-      void reply.status(202);
-      return answer;
-    }
-    if (format === 'json') return answer;
-    void reply.header('content-type', 'text/csv; charset=utf-8');
-    return this.simulations.directCsv(answer.results);
+    // The status depends on the answer (200 computed, 202 started), so the reply is sent here.
+    if (answer.mode === 'workflow') return void reply.status(202).send(answer);
+    if (format === 'json') return void reply.status(200).send(answer);
+    void reply
+      .status(200)
+      .header('content-type', 'text/csv; charset=utf-8')
+      .send(this.simulations.directCsv(answer.results));
   }
 
   @Get(':id')
