@@ -24,6 +24,14 @@ export const BUILDERS: Record<string, string> = {
   usageFingerprintQuery: 'billing usage',
   findExistingPointIdsSql: 'ingestion',
   findExistingEventIdsSql: 'ingestion',
+  createStagingTableSql: 'writer fence',
+  truncateStagingTableSql: 'writer fence',
+  dropTableSql: 'writer fence',
+  stagingTablesSql: 'writer fence',
+  writeFenceSql: 'writer fence',
+  currentFenceSql: 'writer fence',
+  fencedCommitSql: 'writer fence',
+  runningStaleCommitsSql: 'writer fence',
 };
 
 /** Exported pieces of SQL that only builders use: covered through the builder named. */
@@ -73,9 +81,12 @@ export const SQL_FILES: Record<string, string> = {
   'billing-usage.ts': 'billing usage',
   'usage-fingerprint.ts': 'billing usage',
   'invoice-ledger.ts': 'invoice ledger',
+  'simulation-results.ts': 'simulation results',
   'clickhouse-point-store.ts': 'ingestion',
   'existing-event-ids.ts': 'ingestion',
   'existing-point-ids.ts': 'ingestion',
+  'writer-fence.ts': 'writer fence',
+  'writerFences.ts': 'writer fence',
   'eventStore.ts': 'event inserts',
   'sql-api.service.ts': 'SQL API seeds',
   'analytics-api.module.ts': 'SQL API seeds',

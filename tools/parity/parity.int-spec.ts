@@ -7,14 +7,18 @@
 import { EMITTED_FUNCTION_NAMES } from '@tally/analytics-engine';
 import { SEED_000_QUERIES, SEED_001_QUERIES } from '@tally/analytics-engine/testing';
 import { SqlApiService } from '@tally/analytics-api';
-import { computeInvoice, InvoiceLedger } from '@tally/billing';
+import { computeInvoice, InvoiceLedger, SimulationResultStore } from '@tally/billing';
+import type { CustomerSimulation } from '@tally/billing-contracts';
 import { customerPeriod } from '@tally/billing-periods';
 import * as quote from '@tally/clickhouse';
 import {
   billingUsageQuery,
   compileAnalyticsSql,
+  currentFence,
   customerPeriodUsage,
+  encodeEventRows,
   findExistingIds,
+  insertFenced,
   identifier,
   insertEvents,
   meterQuery,
@@ -27,9 +31,11 @@ import {
   seriesTotals,
   seriesUsesRollup,
   sql,
+  takeOverPartition,
   topCustomers,
   trimDecimalText,
   usageFingerprintQuery,
+  writeFenceSql,
 } from '@tally/clickhouse';
 import { ClickHousePointStore } from '@tally/ingest';
 import {
@@ -420,6 +426,34 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
     });
   });
 
+  describe('simulation results', () => {
+    it('stores a simulation page and reads it back in pages (FINAL, keyset)', async () => {
+      await section('simulation results', async () => {
+        const store = new SimulationResultStore(suite.ch, () => Date.UTC(2026, 3, 1));
+        const results: CustomerSimulation[] = CUSTOMERS.map((customer, i) => ({
+          customer,
+          period: '2026-03',
+          status: 'simulated',
+          currency: 'USD',
+          billedMinor: String(1000 + i),
+          simulatedMinor: String(1100 + i),
+          differenceMinor: '100',
+          invoiceId: `inv_${i}`,
+          fingerprint: {
+            invoice: { eventCount: '3', checksum: '18446744073709551615' },
+            priced: { eventCount: '3', checksum: '18446744073709551615' },
+          },
+          lines: [],
+        }));
+        await store.insert(TENANT, 'sim_1', results);
+        await store.insert(TENANT, 'sim_1', results); // a retried page: collapsed by FINAL
+        const first = await store.read(TENANT, 'sim_1', undefined, 2);
+        const rest = await store.read(TENANT, 'sim_1', first[first.length - 1], 1000);
+        expect([...first, ...rest]).toEqual([...results].sort((a, b) => a.customer.localeCompare(b.customer)));
+      });
+    });
+  });
+
   describe('ingestion lookups and the points writer', () => {
     it("the writer's dedup lookup and the points writer's insert and lookup", async () => {
       await section('ingestion', async () => {
@@ -442,6 +476,30 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
         await suite.ch.compareSelect(
           sql`SELECT tenant, dataset, point_id FROM ${identifier(suite.database, 'datapoint_ids')} ORDER BY tenant, dataset, point_id`,
         );
+      });
+    });
+  });
+
+  describe("the writer's fenced commits", () => {
+    it('takes a partition over, commits under its token, and a superseded token commits nothing', async () => {
+      await section('writer fence', async () => {
+        const table = (name: string) => identifier(suite.database, name);
+        // A copy of `events` (same columns and engine, no views): the fenced inserts land there and
+        // leave the other sections' `events` as they were.
+        await suite.ch.command(sql`CREATE TABLE ${table('fence_events')} AS ${table('events')}`);
+        const target = { database: suite.database, eventsTable: 'fence_events' };
+        const rows = encodeEventRows(events.slice(0, 40));
+        await takeOverPartition(suite.ch, target, { partition: 3, token: 1 });
+        expect(await insertFenced(suite.ch, target, { partition: 3, token: 1 }, rows)).toBe(true);
+        // The race the fence exists for: a new owner has written its token, the old owner commits.
+        await suite.ch.command(writeFenceSql(suite.database, 3, 2));
+        expect(await insertFenced(suite.ch, target, { partition: 3, token: 1 }, rows)).toBe(false);
+        await takeOverPartition(suite.ch, target, { partition: 3, token: 2 }); // drops token 1's staging table
+        expect(await currentFence(suite.ch, suite.database, 3)).toBe(2);
+        expect(await insertFenced(suite.ch, target, { partition: 3, token: 2 }, encodeEventRows(events.slice(40, 60)))).toBe(true);
+        const stored = await suite.ch.compareSelect(sql`SELECT count() AS n FROM ${table('fence_events')}`);
+        expect(JSON.parse(stored).n).toBe('60');
+        await suite.ch.compareSelect(sql`SELECT * FROM ${table('fence_events')} ORDER BY tenant, event_id`);
       });
     });
   });

@@ -46,6 +46,7 @@ export {
 export { trimDecimalText } from './sql/meter-sql-parts';
 export { findExistingEventIdsSql } from './sql/existing-event-ids';
 export { findExistingPointIdsSql } from './sql/existing-point-ids';
+export { writeFenceSql } from './sql/writer-fence';
 export {
   ANALYTICS_SQL_DEFAULTS,
   DATASET_COLUMNS,

@@ -30,12 +30,14 @@ describe('migrate on the real server', () => {
       { name: 'invoice_completeness', engine: 'ReplacingMergeTree' },
       { name: 'invoices', engine: 'ReplacingMergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
+      { name: 'simulation_results', engine: 'ReplacingMergeTree' },
       { name: 'usage_daily', engine: 'AggregatingMergeTree' },
       { name: 'usage_daily_mv', engine: 'MaterializedView' },
       { name: 'usage_hourly', engine: 'AggregatingMergeTree' },
       { name: 'usage_hourly_by_time', engine: 'AggregatingMergeTree' },
       { name: 'usage_hourly_by_time_mv', engine: 'MaterializedView' },
       { name: 'usage_hourly_mv', engine: 'MaterializedView' },
+      { name: 'writer_fences', engine: 'MergeTree' },
     ]);
     const recorded = await db.client.query<{ version: number; name: string; applied: number }>(
       sql`SELECT version, name, toUInt32(applied_at) > 0 AS applied FROM ${db.client.table('schema_migrations')} ORDER BY version`,
@@ -48,6 +50,8 @@ describe('migrate on the real server', () => {
       { version: 5, name: 'invoices', applied: 1 },
       { version: 6, name: 'usage_daily', applied: 1 },
       { version: 7, name: 'invoice_completeness', applied: 1 },
+      { version: 8, name: 'simulation_results', applied: 1 },
+      { version: 9, name: 'writer_fences', applied: 1 },
     ]);
   });
 
