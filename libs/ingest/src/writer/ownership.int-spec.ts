@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing
 import { normalizeBatch } from '@tally/event-schema';
 import { connectNats, deleteStreams, ensureStreams, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
 import { createLogger } from '@tally/observability';
-import { randomPrefix, testNatsUrl, testStreamLimits, waitFor } from '@tally/testing';
+import { randomPrefix, testNatsAuth, testNatsUrl, testStreamLimits, waitFor } from '@tally/testing';
 import { JetStreamDeadLetterSink } from '@tally/ingest-protocol';
 import { JetStreamEventPublisher } from '../gateway/event-publisher';
 import { PartitionedWriter } from './partitioned-writer';
@@ -28,7 +28,7 @@ describe('several writers on one events stream (issue 14)', () => {
 
   beforeEach(async () => {
     names = natsNames(randomPrefix('t'));
-    nc = await connectNats(testNatsUrl(), 'ownership-test');
+    nc = await connectNats(testNatsUrl(), 'ownership-test', testNatsAuth());
     await ensureStreams(nc, names, testStreamLimits);
     db = await createTestDatabase();
   });
