@@ -9,6 +9,7 @@ import type { CatalogStore } from '@tally/catalog';
 import { insertEvents, type EventRow } from '@tally/clickhouse';
 import type { TestDatabase } from '@tally/clickhouse/testing';
 import type { Plan } from '@tally/pricing';
+import { freePort, startService, testNatsUrl, testTemporalAddress, waitFor } from '@tally/testing';
 
 export const PERIOD = '2026-10';
 export const RUN_AT = '2026-11-01T06:00:00.000Z';
@@ -140,4 +141,39 @@ export async function seedBillingData(args: {
   );
 
   return rows;
+}
+
+/**
+ * Starts the real `apps/billing-worker` on a bench's streams, database and task queue (no schedules),
+ * and resolves once its /health answers; a worker that exits or never answers is stopped first.
+ */
+export async function startBenchBillingWorker(target: {
+  prefix: string;
+  database: string;
+  taskQueue: string;
+}): Promise<ReturnType<typeof startService>> {
+  const port = await freePort();
+  const worker = startService('billing-worker', {
+    NATS_URL: testNatsUrl(),
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TALLY_NATS_PREFIX: target.prefix,
+    CLICKHOUSE_DATABASE: target.database,
+    TALLY_TASK_QUEUE: target.taskQueue,
+    BILLING_SCHEDULES: 'false',
+    BILLING_WORKER_PORT: String(port),
+    LOG_LEVEL: 'warn',
+  });
+  try {
+    await waitFor(
+      async () => {
+        if (worker.child.exitCode !== null) throw new Error(`billing worker exited:\n${worker.output()}`);
+        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok;
+      },
+      { timeoutMs: 120_000, what: 'billing worker /health' },
+    );
+  } catch (error) {
+    await worker.stop();
+    throw error;
+  }
+  return worker;
 }

@@ -17,19 +17,17 @@ import { sql, type EventRow } from '@tally/clickhouse';
 import { createTestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, deleteStreams, ensureStreams, natsNames } from '@tally/nats';
 import {
-  freePort,
   randomPrefix,
   startService,
   testNatsUrl,
   testTemporalAddress,
-  waitFor,
   testNatsAuth,
 } from '@tally/testing';
 import { priceUsage } from '@tally/pricing';
 import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
 import { cpuSeconds, machineInfo, memoryMb } from './process-stats';
 import { describeDifferences, totalDifferences } from './totals';
-import { PERIOD, PLAN, RUN_AT, seedBillingData } from './billing-data';
+import { PERIOD, PLAN, RUN_AT, seedBillingData, startBenchBillingWorker } from './billing-data';
 
 const specs = {
   customers: { env: 'BENCH_CUSTOMERS', help: 'customers to bill (default 10000)' },
@@ -101,26 +99,8 @@ async function main(): Promise<void> {
     const rows = await seedBillingData({ store, db, tenant, customers, eventsPerMeter, log });
 
     // ---------------------------------------------------------------- worker
-    const port = await freePort();
-    worker = startService('billing-worker', {
-      NATS_URL: testNatsUrl(),
-      TEMPORAL_ADDRESS: testTemporalAddress(),
-      TALLY_NATS_PREFIX: names.prefix,
-      CLICKHOUSE_DATABASE: db.database,
-      TALLY_TASK_QUEUE: taskQueue,
-      BILLING_SCHEDULES: 'false',
-      BILLING_WORKER_PORT: String(port),
-      LOG_LEVEL: 'warn',
-    });
-    const w = worker;
-    await waitFor(
-      async () => {
-        if (w.child.exitCode !== null) throw new Error(`billing worker exited:\n${w.output()}`);
-        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 120_000, what: 'billing worker /health' },
-    );
-    const pid = w.child.pid as number;
+    worker = await startBenchBillingWorker({ prefix: names.prefix, database: db.database, taskQueue });
+    const pid = worker.child.pid as number;
     log(
       `worker up (pid ${pid}); billing run: ${customers} customers, ${perChild} per child, ${window} children at once`,
     );

@@ -20,16 +20,14 @@ import { createTestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, deleteStreams, ensureStreams, natsNames } from '@tally/nats';
 import { priceUsage, type Plan } from '@tally/pricing';
 import {
-  freePort,
   randomPrefix,
   startService,
   testNatsAuth,
   testNatsUrl,
   testTemporalAddress,
-  waitFor,
 } from '@tally/testing';
 import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
-import { PERIOD, PLAN, RUN_AT, seedBillingData } from './billing-data';
+import { PERIOD, PLAN, RUN_AT, seedBillingData, startBenchBillingWorker } from './billing-data';
 import { machineInfo } from './process-stats';
 
 const specs = {
@@ -108,25 +106,7 @@ async function main(): Promise<void> {
   let worker: ReturnType<typeof startService> | undefined;
   try {
     const rows = await seedBillingData({ store, db, tenant, customers, eventsPerMeter, log });
-    const port = await freePort();
-    worker = startService('billing-worker', {
-      NATS_URL: testNatsUrl(),
-      TEMPORAL_ADDRESS: testTemporalAddress(),
-      TALLY_NATS_PREFIX: names.prefix,
-      CLICKHOUSE_DATABASE: db.database,
-      TALLY_TASK_QUEUE: taskQueue,
-      BILLING_SCHEDULES: 'false',
-      BILLING_WORKER_PORT: String(port),
-      LOG_LEVEL: 'warn',
-    });
-    const w = worker;
-    await waitFor(
-      async () => {
-        if (w.child.exitCode !== null) throw new Error(`billing worker exited:\n${w.output()}`);
-        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 120_000, what: 'billing worker /health' },
-    );
+    worker = await startBenchBillingWorker({ prefix: names.prefix, database: db.database, taskQueue });
 
     // ------------------------------------------------ 1. the billing run (the bench:billing defaults)
     log(`billing run: ${customers} customers`);
