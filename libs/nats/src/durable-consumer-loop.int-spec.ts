@@ -36,6 +36,24 @@ describe('durable consumer loop (real NATS)', () => {
     await (await jetstreamManager(nc)).consumers.delete(names.eventsStream, `${names.prefix}_loop`);
   });
 
+  it('moves a running consumer to a new filter: two filters to one and back (a changed partition count)', async () => {
+    const jsm = await jetstreamManager(nc);
+    const durable = `${names.prefix}_filters`;
+    const two = [names.eventsPartitionFilters(0, 4)[0], names.eventsPartitionFilters(0, 4)[1]];
+    await ensureDurableConsumer(nc, config({ durable, filterSubjects: two }));
+    expect((await jsm.consumers.info(names.eventsStream, durable)).config.filter_subjects).toEqual(two);
+    const one = names.eventsPartitionFilters(0, 1);
+    await ensureDurableConsumer(nc, config({ durable, filterSubject: names.eventsSubjectAll, filterSubjects: one }));
+    let info = (await jsm.consumers.info(names.eventsStream, durable)).config;
+    expect(info.filter_subject).toBe(names.eventsSubjectAll);
+    expect(info.filter_subjects ?? []).toEqual([]);
+    await ensureDurableConsumer(nc, config({ durable, filterSubjects: two }));
+    info = (await jsm.consumers.info(names.eventsStream, durable)).config;
+    expect(info.filter_subjects).toEqual(two);
+    expect(info.filter_subject ?? '').toBe('');
+    await jsm.consumers.delete(names.eventsStream, durable);
+  });
+
   it('starts a loop on its consumer, and stop() cuts its wait short and waits for it to end', async () => {
     const seen: string[] = [];
     let sleeping = false;

@@ -17,26 +17,33 @@ export interface DurableConsumerConfig {
 
 /**
  * Creates the durable consumer (explicit acks, from the stream's start), or, when another process
- * created it already, brings its ack wait and pending limit to this configuration: a restart with new
- * settings takes effect without deleting the consumer (which would lose its acknowledged position).
+ * created it already, brings its filter, ack wait and pending limit to this configuration: a restart
+ * with new settings (or a new partition count, with the stream drained) takes effect without deleting
+ * the consumer (which would lose its acknowledged position).
  */
 export async function ensureDurableConsumer(nc: NatsConnection, config: DurableConsumerConfig): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const ackWait = nanos(config.ackWaitMs);
+  // One filter goes in `filter_subject` (every server version); several in `filter_subjects` (2.10+).
+  // An update names both, the unused one undefined, so that it replaces the filter the consumer had.
+  const filters = config.filterSubjects ?? [config.filterSubject];
+  const filter =
+    filters.length > 1
+      ? { filter_subjects: filters, filter_subject: undefined }
+      : { filter_subject: filters[0], filter_subjects: undefined };
   await jsm.consumers
     .add(config.stream, {
       durable_name: config.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ...(config.filterSubjects && config.filterSubjects.length > 1
-        ? { filter_subjects: config.filterSubjects }
-        : { filter_subject: config.filterSubjects?.[0] ?? config.filterSubject }),
+      ...filter,
       ack_wait: ackWait,
       max_ack_pending: config.maxAckPending,
       ...(config.maxWaiting !== undefined ? { max_waiting: config.maxWaiting } : {}),
     })
     .catch(async () => {
       await jsm.consumers.update(config.stream, config.durable, {
+        ...filter,
         ack_wait: ackWait,
         max_ack_pending: config.maxAckPending,
       });

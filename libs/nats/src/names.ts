@@ -13,10 +13,13 @@ export interface NatsNames {
    */
   eventsPartitionSubject(tenant: string, partition: number): string;
   /**
-   * What the partition's consumer reads. Partition 0 also reads the unpartitioned subjects
-   * (`<prefix>.events.<tenant>`) that an older gateway or a dead-letter replay published.
+   * What the partition's consumer reads, out of `partitions`. Partition 0 also reads the
+   * unpartitioned subjects (`<prefix>.events.<tenant>`) that an older gateway or a dead-letter replay
+   * published. With one partition that is the whole stream: one filter (`<prefix>.events.>`), which
+   * costs the server least and which every JetStream server accepts (several filter subjects on one
+   * consumer need NATS 2.10).
    */
-  eventsPartitionFilters(partition: number): string[];
+  eventsPartitionFilters(partition: number, partitions: number): string[];
   /**
    * The tenant an events-stream subject names (`<prefix>.events.<tenant>` or
    * `<prefix>.events.<tenant>.p<n>`), undefined for any other subject.
@@ -76,8 +79,10 @@ export function natsNames(prefix = 'tally'): NatsNames {
     eventsSubject: (tenant) => `${prefix}.events.${tenant}`,
     eventsSubjectAll: `${prefix}.events.>`,
     eventsPartitionSubject: (tenant, partition) => `${prefix}.events.${tenant}.p${partition}`,
-    eventsPartitionFilters: (partition) =>
-      partition === 0 ? [`${prefix}.events.*.p0`, `${prefix}.events.*`] : [`${prefix}.events.*.p${partition}`],
+    eventsPartitionFilters: (partition, partitions) => {
+      if (partitions === 1) return [`${prefix}.events.>`];
+      return partition === 0 ? [`${prefix}.events.*.p0`, `${prefix}.events.*`] : [`${prefix}.events.*.p${partition}`];
+    },
     tenantOfEventsSubject: (subject) =>
       tokenAfter(subject, `${prefix}.events.`, 1) ?? partitionedTenant(subject, `${prefix}.events.`),
     eventsTenantSubjects: (tenant) => [`${prefix}.events.${tenant}`, `${prefix}.events.${tenant}.*`],

@@ -33,7 +33,10 @@ describe('partition subjects', () => {
     expect(names.tenantOfEventsSubject('tally.events.acme.p3.x')).toBeUndefined();
   });
   it('lets partition 0 drain the unpartitioned subjects, and no two partitions overlap', () => {
-    expect(names.eventsPartitionFilters(0)).toEqual(['tally.events.*.p0', 'tally.events.*']);
-    expect(names.eventsPartitionFilters(5)).toEqual(['tally.events.*.p5']);
+    expect(names.eventsPartitionFilters(0, 8)).toEqual(['tally.events.*.p0', 'tally.events.*']);
+    expect(names.eventsPartitionFilters(5, 8)).toEqual(['tally.events.*.p5']);
+  });
+  it('reads the whole stream with one filter when there is one partition', () => {
+    expect(names.eventsPartitionFilters(0, 1)).toEqual(['tally.events.>']);
   });
 });

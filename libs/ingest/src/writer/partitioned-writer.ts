@@ -236,8 +236,8 @@ export class PartitionedWriter {
           {
             stream: deps.names.eventsStream,
             consumer: deps.names.writerPartitionConsumer(partition),
-            filterSubject: deps.names.eventsPartitionFilters(partition)[0],
-            filterSubjects: deps.names.eventsPartitionFilters(partition),
+            filterSubject: deps.names.eventsPartitionFilters(partition, this.options.partitions)[0],
+            filterSubjects: deps.names.eventsPartitionFilters(partition, this.options.partitions),
             tenantOf: deps.names.tenantOfEventsSubject,
           },
         );
