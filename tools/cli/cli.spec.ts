@@ -250,3 +250,66 @@ describe('tally simulation run', () => {
     expect((await runTally(['simulation', 'run', '-f', 'req.json'], deps)).code).toBe(2);
   });
 });
+
+describe('tally subscription (lifecycle)', () => {
+  const LIFECYCLE_CATALOG = `${CATALOG}  - id: pro
+    name: Pro
+    currency: USD
+    charges:
+      - { id: fee, name: Fee, kind: flat, amount: "99" }
+`;
+
+  it('creates with a trial, changes plan on a date, pauses and resumes; refusals name code and field', async () => {
+    const { deps, catalog } = fakeDeps({ 'c.yaml': LIFECYCLE_CATALOG });
+    await runTally(['tenant', 'create', 'acme', '--timezone', 'UTC', '--currency', 'USD'], deps);
+    expect((await runTally(['catalog', 'apply', '-f', 'c.yaml'], deps)).code).toBe(0);
+    const t = ['--tenant', 'acme'];
+    const created = await runTally(
+      [
+        'subscription',
+        'create',
+        's1',
+        ...t,
+        '--customer',
+        'acct_1',
+        '--plan',
+        'growth',
+        '--start',
+        '2026-10-01',
+        '--trial-days',
+        '14',
+      ],
+      deps,
+    );
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toBe(
+      'create s1: effective 2026-10-01 (period 2026-10)\n' +
+        '  subscription s1: plan growth, 2026-10-01 to open, trial until 2026-10-15 (version 1, revision 6)\n',
+    );
+    const changed = await runTally(
+      ['subscription', 'change-plan', 's1', ...t, '--plan', 'pro', '--effective', '2026-10-11'],
+      deps,
+    );
+    expect(changed.stdout).toBe(
+      'change-plan s1: effective 2026-10-11 (period 2026-10)\n' +
+        '  subscription s1: plan growth, 2026-10-01 to 2026-10-11, trial until 2026-10-15 (version 2, revision 8)\n' +
+        '  subscription s1-v2: plan pro, 2026-10-11 to open, trial until 2026-10-15 (version 2, revision 7)\n',
+    );
+    expect(
+      (
+        await runTally(
+          ['subscription', 'pause', 's1-v2', ...t, '--effective', '2026-11-01', '--resume-on', '2026-12-01'],
+          deps,
+        )
+      ).code,
+    ).toBe(0);
+    expect((await catalog.getSubscription('acme', 's1-v4'))?.value).toMatchObject({
+      plan: 'pro',
+      start: '2026-12-01',
+    });
+    const refused = await runTally(['subscription', 'change-plan', 's1-v4', ...t, '--plan', 'pro'], deps);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('plan: SAME_PLAN');
+    expect((await runTally(['subscription', 'cancel', ...t], deps)).code).toBe(2);
+  });
+});

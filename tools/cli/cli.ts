@@ -2,7 +2,12 @@
  * The `tally` operator CLI as a function: argv and dependencies in, exit code and output out, so it is
  * tested without a process. `tally.ts` wires it to the real NATS and the terminal.
  */
-import { API_KEY_ROLES, type ApiKeyRole, type TenantInput } from '@tally/catalog';
+import {
+  API_KEY_ROLES,
+  SubscriptionLifecycleService,
+  type ApiKeyRole,
+  type TenantInput,
+} from '@tally/catalog';
 import {
   applyCatalogPlan,
   defaultKeyName,
@@ -60,6 +65,10 @@ export const USAGE = `Usage: tally <command>
   catalog apply -f <file.yaml|-> [--tenant <id>] [--dry-run]      declare customers, meters, plans, ...
   catalog export --tenant <id>                                    the stored catalog as YAML
   simulation run -f <request.json|-> [--csv <file>]               price simulation via the query API (progress bar)
+  subscription create <id> --tenant <t> --customer <c> --plan <p> [--start <date>] [--trial-days <n>]
+  subscription change-plan <id> --tenant <t> --plan <p> [--at now|period_end | --effective <date>]
+  subscription cancel|pause|resume <id> --tenant <t> [--at now|period_end | --effective <date>] [--resume-on <date>]
+                                                                  lifecycle (docs/finance.md#subscription-lifecycle)
   nats ingest-user <tenant>                                       a NATS user for the tenant's SDK (docs/security.md)
 
 Connects to NATS_URL (default nats://127.0.0.1:4322) with prefix TALLY_NATS_PREFIX (default tally);
@@ -99,6 +108,11 @@ const COMMANDS: Record<string, Command> = {
   'catalog export': catalogExport,
   'simulation run': (argv, io, deps) => simulationRun(argv, io, deps),
   'nats ingest-user': natsIngestUser,
+  'subscription create': subscriptionCommand('create'),
+  'subscription change-plan': subscriptionCommand('change-plan'),
+  'subscription cancel': subscriptionCommand('cancel'),
+  'subscription pause': subscriptionCommand('pause'),
+  'subscription resume': subscriptionCommand('resume'),
 };
 
 /** Runs one `tally` command. Exit codes: 0 done, 1 refused or failed, 2 bad command line. */
@@ -241,6 +255,60 @@ async function keyRevoke(argv: string[], io: Output, deps: CliDeps): Promise<num
     io.line(`revoked key ${id}`);
     return 0;
   });
+}
+
+const SUBSCRIPTION: ArgSpec = {
+  values: ['tenant', 'customer', 'plan', 'start', 'trial-days', 'at', 'effective', 'resume-on'],
+  flags: [],
+  aliases: {},
+};
+
+/**
+ * `tally subscription <action> <id>`: the lifecycle service of the query API
+ * (`POST /v1/subscriptions/...`), run on the catalog store directly like `catalog apply`; prints
+ * the effective date, its billing period and every subscription written.
+ */
+function subscriptionCommand(action: 'create' | 'change-plan' | 'cancel' | 'pause' | 'resume'): Command {
+  return async (argv, io, deps) => {
+    const args = parseArgs(argv, SUBSCRIPTION);
+    const id = onePositional(args.positionals, 'a subscription id');
+    const tenant = requireOption(args, 'tenant');
+    const when = {
+      ...(optionValue(args, 'at') !== undefined ? { at: optionValue(args, 'at') } : {}),
+      ...(optionValue(args, 'effective') !== undefined ? { effective: optionValue(args, 'effective') } : {}),
+    };
+    return withConnection(deps, async ({ catalog }) => {
+      const lifecycle = new SubscriptionLifecycleService(catalog);
+      const trialDays = optionValue(args, 'trial-days');
+      const start = optionValue(args, 'start');
+      const resumeOn = optionValue(args, 'resume-on');
+      const result =
+        action === 'create'
+          ? await lifecycle.create(tenant, {
+              id,
+              customer: requireOption(args, 'customer'),
+              plan: requireOption(args, 'plan'),
+              ...(start !== undefined ? { start } : {}),
+              ...(trialDays !== undefined ? { trialDays: Number(trialDays) } : {}),
+            })
+          : action === 'change-plan'
+            ? await lifecycle.changePlan(tenant, id, { plan: requireOption(args, 'plan'), ...when })
+            : action === 'cancel'
+              ? await lifecycle.cancel(tenant, id, when)
+              : action === 'pause'
+                ? await lifecycle.pause(tenant, id, {
+                    ...when,
+                    ...(resumeOn !== undefined ? { resumeOn } : {}),
+                  })
+                : await lifecycle.resume(tenant, id, when);
+      io.line(`${action} ${id}: effective ${result.effective} (period ${result.period})`);
+      for (const s of result.subscriptions)
+        io.line(
+          `  subscription ${s.id}: plan ${s.plan}, ${s.start} to ${s.end ?? 'open'}${s.trialEnd ? `, trial until ${s.trialEnd}` : ''} (version ${s.history?.at(-1)?.version ?? 1}, revision ${s.revision})`,
+        );
+      return 0;
+    });
+  };
 }
 
 const CATALOG_APPLY: ArgSpec = { values: ['file', 'tenant'], flags: ['dry-run'], aliases: { f: 'file' } };

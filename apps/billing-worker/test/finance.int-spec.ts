@@ -1,11 +1,12 @@
 import type { InvoiceDocument } from '@tally/billing';
 import { billingWorkflowIds, type BillingRunState } from '@tally/billing-contracts';
+import { SubscriptionLifecycleService } from '@tally/catalog';
 import { freePort, randomPrefix, startService, waitFor, type ServiceProcess } from '@tally/testing';
 import { BillingHarness, testTimings } from './billing-harness';
 
 /**
  * Finance terms end to end on Temporal (real Temporal, NATS and ClickHouse): customer `f1` changes plan
- * on 11 October (starter → pro), has a $15.00 prepaid grant, a 20 % coupon for 3 periods and New
+ * on 11 October (starter → pro, through the subscription lifecycle service the API runs), has a $15.00 prepaid grant, a 20 % coupon for 3 periods and New
  * York's 4 % tax. Two monthly billing runs give exactly one invoice per period, with these amounts
  * (docs/finance.md):
  *
@@ -47,27 +48,28 @@ async function seedFinance(h: BillingHarness, tenant: string): Promise<void> {
       { id: 'calls', name: 'API calls', kind: 'per_unit', meter: 'calls', unitPrice: '0.01' },
     ],
   });
-  await h.customer(
-    {
-      tenant,
-      id: 'f1',
-      billing: {
-        tax: { jurisdiction: 'US-NY' },
-        coupons: [{ coupon: 'launch', firstPeriod: '2026-10' }],
-        credits: [{ type: 'grant', id: 'g1', currency: 'USD', amountMinor: '1500', effective: '2026-10-01' }],
-      },
-    },
-    // The plan change: pro from 11 October, on the starter subscription's anchor day.
-    { id: 'f1-pro', start: '2026-10-11', billingAnchorDay: 1 },
-  );
-  await h.store.putSubscription({
+  await h.customer({
     tenant,
-    id: 'f1-starter',
-    customer: 'f1',
-    plan: 'starter',
-    start: '2026-09-01',
-    end: '2026-10-11',
+    id: 'f1',
+    billing: {
+      tax: { jurisdiction: 'US-NY' },
+      coupons: [{ coupon: 'launch', firstPeriod: '2026-10' }],
+      credits: [{ type: 'grant', id: 'g1', currency: 'USD', amountMinor: '1500', effective: '2026-10-01' }],
+    },
   });
+  // The lifecycle the API's POST /v1/subscriptions and POST /v1/subscriptions/:id/change-plan run: on
+  // starter from 1 September, changed to pro on 11 October (recorded on 5 October, so effective later).
+  const lifecycle = new SubscriptionLifecycleService(h.store, () => Date.parse('2026-10-05T12:00:00.000Z'));
+  await lifecycle.create(tenant, { id: 'f1-starter', customer: 'f1', plan: 'starter', start: '2026-09-01' });
+  const change = await lifecycle.changePlan(tenant, 'f1-starter', {
+    plan: 'pro',
+    effective: '2026-10-11',
+    newSubscriptionId: 'f1-pro',
+  });
+  expect(change.subscriptions.map((s) => [s.id, s.plan, s.start, s.end, s.billingAnchorDay])).toEqual([
+    ['f1-starter', 'starter', '2026-09-01', '2026-10-11', undefined],
+    ['f1-pro', 'pro', '2026-10-11', undefined, 1],
+  ]);
   await waitFor(async () => h.subscriptions.subscriptionsOf(tenant, 'f1').length === 2, {
     what: 'both subscriptions in the caches',
   });

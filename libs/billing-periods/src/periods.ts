@@ -34,6 +34,8 @@ export interface SubscriptionTerms {
   /** First day no longer billed (exclusive); open-ended when absent. */
   end?: string;
   billingAnchorDay?: number;
+  /** First day no longer in trial: flat fees are not charged before it (usage is). */
+  trialEnd?: string;
 }
 
 /** The anchor date of a subscription in a month (clamped to the month's last day). */
@@ -57,6 +59,11 @@ export interface SubscriptionPeriod {
   daysInPeriod: number;
   /** Days of `[start, end)`. */
   activeDays: number;
+  /** The full (uncut) period's dates, present when the share is cut (what per-second proration needs). */
+  periodStart?: string;
+  periodEnd?: string;
+  /** The subscription's trial end, present when the trial covers part of the share (no flat fees before it). */
+  trialEnd?: string;
 }
 
 /**
@@ -73,6 +80,8 @@ export function subscriptionPeriod(
   const start = subscription.start > fullStart ? subscription.start : fullStart;
   const end = subscription.end !== undefined && subscription.end < fullEnd ? subscription.end : fullEnd;
   if (start >= end) return undefined;
+  const cut = start !== fullStart || end !== fullEnd;
+  const trial = subscription.trialEnd !== undefined && subscription.trialEnd > start;
   return {
     subscription: subscription.id,
     plan: subscription.plan,
@@ -80,6 +89,32 @@ export function subscriptionPeriod(
     end,
     daysInPeriod: daysBetween(fullStart, fullEnd),
     activeDays: daysBetween(start, end),
+    ...(cut ? { periodStart: fullStart, periodEnd: fullEnd } : {}),
+    ...(trial ? { trialEnd: subscription.trialEnd } : {}),
+  };
+}
+
+/**
+ * The part of its full period a subscription's flat fees are charged for, up to local date `until`
+ * (the share's end by default): the days (or, for `unit: "second"`, the seconds in the customer's
+ * zone, so a day of a DST change counts 23 or 25 hours) of `[start, until)` outside the trial, out of
+ * the full period's. What `@tally/pricing` prorates a flat fee with (`amount × active / inPeriod`).
+ */
+export function feeShare(
+  share: SubscriptionPeriod,
+  unit: 'day' | 'second',
+  timezone: string,
+  until: string = share.end,
+): { daysInPeriod: number; activeDays: number; unit?: 'second' } {
+  const from = share.trialEnd !== undefined && share.trialEnd > share.start ? share.trialEnd : share.start;
+  const to = until < share.end ? until : share.end;
+  if (unit === 'day')
+    return { daysInPeriod: share.daysInPeriod, activeDays: to > from ? daysBetween(from, to) : 0 };
+  const seconds = (a: string, b: string) => (startOfDate(b, timezone) - startOfDate(a, timezone)) / 1000;
+  return {
+    daysInPeriod: seconds(share.periodStart ?? share.start, share.periodEnd ?? share.end),
+    activeDays: to > from ? seconds(from, to) : 0,
+    unit: 'second',
   };
 }
 

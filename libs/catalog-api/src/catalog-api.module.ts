@@ -14,6 +14,8 @@ import {
 } from './catalog.controllers';
 import { CatalogService } from './catalog.service';
 import type { ApiKeyPort, CatalogCachePort, CatalogPort } from './ports';
+import { SubscriptionLifecycleService } from '@tally/catalog';
+import { SubscriptionLifecycleController } from './subscription-lifecycle.controller';
 
 export interface CatalogApiDependencies {
   store: CatalogPort;
@@ -21,6 +23,8 @@ export interface CatalogApiDependencies {
   cache: CatalogCachePort;
   /** Where alert-rule webhooks may point; public addresses only when absent. */
   webhookDestinations?: WebhookDestinationPolicy;
+  /** The lifecycle's "now" (tests pin it); the system clock when absent. */
+  clock?: () => number;
 }
 
 /**
@@ -40,13 +44,21 @@ export class CatalogApiModule {
         MetersController,
         PlansController,
         SubscriptionsController,
+        SubscriptionLifecycleController,
         AlertRulesController,
         ApiKeysController,
         CatalogCacheController,
       ],
       providers: [
-        { provide: CatalogService, useValue: new CatalogService(deps.store, deps.cache, deps.webhookDestinations) },
+        {
+          provide: CatalogService,
+          useValue: new CatalogService(deps.store, deps.cache, deps.webhookDestinations),
+        },
         { provide: ApiKeysService, useValue: new ApiKeysService(deps.keys) },
+        {
+          provide: SubscriptionLifecycleService,
+          useValue: new SubscriptionLifecycleService(deps.store, deps.clock),
+        },
       ],
       exports: [CatalogService],
     };

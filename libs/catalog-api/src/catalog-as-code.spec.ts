@@ -295,4 +295,38 @@ plans:
     );
     expect(await store.getCustomer('acme', 'acct_42')).toBeUndefined();
   });
+
+  it('applies a plan change and a trial as dated subscriptions with their history, and refuses a trial ending before the start', async () => {
+    const store = await seeded();
+    const doc = `${FINANCE_DOC}subscriptions:
+  - id: s1
+    customer: acct_42
+    plan: pro
+    start: "2026-10-01"
+    end: "2026-10-11"
+    trialEnd: "2026-10-08"
+    history:
+      - { version: 1, action: created, effective: "2026-10-01", recordedAt: "2026-10-01T00:00:00.000Z", plan: pro }
+      - { version: 2, action: plan_changed, effective: "2026-10-11", recordedAt: "2026-10-05T09:00:00.000Z", plan: pro, continuedBy: s1-v2 }
+  - { id: s1-v2, customer: acct_42, plan: pro, start: "2026-10-11", billingAnchorDay: 1 }
+`;
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(doc)));
+    expect((await store.getSubscription('acme', 's1'))?.value).toMatchObject({
+      trialEnd: '2026-10-08',
+      end: '2026-10-11',
+    });
+    expect((await store.getSubscription('acme', 's1'))?.value.history?.[1]).toMatchObject({
+      action: 'plan_changed',
+      continuedBy: 's1-v2',
+    });
+    // Zod checks the shape first, then the dates: one refusal each.
+    const early = doc.replace('trialEnd: "2026-10-08"', 'trialEnd: "2026-09-08"');
+    expect(await issuesOf(async () => planCatalogApply(await seeded(), parseCatalogDocument(early)))).toEqual(
+      [['subscriptions[0].trialEnd', 'TRIAL_END_NOT_AFTER_START']],
+    );
+    const unknown = doc.replace('action: created', 'action: reborn');
+    expect(
+      await issuesOf(async () => planCatalogApply(await seeded(), parseCatalogDocument(unknown))),
+    ).toEqual([['subscriptions[0].history[0].action', 'INVALID_VALUE']]);
+  });
 });

@@ -343,6 +343,26 @@ export type PlanInput = z.input<typeof planSchema>;
 
 // -------------------------------------------------------------------------------------- Subscription
 
+export const SUBSCRIPTION_ACTIONS = ['created', 'plan_changed', 'canceled', 'paused', 'resumed'] as const;
+export type SubscriptionAction = (typeof SUBSCRIPTION_ACTIONS)[number];
+
+/** One change of a subscription: what, from which local date, recorded when, version n of its terms. */
+export const subscriptionChangeSchema = z
+  .object({
+    version: z.number().int().min(1),
+    action: z.enum(SUBSCRIPTION_ACTIONS),
+    /** Local date the change takes effect (may be in the past: a backdated change re-bills, docs/finance.md). */
+    effective: isoDate,
+    recordedAt: timestamp,
+    plan: entityId.optional(),
+    /** The subscription this one continues (a plan change or a resume starts a new one). */
+    continues: entityId.optional(),
+    /** The subscription that continues this one. */
+    continuedBy: entityId.optional(),
+  })
+  .strict();
+export type SubscriptionChange = z.infer<typeof subscriptionChangeSchema>;
+
 export const subscriptionSchema = z
   .object({
     tenant: tenantId,
@@ -357,9 +377,23 @@ export const subscriptionSchema = z
     end: isoDate.optional(),
     /** Day of month periods start on; the start date's day when absent. Short months clamp to their last day. */
     billingAnchorDay: z.number().int().min(1).max(31).optional(),
+    /** First day no longer in trial: flat fees are not charged before it, usage is (docs/finance.md). */
+    trialEnd: isoDate.optional(),
+    /**
+     * The subscription's changes, oldest first, each numbered and effective-dated: written by the
+     * lifecycle endpoints (`POST /v1/subscriptions/:id/change-plan`, `cancel`, `pause`, `resume`).
+     */
+    history: z.array(subscriptionChangeSchema).max(1000).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.trialEnd !== undefined && s.trialEnd <= s.start) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trialEnd'],
+        ...custom('TRIAL_END_NOT_AFTER_START', 'trialEnd must be after start'),
+      });
+    }
     if (s.end !== undefined && s.end <= s.start) {
       ctx.addIssue({
         code: 'custom',

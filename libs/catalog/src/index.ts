@@ -28,6 +28,10 @@ export {
   parseEntity,
   planSchema,
   subscriptionSchema,
+  subscriptionChangeSchema,
+  SUBSCRIPTION_ACTIONS,
+  type SubscriptionAction,
+  type SubscriptionChange,
   tenantSchema,
   type AlertRule,
   type AlertRuleInput,
@@ -70,3 +74,22 @@ export {
   type ClosedPeriod,
 } from './closed-periods';
 export * from './webhook-destination';
+export {
+  SubscriptionLifecycleService,
+  cancellation,
+  changePlanSchema,
+  continuationId,
+  createSubscriptionSchema,
+  creation,
+  effectiveDateOf,
+  pause,
+  pauseSchema,
+  planChange,
+  resumption,
+  whenSchema,
+  type LifecycleClock,
+  type LifecycleResult,
+  type LifecycleStorePort,
+  type LifecycleWrites,
+  type When,
+} from './subscription-lifecycle';

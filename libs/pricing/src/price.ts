@@ -186,7 +186,11 @@ function priceFlat(charge: FlatCharge, period: BillingPeriodShare, exponent: num
   const minor = divideRoundHalfEven(numerator.times(minorFactor(exponent)), days, 0).value;
   return {
     ...line,
-    proration: { activeDays: period.activeDays, daysInPeriod: period.daysInPeriod },
+    proration: {
+      activeDays: period.activeDays,
+      daysInPeriod: period.daysInPeriod,
+      ...(period.unit !== undefined ? { unit: period.unit } : {}),
+    },
     amount: str(shown),
     amountMinor: str(minor),
   };

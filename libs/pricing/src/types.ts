@@ -115,6 +115,11 @@ export interface BillingPeriodShare {
   daysInPeriod: number;
   /** Days the subscription was active in it: an integer in `[0, daysInPeriod]`. */
   activeDays: number;
+  /**
+   * `second`: both counts are seconds instead of days (a plan with `proration: "second"`; the invoice
+   * computes them in the customer's zone). The rule is the same: `amount × activeDays / daysInPeriod`.
+   */
+  unit?: 'second';
 }
 
 export interface PricingInput {

@@ -13,7 +13,7 @@ import type {
   PricingSnapshot,
   SeriesUsage,
 } from '@tally/billing-contracts';
-import { daysBetween, parsePeriod, type CustomerPeriod } from '@tally/billing-periods';
+import { feeShare, parsePeriod, type CustomerPeriod, type SubscriptionPeriod } from '@tally/billing-periods';
 import type { Customer, Tenant } from '@tally/catalog';
 import {
   applicableRates,
@@ -30,11 +30,25 @@ import {
   rateTableTaxCalculator,
   sumDecimals,
   type AppliedCoupon,
+  type BillingPeriodShare,
   type CreditDraw,
   type CreditEntry,
   type CreditGrant,
   type FinanceLineInput,
+  type Plan as PricingPlan,
 } from '@tally/pricing';
+/**
+ * What a plan's flat fees are prorated with in a subscription's share of a period: days, or seconds
+ * when the plan says `proration: "second"`, outside any trial (`@tally/billing-periods` `feeShare`).
+ */
+export function planFeeShare(
+  share: SubscriptionPeriod,
+  plan: Pick<PricingPlan, 'proration'>,
+  timezone: string,
+  until?: string,
+): BillingPeriodShare {
+  return feeShare(share, plan.proration ?? 'day', timezone, until);
+}
 
 function periodIndex(firstPeriod: string, period: string): number {
   const a = parsePeriod(firstPeriod, 'firstPeriod');
@@ -140,8 +154,6 @@ function accruedBy(
   let total = 0n;
   for (const s of period.subscriptions) {
     const plan = pricing.plans[s.plan];
-    const until = at < s.end ? at : s.end;
-    const activeDays = Math.max(0, daysBetween(s.start, until));
     // Usage of the days before `at`, summed exactly (usage values are decimal strings).
     const partial: Record<string, string> = {};
     for (const [series, u] of Object.entries(usage[s.subscription] ?? {}))
@@ -149,7 +161,7 @@ function accruedBy(
     const priced = priceUsage({
       plan: { ...plan, minimumCommitment: undefined, maximum: undefined },
       usage: partial,
-      period: { daysInPeriod: s.daysInPeriod, activeDays: Math.min(activeDays, s.daysInPeriod) },
+      period: planFeeShare(s, plan, period.timezone, at),
     });
     total += BigInt(priced.subtotalMinor);
   }

@@ -20,7 +20,7 @@ import {
   type InvoiceLineDraft,
   type Plan as PricingPlan,
 } from '@tally/pricing';
-import { commitmentTrueUps, computeFinance } from './finance';
+import { commitmentTrueUps, computeFinance, planFeeShare } from './finance';
 import type {
   AdjustmentLine,
   InvoiceDocument,
@@ -122,11 +122,7 @@ export function pricePeriod(c: Pick<InvoiceComputation, 'period' | 'pricing' | '
     currency = plan.currency;
     const usage: Record<string, string> = {};
     for (const [series, u] of Object.entries(c.usage[share.subscription] ?? {})) usage[series] = u.total;
-    const priced = priceUsage({
-      plan,
-      usage,
-      period: { daysInPeriod: share.daysInPeriod, activeDays: share.activeDays },
-    });
+    const priced = priceUsage({ plan, usage, period: planFeeShare(share, plan, c.period.timezone) });
     const carried = carryOver(c, share, plan, usage);
     const own = carried ?? priced;
     for (const line of own.lines) lines.push({ ...line, subscription: share.subscription, plan: plan.id });
@@ -161,11 +157,7 @@ function carryOver(
       (before[series] ??= []).push(u.total);
   }
   if (Object.keys(before).length === 0) return undefined;
-  const priced = priceUsage({
-    plan,
-    usage,
-    period: { daysInPeriod: share.daysInPeriod, activeDays: share.activeDays },
-  });
+  const priced = priceUsage({ plan, usage, period: planFeeShare(share, plan, c.period.timezone) });
   const lines: InvoiceLineDraft[] = plan.charges.map((charge) => {
     const own = priced.lines.find((l) => l.chargeId === charge.id) as InvoiceLineDraft;
     if (charge.kind === 'flat') return own;
