@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 
 /** A durable pull consumer that several processes share (each message goes to one of them at a time). */
@@ -22,7 +22,26 @@ export interface DurableConsumerConfig {
  * the consumer (which would lose its acknowledged position).
  */
 export async function ensureDurableConsumer(nc: NatsConnection, config: DurableConsumerConfig): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+  await ensureDurableConsumerWith(await jetstreamManager(nc), config);
+}
+
+/** JetStream's error code for a create that names an existing durable with another configuration. */
+export const CONSUMER_ALREADY_EXISTS = 10148;
+
+/** Whether `error` is JetStream's "consumer already exists" answer (and nothing else: a missing stream, a timeout). */
+export function isConsumerAlreadyExists(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === CONSUMER_ALREADY_EXISTS;
+}
+
+/**
+ * {@link ensureDurableConsumer} on a given manager. Only "consumer already exists" turns into an
+ * update: any other refusal of the create (no such stream, a limit, a timeout) is thrown as it is,
+ * not hidden behind the update's own failure or, worse, an update of a consumer that is not there.
+ */
+export async function ensureDurableConsumerWith(
+  jsm: Pick<JetStreamManager, 'consumers'>,
+  config: DurableConsumerConfig,
+): Promise<void> {
   const ackWait = nanos(config.ackWaitMs);
   // One filter goes in `filter_subject` (every server version); several in `filter_subjects` (2.10+).
   // An update names both, the unused one undefined, so that it replaces the filter the consumer had.
@@ -41,7 +60,8 @@ export async function ensureDurableConsumer(nc: NatsConnection, config: DurableC
       max_ack_pending: config.maxAckPending,
       ...(config.maxWaiting !== undefined ? { max_waiting: config.maxWaiting } : {}),
     })
-    .catch(async () => {
+    .catch(async (error: unknown) => {
+      if (!isConsumerAlreadyExists(error)) throw error;
       await jsm.consumers.update(config.stream, config.durable, {
         ...filter,
         ack_wait: ackWait,

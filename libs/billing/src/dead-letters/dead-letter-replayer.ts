@@ -25,7 +25,6 @@ const REASONS: Record<DeadLetterReason, true> = {
   UNKNOWN_TENANT: true,
   UNKNOWN_CUSTOMER: true,
   IDEMPOTENCY_CONFLICT: true,
-  INVALID_EVENT: true,
   TENANT_MISMATCH: true,
   STORE_REFUSED: true,
 };

@@ -6,7 +6,6 @@ export type DeadLetterReason =
   | 'UNKNOWN_TENANT'
   | 'UNKNOWN_CUSTOMER'
   | 'IDEMPOTENCY_CONFLICT'
-  | 'INVALID_EVENT'
   /** The payload names another tenant than the subject it was published on. */
   | 'TENANT_MISMATCH'
   /** ClickHouse refused to store the event (a non-transient error); the message carries its error. */
