@@ -24,6 +24,7 @@ import {
   meterQuery,
   raw,
   ROLLUP_TABLES,
+  rollupBuckets,
   rollupCoverage,
   rollupMeterQuery,
   rollupTables,
@@ -47,7 +48,7 @@ import {
   type Series,
 } from '@tally/metering';
 import { createLogger } from '@tally/observability';
-import { RollupCoverage, rollupBuckets } from '@tally/usage';
+import { RollupCoverage } from '@tally/usage';
 import { DATASET, fixturePoints, GENERATION_FORMS, POINTS_TENANT } from './analytics-fixture';
 import type { Difference } from './compare';
 import { BUILDERS } from './coverage';

@@ -89,6 +89,7 @@ export { rollupTopCustomers, type RollupTopCustomersParams } from './sql/rollup-
 export { seriesTotals } from './sql/series-totals';
 export { rollupCoverage } from './sql/rollup-coverage-query';
 export { rollupTables } from './sql/rollup-tables';
+export { rollupBuckets, type BucketRow, type RollupBucketsParams } from './sql/rollup-buckets';
 export {
   EVENT_COLUMNS,
   EventRowError,

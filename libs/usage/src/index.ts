@@ -38,11 +38,6 @@ export type { AlertMessage } from './alerts/alert-message';
 export { MAX_WEBHOOK_RESPONSE_BYTES, WEBHOOK_HEADERS, deliverWebhook, signWebhook } from './alerts/webhook';
 export { entitlementLimit, isAllowed, type EntitlementLimit, type LimitSource } from './entitlements';
 export { QueryTooExpensiveError, RangeTooLargeError, ResultTooLargeError } from './errors';
-export {
-  rollupBuckets,
-  seriesValue,
-  type BucketRow,
-  type RollupBucketsParams,
-} from './rollups/rollup-buckets';
+export { seriesValue } from './rollups/series-value';
 export { meterUsesRollup } from './rollups/eligibility';
 export { RollupCoverage } from './rollups/rollup-coverage';

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatDate, localDate, localDayStarts } from '@tally/billing-periods';
-import type { PeriodUsageRow } from '@tally/clickhouse';
+import type { BucketRow, PeriodUsageRow } from '@tally/clickhouse';
 import { allSeries } from '@tally/metering';
 import { ResultTooLargeError } from '../errors';
 import { QueryRunner } from '../query-runner';
 import { UsagePlanner } from '../planner/usage-planner';
-import { type BucketRow, seriesValue } from '../rollups/rollup-buckets';
+import { seriesValue } from '../rollups/series-value';
 import { UsageCatalog } from '../usage-catalog';
 import type { CustomerUsageResult } from '../usage.types';
 import { describeSeries, iso } from './usage-format';

@@ -7,13 +7,14 @@ import {
   DAILY_TABLE,
   MAX_PERIOD_SERIES,
   meterQuery,
+  rollupBuckets,
   rollupMeterQuery,
   rollupTopCustomers,
   seriesTotals,
   seriesUsesRollup,
+  type SqlFragment,
   topCustomers,
   wholeUtcDays,
-  type SqlFragment,
 } from '@tally/clickhouse';
 import { ValidationFailedError } from '@tally/errors';
 import { allSeries, type Filter, type Series, type WindowSize } from '@tally/metering';
@@ -21,7 +22,6 @@ import { RangeTooLargeError } from '../errors';
 import { QueryRunner } from '../query-runner';
 import { meterUsesRollup, monthsOf, rangeUsesRollup } from '../rollups/eligibility';
 import { RollupCoverage } from '../rollups/rollup-coverage';
-import { rollupBuckets } from '../rollups/rollup-buckets';
 import { USAGE_OPTIONS } from '../usage.tokens';
 import type { UsageOptions } from '../usage-options';
 import type { MeterQueryRequest, UsageSource } from '../usage.types';

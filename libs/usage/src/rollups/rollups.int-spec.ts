@@ -5,9 +5,11 @@
  * the scan of `events` and the in-memory reference over the deduplicated events.
  */
 import {
+  type BucketRow,
   customerPeriodUsage,
   identifier,
   meterQuery,
+  rollupBuckets,
   rollupMeterQuery,
   rollupTopCustomers,
   seriesUsesRollup,
@@ -32,7 +34,7 @@ import fc from 'fast-check';
 import { localDayStarts } from '@tally/billing-periods';
 import { monthsOf, rangeUsesRollup } from './eligibility';
 import { RollupCoverage } from './rollup-coverage';
-import { type BucketRow, rollupBuckets, seriesValue } from './rollup-buckets';
+import { seriesValue } from './series-value';
 
 const CUSTOMERS = ['a', 'b', "c'\\ü"];
 const TYPES = ['call', 'sms'];
