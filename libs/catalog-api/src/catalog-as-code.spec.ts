@@ -227,6 +227,35 @@ alertRules:
     expect(plan.changes).toHaveLength(7);
     expect(plan.changes.every((c) => c.action === 'unchanged')).toBe(true);
   });
+
+  it('never exports a webhook secret, and applying the export keeps the stored one (docs/security.md#webhooks)', async () => {
+    const store = await seeded();
+    const secret = 'whsec_c2VjcmV0LW5ldmVyLWV4cG9ydGVkLTEyMzQ1Ng==';
+    const withHook = YAML_DOC.replace(
+      'threshold: { kind: absolute, value: "5000" }',
+      `threshold: { kind: absolute, value: "5000" }\n    webhookUrl: https://hooks.example.com/tally\n    webhookSecret: "${secret}"`,
+    );
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(withHook)));
+    const yaml = renderCatalogYaml(await exportCatalog(store, 'acme'));
+    expect(yaml).not.toContain(secret);
+    expect(yaml).not.toContain('webhookSecret:');
+    expect(yaml).toContain('webhookSecretSet: true');
+    expect(yaml).toContain('webhookUrl: https://hooks.example.com/tally');
+
+    const plan = await planCatalogApply(store, parseCatalogDocument(yaml));
+    expect(plan.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    const rule = (await store.listAlertRules('acme'))[0].value;
+    expect(rule.webhookSecret).toBe(secret);
+
+    // Rotation through the document: a declared secret replaces the stored one.
+    const rotated = yaml.replace('webhookSecretSet: true', 'webhookSecret: whsec_cm90YXRlZC1zZWNyZXQtMTIzNDU2Nzg5MA==');
+    const rotate = await planCatalogApply(store, parseCatalogDocument(rotated));
+    expect(rotate.changes.filter((c) => c.action === 'update').map((c) => [c.id, c.fields])).toEqual([
+      ['plays-high', ['webhookSecret']],
+    ]);
+    await applyCatalogPlan(store, rotate);
+    expect((await store.listAlertRules('acme'))[0].value.webhookSecret).toBe('whsec_cm90YXRlZC1zZWNyZXQtMTIzNDU2Nzg5MA==');
+  });
 });
 
 describe('catalog as code: finance terms (docs/finance.md)', () => {

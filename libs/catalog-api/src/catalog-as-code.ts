@@ -16,6 +16,7 @@ import { fieldIssuesFromZod } from '@tally/metering';
 import { TENANT_ID_PATTERN } from '@tally/nats';
 import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { z, type ZodTypeAny } from 'zod';
+import { keepStoredWebhookSecret, presentAlertRule } from './catalog.service';
 import type { CatalogPort } from './ports';
 import { customerInputSchema } from './schemas';
 
@@ -130,6 +131,10 @@ interface SectionSpec {
   managed: string[];
   /** Whether a declared value of a managed field is written (customers' `createdAt`) or ignored (meters' `version`). */
   keepIfDeclared: boolean;
+  /** How an exported entity reads (alert rules: the webhook secret is write-only, as in the API). */
+  present?(stored: Entity): Entity;
+  /** A declared entity as it is written, given the stored one (alert rules keep a stored secret not declared). */
+  prepare?(declared: Entity, stored: Entity | undefined): Entity;
   list(store: CatalogPort, tenant: string): Promise<Array<Versioned<object>>>;
   put(store: CatalogPort, input: Entity, expectedRevision: number): Promise<Versioned<object>>;
 }
@@ -183,6 +188,8 @@ const SECTIONS: SectionSpec[] = [
     schema: alertRuleSchema,
     managed: [],
     keepIfDeclared: false,
+    present: (rule) => presentAlertRule(rule as never) as Entity,
+    prepare: (declared, stored) => keepStoredWebhookSecret(declared, stored),
     list: (s, t) => s.listAlertRules(t),
     put: (s, input, expectedRevision) => s.putAlertRule(input as never, { expectedRevision }),
   },
@@ -253,7 +260,8 @@ export async function planCatalogApply(store: CatalogPort, doc: CatalogDocument)
         });
         continue;
       }
-      const input: Entity = { ...entity, tenant };
+      const declaredInput: Entity = { ...entity, tenant };
+      const input = spec.prepare ? spec.prepare(declaredInput, stored.get(String(id))?.value) : declaredInput;
       const parsed = spec.schema.safeParse(input);
       if (!parsed.success) {
         issues.push(...fieldIssuesFromZod(parsed.error, path));
@@ -315,7 +323,7 @@ export async function exportCatalog(store: CatalogPort, tenant: string): Promise
   for (const spec of SECTIONS) {
     const entities = (await spec.list(store, tenant)) as Array<Versioned<Entity>>;
     doc[spec.section] = entities
-      .map((v) => omit(v.value, ['tenant', ...spec.managed]))
+      .map((v) => omit(spec.present ? spec.present(v.value) : v.value, ['tenant', ...spec.managed]))
       .sort((a, b) => compareText(String(a[spec.idField]), String(b[spec.idField])));
   }
   return doc;

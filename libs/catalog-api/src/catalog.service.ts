@@ -194,8 +194,7 @@ export async function prepareAlertRule(
   existing: AlertRule | undefined,
   destinations: WebhookDestinationPolicy,
 ): Promise<Record<string, unknown>> {
-  const out = { ...input };
-  delete out.webhookSecretSet;
+  const out = keepStoredWebhookSecret(input, existing);
   if (typeof out.webhookUrl === 'string') {
     try {
       await checkWebhookDestination(out.webhookUrl, destinations);
@@ -204,6 +203,20 @@ export async function prepareAlertRule(
       throw new ValidationFailedError([{ field: 'webhookUrl', code: error.code, message: error.message }]);
     }
   }
+  return out;
+}
+
+/**
+ * An alert rule write as it is stored: `webhookSecretSet` (what reads show) is dropped and a write that
+ * names no secret keeps the stored one, since no client (API, `tally catalog export`) ever gets it back
+ * to resend.
+ */
+export function keepStoredWebhookSecret(
+  input: Record<string, unknown>,
+  existing: { webhookSecret?: unknown } | undefined,
+): Record<string, unknown> {
+  const out = { ...input };
+  delete out.webhookSecretSet;
   if (out.webhookSecret === undefined && existing?.webhookSecret !== undefined) out.webhookSecret = existing.webhookSecret;
   return out;
 }
