@@ -108,6 +108,7 @@ export class AppModule {
             max_result_bytes: deps.config.sqlMaxResultBytes,
           },
           maxConcurrentPerTenant: deps.config.sqlMaxConcurrentPerTenant,
+          maxResponseBytes: deps.config.sqlMaxResponseBytes,
         }),
       ],
       providers: [{ provide: QueryRuntime, useFactory: () => new QueryRuntime(deps) }],

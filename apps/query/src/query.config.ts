@@ -1,5 +1,5 @@
 import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
-import { SQL_DEFAULT_LIMITS } from '@tally/analytics-api';
+import { SQL_DEFAULT_LIMITS, SQL_DEFAULT_MAX_RESPONSE_BYTES } from '@tally/analytics-api';
 import { usageConfigSpec } from '@tally/usage';
 
 export const queryConfigSpec = {
@@ -24,6 +24,7 @@ export const queryConfigSpec = {
   sqlMaxBytesToRead: env.int('SQL_MAX_BYTES_TO_READ', SQL_DEFAULT_LIMITS.max_bytes_to_read, 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_bytes_to_read of one SQL API query'),
   sqlMaxRowsToRead: env.int('SQL_MAX_ROWS_TO_READ', SQL_DEFAULT_LIMITS.max_rows_to_read, 1, Number.MAX_SAFE_INTEGER, 'ClickHouse max_rows_to_read of one SQL API query'),
   sqlMaxResultBytes: env.int('SQL_MAX_RESULT_BYTES', SQL_DEFAULT_LIMITS.max_result_bytes, 1024, Number.MAX_SAFE_INTEGER, 'ClickHouse max_result_bytes of one SQL API query'),
+  sqlMaxResponseBytes: env.int('SQL_MAX_RESPONSE_BYTES', SQL_DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 ** 3, 'most bytes of one SQL API answer read from ClickHouse (400 SQL_RESULT_TOO_LARGE beyond)'),
   sqlMaxConcurrentPerTenant: env.int('SQL_MAX_CONCURRENT_PER_TENANT', 4, 1, 1_000, 'SQL API queries one tenant may run at once (429 beyond)'),
   docs: env.bool('QUERY_DOCS', true, 'serve the OpenAPI document and Swagger UI at /docs'),
   trustProxy: infraConfig.trustProxy,

@@ -22,6 +22,8 @@ export interface AnalyticsApiOptions {
   limits?: Partial<SqlResourceLimits>;
   /** Queries one tenant may run at once (per process); beyond, 429. Default 4. */
   maxConcurrentPerTenant?: number;
+  /** Most bytes of one answer read from ClickHouse; beyond, 400 SQL_RESULT_TOO_LARGE. Default 16 MiB. */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -38,6 +40,7 @@ export class AnalyticsApiModule {
       maxExecutionTimeSeconds: options.maxExecutionTimeSeconds,
       limits: options.limits,
       maxConcurrentPerTenant: options.maxConcurrentPerTenant,
+      maxResponseBytes: options.maxResponseBytes,
     });
     return {
       module: AnalyticsApiModule,

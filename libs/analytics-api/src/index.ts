@@ -11,6 +11,7 @@ export {
 export { DATASET_STORE, DatasetsController, type DatasetStore } from './datasets.controller';
 export {
   SQL_DEFAULT_LIMITS,
+  SQL_DEFAULT_MAX_RESPONSE_BYTES,
   SqlApiService,
   type SqlResourceLimits,
   type DatasetList,

@@ -1,7 +1,7 @@
 import { ClickHouseError } from '@tally/clickhouse';
 import { TallyError } from '@tally/errors';
 import { RateLimitedError } from '@tally/errors';
-import { SQL_DEFAULT_LIMITS, SqlApiService } from './sql-api.service';
+import { SQL_DEFAULT_LIMITS, SQL_DEFAULT_MAX_RESPONSE_BYTES, SqlApiService } from './sql-api.service';
 import { SqlRefusedError } from './sql-errors';
 import type { AnalyticsQueryRunner, CompiledQuery } from './sql-runner';
 
@@ -82,6 +82,7 @@ describe('SqlApiService', () => {
         limit: 100,
         limitClamped: true,
         dataset: 'usage_indexed_by_customer_id',
+        maxResponseBytes: SQL_DEFAULT_MAX_RESPONSE_BYTES,
       },
     ]);
   });
@@ -249,5 +250,19 @@ describe('SqlApiService', () => {
     });
     await service.execute({ tenant: 'acme', body: 'SELECT count() AS n FROM api_calls' });
     expect(runner.queries[0].settings).toEqual({ readonly: '1', max_execution_time: 25, ...SQL_DEFAULT_LIMITS, max_rows_to_read: 1000 });
+  });
+});
+
+describe('readCapped', () => {
+  it('returns the whole text up to the cap and undefined (stream destroyed) beyond it', async () => {
+    const { Readable } = await import('node:stream');
+    const { readCapped } = await import('./sql-runner');
+    expect(await readCapped(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), 4)).toBe('abcd');
+    const over = Readable.from([Buffer.from('ab'), Buffer.from('cde'), Buffer.from('never read')]);
+    expect(await readCapped(over, 4)).toBeUndefined();
+    expect(over.destroyed).toBe(true);
+    // A multi-byte character split across chunks is decoded whole.
+    const euro = Buffer.from('€');
+    expect(await readCapped(Readable.from([euro.subarray(0, 1), euro.subarray(1)]), 3)).toBe('€');
   });
 });

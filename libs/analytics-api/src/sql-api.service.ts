@@ -23,7 +23,12 @@ export interface SqlApiOptions {
   limits?: Partial<SqlResourceLimits>;
   /** Queries one tenant may have running at once; beyond, 429 with Retry-After. Default 4. */
   maxConcurrentPerTenant?: number;
+  /** Most bytes of one answer read from ClickHouse; beyond, 400 `SQL_RESULT_TOO_LARGE`. Default 16 MiB. */
+  maxResponseBytes?: number;
 }
+
+/** Default of `SqlApiOptions.maxResponseBytes` (`SQL_MAX_RESPONSE_BYTES`). */
+export const SQL_DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 ** 2;
 
 /**
  * ClickHouse's own limits on one SQL API query, sent as settings of the query (with `readonly`, so
@@ -132,7 +137,11 @@ export class SqlApiService {
     this.running.set(request.tenant, inFlight + 1);
     let output: string;
     try {
-      output = await this.runner.run({ ...plan, settings: { ...plan.settings, ...SQL_DEFAULT_LIMITS, ...this.options.limits } });
+      output = await this.runner.run({
+        ...plan,
+        settings: { ...plan.settings, ...SQL_DEFAULT_LIMITS, ...this.options.limits },
+        maxResponseBytes: this.options.maxResponseBytes ?? SQL_DEFAULT_MAX_RESPONSE_BYTES,
+      });
     } catch (error) {
       throw serverRefusal(error, plan.settings.max_execution_time) ?? error;
     } finally {

@@ -26,8 +26,17 @@ describe('SQL API resource limits (real ClickHouse)', () => {
     await db?.drop();
   });
 
-  const service = (limits: ConstructorParameters<typeof SqlApiService>[2]['limits'], maxConcurrentPerTenant?: number) =>
-    new SqlApiService(datasets, new ClickHouseAnalyticsRunner(db.client), { database: db.database, limits, maxConcurrentPerTenant });
+  const service = (
+    limits: ConstructorParameters<typeof SqlApiService>[2]['limits'],
+    maxConcurrentPerTenant?: number,
+    maxResponseBytes?: number,
+  ) =>
+    new SqlApiService(datasets, new ClickHouseAnalyticsRunner(db.client), {
+      database: db.database,
+      limits,
+      maxConcurrentPerTenant,
+      maxResponseBytes,
+    });
 
   const refusal = async (p: Promise<unknown>): Promise<TallyError> => {
     try {
@@ -49,9 +58,23 @@ describe('SQL API resource limits (real ClickHouse)', () => {
     expect([error.httpStatus, error.code]).toEqual([400, 'SQL_LIMIT_EXCEEDED']);
   });
 
-  it("answers another tenant's small query in under a second while one tenant's heavy queries queue for 429s", async () => {
-    const api = service({}, 2);
-    const heavy = Array.from({ length: 20 }, () =>
+  it('reads an answer as a stream and stops at the byte cap: 400 SQL_RESULT_TOO_LARGE', async () => {
+    // 10,000 rows of JSONEachRow are about 190 KB; the cap is 64 KiB. ClickHouse's own result limits
+    // are far above, so only the stream's cap can refuse it.
+    const query = 'SELECT blob1, index1 FROM calls LIMIT 10000 FORMAT JSONEachRow';
+    const capped = service({}, undefined, 64 * 1024);
+    const error = await refusal(capped.execute({ tenant: 'acme', body: query }));
+    expect([error.httpStatus, error.code]).toEqual([400, 'SQL_RESULT_TOO_LARGE']);
+    // The same query under a cap it fits in answers whole; the capped service still answers small ones.
+    const whole = await service({}, undefined, 1024 * 1024).execute({ tenant: 'acme', body: query });
+    expect(whole.body.trim().split('\n')).toHaveLength(10_000);
+    const small = await capped.execute({ tenant: 'acme', body: 'SELECT count() AS n FROM calls' });
+    expect(JSON.parse(small.body).data).toEqual([{ n: '200000' }]);
+  });
+
+  it("answers another tenant's small query in under a second while one tenant's 50 heavy queries get 429s", async () => {
+    const api = service({}); // the default concurrency: 4 per tenant
+    const heavy = Array.from({ length: 50 }, () =>
       api.execute({ tenant: 'acme', body: 'SELECT blob1, count() AS n FROM calls GROUP BY blob1 ORDER BY n DESC LIMIT 10' }).then(
         () => 200,
         (e: TallyError) => e.httpStatus,
@@ -63,8 +86,8 @@ describe('SQL API resource limits (real ClickHouse)', () => {
     expect(JSON.parse(small.body).data).toEqual([{ n: '10' }]);
     expect(ms).toBeLessThan(1_000);
     const statuses = await Promise.all(heavy);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(18);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(46);
     process.stdout.write(`small query of another tenant during a burst: ${ms} ms\n`);
   });
 });
