@@ -3,7 +3,8 @@ import { TallyError } from '@tally/errors';
 import { RateLimitedError } from '@tally/errors';
 import { SQL_DEFAULT_LIMITS, SQL_DEFAULT_MAX_RESPONSE_BYTES, SqlApiService } from './sql-api.service';
 import { SqlRefusedError } from './sql-errors';
-import type { AnalyticsQueryRunner, CompiledQuery } from './sql-runner';
+import { readCapped, type AnalyticsQueryRunner, type CompiledQuery } from './sql-runner';
+import { Readable } from 'node:stream';
 
 class FakeRunner implements AnalyticsQueryRunner {
   readonly queries: CompiledQuery[] = [];
@@ -255,8 +256,6 @@ describe('SqlApiService', () => {
 
 describe('readCapped', () => {
   it('returns the whole text up to the cap and undefined (stream destroyed) beyond it', async () => {
-    const { Readable } = await import('node:stream');
-    const { readCapped } = await import('./sql-runner');
     expect(await readCapped(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), 4)).toBe('abcd');
     const over = Readable.from([Buffer.from('ab'), Buffer.from('cde'), Buffer.from('never read')]);
     expect(await readCapped(over, 4)).toBeUndefined();
