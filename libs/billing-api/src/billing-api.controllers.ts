@@ -8,6 +8,7 @@ import type { InvoiceDocument } from '@tally/billing';
 import { renderInvoiceHtml } from './invoice-html';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
 import { CreditBalanceService } from './credit-balance.service';
+import { CreditNoteService } from './credit-note.service';
 import type { CreditBalance } from '@tally/pricing';
 import { SimulationService, type SimulationStatus } from './simulation.service';
 
@@ -77,6 +78,32 @@ export class InvoicesController {
     if (!html) return doc;
     void reply.header('content-type', 'text/html; charset=utf-8');
     return renderInvoiceHtml(doc);
+  }
+}
+
+/** Credit notes on request against an invoice: admin keys only (docs/finance.md#credit-notes). */
+@ApiTags('invoices')
+@ApiBearerAuth()
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+@Roles('admin')
+export class CreditNotesController {
+  constructor(@Inject(CreditNoteService) private readonly notes: CreditNoteService) {}
+
+  @Post('invoices/:id/credit-notes')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Issue a credit note against an invoice: full (no lines), per line, or an amount of a line',
+    description:
+      'Body: {"reason": "...", "lines": [{"lineId": "sub_1/base", "amountMinor": "3000"}]}. The answer is the new document (an adjustment with `creditNote` and `creditNoteNumber`).',
+  })
+  @ApiParam({ name: 'id', description: 'the invoice id, e.g. inv-2026-10-3f9a01c2d4e5f6a7-v1' })
+  issue(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<InvoiceDocument> {
+    return this.notes.issue(principal.tenant, id, body);
   }
 }
 

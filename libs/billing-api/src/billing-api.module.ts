@@ -12,12 +12,14 @@ import { env, infraConfig, loadConfig } from '@tally/config';
 import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
 import { connectTemporal } from '@tally/temporal';
 import {
+  CreditNotesController,
   CreditsController,
   DeadLettersController,
   InvoicesController,
   SimulationsController,
 } from './billing-api.controllers';
 import { CreditBalanceService } from './credit-balance.service';
+import { CreditNoteService } from './credit-note.service';
 import { DeadLetterReplayService } from './dead-letter-replay.service';
 import {
   ClickHouseUsageSource,
@@ -105,6 +107,10 @@ export class BillingApiModule {
         useFactory: () => new InvoiceReadService(new InvoiceLedger(deps.clickhouse)),
       },
       {
+        provide: CreditNoteService,
+        useFactory: () => new CreditNoteService(new InvoiceLedger(deps.clickhouse)),
+      },
+      {
         provide: TEMPORAL,
         useFactory: async () =>
           deps.temporal ? { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue } : connectOwn(),
@@ -117,7 +123,11 @@ export class BillingApiModule {
       },
       BillingApiRuntime,
     ];
-    const controllers: Array<new (...args: never[]) => unknown> = [InvoicesController, DeadLettersController];
+    const controllers: Array<new (...args: never[]) => unknown> = [
+      InvoicesController,
+      CreditNotesController,
+      DeadLettersController,
+    ];
     if (deps.cache) {
       const cache = deps.cache;
       providers.push({

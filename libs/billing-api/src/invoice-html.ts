@@ -64,20 +64,42 @@ function adjustmentRows(doc: InvoiceDocument): string {
     .join('\n');
 }
 
+/** A credit note on request: each line given back, with its taxes. */
+function creditNoteRows(doc: InvoiceDocument): string {
+  const note = doc.creditNote;
+  if (!note) return '';
+  return note.lines
+    .map(
+      (l) => `<tr><td>${escapeHtml(l.name)}<div class="small">${escapeHtml(l.lineId)}</div></td>
+<td class="n">${escapeHtml(money(l.amountMinor, doc.currency))}</td>
+<td class="small">${escapeHtml(l.taxes.map((t) => `${t.rateId}${t.inclusive ? ' (incl.)' : ''} ${money(t.amountMinor, doc.currency)}`).join(', ') || 'no tax')}</td>
+<td class="n">-${escapeHtml(money(l.totalMinor, doc.currency))}</td></tr>`,
+    )
+    .join('\n');
+}
+
 /** A printable, self-contained page for one invoice or adjustment. Every value is escaped. */
 export function renderInvoiceHtml(doc: InvoiceDocument): string {
   const adjustment = doc.kind === 'adjustment';
-  const title = adjustment
-    ? `${BigInt(doc.totalMinor) < 0n ? 'Credit note' : 'Supplementary invoice'} ${doc.invoiceId}`
-    : `Invoice ${doc.invoiceId}`;
-  const head = adjustment
-    ? '<tr><th>Charge</th><th class="n">Quantity</th><th>Amount before → after</th><th class="n">Change</th></tr>'
-    : '<tr><th>Charge</th><th class="n">Quantity</th><th>Detail</th><th class="n">Amount</th></tr>';
-  const reference = adjustment
-    ? `<p>Corrects invoice <a href="${escapeHtml(encodeURIComponent(doc.referencesInvoiceId))}.html">${escapeHtml(doc.referencesInvoiceId)}</a>
+  const title = doc.creditNote
+    ? `Credit note ${doc.creditNote.number}`
+    : adjustment
+      ? `${BigInt(doc.totalMinor) < 0n ? 'Credit note' : 'Supplementary invoice'} ${doc.invoiceId}`
+      : `Invoice ${doc.invoiceId}`;
+  const head = doc.creditNote
+    ? '<tr><th>Line credited</th><th class="n">Amount</th><th>Taxes given back</th><th class="n">Credited</th></tr>'
+    : adjustment
+      ? '<tr><th>Charge</th><th class="n">Quantity</th><th>Amount before → after</th><th class="n">Change</th></tr>'
+      : '<tr><th>Charge</th><th class="n">Quantity</th><th>Detail</th><th class="n">Amount</th></tr>';
+  const reference = doc.creditNote
+    ? `<p>Credits invoice <a href="${escapeHtml(encodeURIComponent(doc.referencesInvoiceId))}.html">${escapeHtml(doc.referencesInvoiceId)}</a>
+(document ${escapeHtml(doc.invoiceId)}). Reason: ${escapeHtml(doc.creditNote.reason)}. Balance of the period after it:
+<b>${escapeHtml(money(doc.cumulativeTotalMinor, doc.currency))}</b>.</p>`
+    : adjustment
+      ? `<p>Corrects invoice <a href="${escapeHtml(encodeURIComponent(doc.referencesInvoiceId))}.html">${escapeHtml(doc.referencesInvoiceId)}</a>
 for ${escapeHtml(doc.lateEventCount)} late event${doc.lateEventCount === 1 ? '' : 's'}. Balance of the period after it:
 <b>${escapeHtml(money(doc.cumulativeTotalMinor, doc.currency))}</b>.</p>`
-    : '';
+      : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body>
@@ -87,7 +109,7 @@ for ${escapeHtml(doc.lateEventCount)} late event${doc.lateEventCount === 1 ? '' 
 ${reference}
 <table><thead>${head}</thead>
 <tbody>
-${adjustment ? adjustmentRows(doc) : invoiceRows(doc)}
+${doc.creditNote ? creditNoteRows(doc) : adjustment ? adjustmentRows(doc) : invoiceRows(doc)}
 </tbody>
 <tfoot><tr><td colspan="3">${adjustment ? 'Change' : 'Total'}</td><td class="n">${escapeHtml(money(doc.totalMinor, doc.currency))}</td></tr></tfoot>
 </table>

@@ -114,6 +114,29 @@ export interface InvoiceFinance {
   totalMinor: string;
 }
 
+/**
+ * A credit note issued on request against an invoice (refund, dispute: docs/finance.md#credit-notes):
+ * which lines, how much of each, and the taxes given back. Its document is an adjustment that changes
+ * no line: `totalMinor` is minus this section's `totalMinor`.
+ */
+export interface CreditNoteSection {
+  /** `cn-<period>-<16 hex>-v<n>`, derived from the document id: never changes, never repeats. */
+  number: string;
+  reason: string;
+  lines: Array<{
+    lineId: string;
+    name: string;
+    /** Taxable amount given back (includes inclusive taxes). */
+    amountMinor: string;
+    taxes: Array<{ rateId: string; inclusive: boolean; amountMinor: string }>;
+    totalMinor: string;
+  }>;
+  subtotalMinor: string;
+  taxExclusiveMinor: string;
+  taxInclusiveMinor: string;
+  totalMinor: string;
+}
+
 export interface InvoiceDocument {
   tenant: string;
   customer: string;
@@ -139,6 +162,8 @@ export interface InvoiceDocument {
   cumulativeTotalMinor: string;
   /** A downward adjustment is a credit note: its number (`cn-<period>-<16 hex>-v<n>`). */
   creditNoteNumber?: string;
+  /** A credit note issued on request: what it gives back (the document changes no line). */
+  creditNote?: CreditNoteSection;
   /** Discounts, credits and taxes of the period after this document (absent on documents without finance terms). */
   finance?: InvoiceFinance;
   /** Per subscription, per series: the usage priced. */

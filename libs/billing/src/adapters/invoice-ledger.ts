@@ -1,5 +1,5 @@
 import { join, raw, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
-import type { DocumentKind, InvoiceDocument } from '../invoices/invoice';
+import { creditNoteNumber, type DocumentKind, type InvoiceDocument } from '../invoices/invoice';
 
 /** Columns of `invoices` an insert names (see migration `0005_invoices`). */
 export const INVOICE_COLUMNS = [
@@ -126,6 +126,11 @@ const PRICING_COLUMNS = sql`tenant, customer, period, invoice_id, kind, version,
   toUInt32(period_start) AS period_start, toUInt32(period_end) AS period_end, issued_by, toUInt32(created_at) AS created_at`;
 
 function toDocument(r: InvoiceRow): InvoiceDocument {
+  const doc = rowDocument(r);
+  return { ...doc, ...creditNoteNumberOf(doc) };
+}
+
+function rowDocument(r: InvoiceRow): InvoiceDocument {
   const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
   return {
     tenant: r.tenant,
@@ -328,13 +333,33 @@ export class InvoiceLedger {
  * Documents without finance terms are stored exactly as before.
  */
 function storedPricing(d: InvoiceDocument): unknown {
-  return d.finance ? { ...d.pricing, financeResult: d.finance } : d.pricing;
+  return {
+    ...d.pricing,
+    ...(d.finance ? { financeResult: d.finance } : {}),
+    ...(d.creditNote ? { creditNoteResult: d.creditNote } : {}),
+  };
 }
 
-function fromStoredPricing(text: string): Pick<InvoiceDocument, 'pricing' | 'finance'> {
+function fromStoredPricing(text: string): Pick<InvoiceDocument, 'pricing' | 'finance' | 'creditNote'> {
   const stored = JSON.parse(text) as InvoiceDocument['pricing'] & {
     financeResult?: InvoiceDocument['finance'];
+    creditNoteResult?: InvoiceDocument['creditNote'];
   };
-  const { financeResult, ...pricing } = stored;
-  return financeResult ? { pricing, finance: financeResult } : { pricing };
+  const { financeResult, creditNoteResult, ...pricing } = stored;
+  return {
+    pricing,
+    ...(financeResult ? { finance: financeResult } : {}),
+    ...(creditNoteResult ? { creditNote: creditNoteResult } : {}),
+  };
+}
+
+/**
+ * The credit-note number of a document read back: a credit note on request has its own; any other
+ * downward adjustment's derives from its invoice and version (not stored: it is a function of both).
+ */
+function creditNoteNumberOf(doc: InvoiceDocument): Pick<InvoiceDocument, 'creditNoteNumber'> {
+  if (doc.creditNote) return { creditNoteNumber: doc.creditNote.number };
+  if (doc.kind === 'adjustment' && BigInt(doc.totalMinor) < 0n)
+    return { creditNoteNumber: creditNoteNumber({ invoiceId: doc.referencesInvoiceId }, doc.version) };
+  return {};
 }

@@ -100,6 +100,7 @@ export class Rebiller {
         completeThrough,
       },
       changed,
+      docs,
     );
     if (!adjustment)
       return {

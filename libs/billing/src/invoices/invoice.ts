@@ -16,11 +16,14 @@ import {
   sumDecimals,
   toMinorUnits,
   type Charge,
+  computeCreditNote,
   type CreditEntry,
+  type CreditNoteRequest,
+  type FinalLine,
   type InvoiceLineDraft,
   type Plan as PricingPlan,
 } from '@tally/pricing';
-import { commitmentTrueUps, computeFinance, planFeeShare } from './finance';
+import { commitmentTrueUps, computeFinance, lineIdOf, planFeeShare } from './finance';
 import type {
   AdjustmentLine,
   InvoiceDocument,
@@ -275,6 +278,12 @@ export function computeAdjustment(
    * (the adjustment is issued even when no new event was counted).
    */
   changed?: { period: CustomerPeriod; pricing: PricingSnapshot },
+  /**
+   * Every document of the period: with credit notes on request among them, what the period owes is
+   * the recomputation minus every credit note, and the adjustment is that minus the sum of every
+   * document's total (robust to a credit note written beside an adjustment of the same version).
+   */
+  periodDocuments?: readonly InvoiceDocument[],
 ): InvoiceDocument | undefined {
   if (
     !changed &&
@@ -332,8 +341,13 @@ export function computeAdjustment(
     },
     { keep: latest.finance?.credits ?? [] },
   );
-  const cumulative = finance?.totalMinor ?? priced.totalMinor;
-  const delta = BigInt(cumulative) - BigInt(latest.cumulativeTotalMinor);
+  const docs = periodDocuments ?? [latest];
+  const credited = docs.reduce((s, d) => (d.creditNote ? s + BigInt(d.totalMinor) : s), 0n);
+  const billed = periodDocuments
+    ? periodDocuments.reduce((s, d) => s + BigInt(d.totalMinor), 0n)
+    : BigInt(latest.cumulativeTotalMinor);
+  const cumulative = (BigInt(finance?.totalMinor ?? priced.totalMinor) + credited).toString();
+  const delta = BigInt(cumulative) - billed;
   const late = BigInt(recomputed.fingerprint.eventCount) - BigInt(latest.fingerprint.eventCount);
   return {
     ...invoice,
@@ -367,6 +381,90 @@ export function computeAdjustment(
  */
 export function creditNoteNumber(invoice: Pick<InvoiceDocument, 'invoiceId'>, version: number): string {
   return invoice.invoiceId.replace(/^inv-/, 'cn-').replace(/-v\d+$/, `-v${version}`);
+}
+
+/**
+ * The id of a credit note issued on request at `version`: an adjustment id whose digest also covers
+ * "credit-note", so it never collides with the rebill adjustment of the same version (both are kept).
+ */
+export function creditNoteDocumentId(
+  tenant: string,
+  customer: string,
+  period: string,
+  version: number,
+): string {
+  const digest = createHash('sha256')
+    .update(`${tenant}\u0000${customer}\u0000${period}\u0000${version}\u0000credit-note`)
+    .digest('hex')
+    .slice(0, 16);
+  return `adj-${period}-${digest}-v${version}`;
+}
+
+/** The invoice's final lines (after discounts, credits, taxes) as a credit note credits them. */
+export function creditableLines(latest: InvoiceDocument): FinalLine[] {
+  if (latest.finance) return latest.finance.lines;
+  return latest.effectiveLines.map((l) => ({
+    lineId: lineIdOf(l),
+    chargeId: l.chargeId,
+    plan: l.plan,
+    name: l.name,
+    amountMinor: l.amountMinor,
+    discounts: [],
+    discountMinor: '0',
+    creditMinor: '0',
+    taxableMinor: l.amountMinor,
+    taxes: [],
+    netMinor: l.amountMinor,
+    totalMinor: l.amountMinor,
+  }));
+}
+
+/**
+ * A credit note on request against the invoice of a period (`docs`: every document of the period):
+ * full (no `lines`), per line (a line without amount: its rest), or partial (an amount of a line),
+ * never more than is left of a line after earlier credit notes (`@tally/pricing` `computeCreditNote`).
+ * A new document, version n+1: it changes no line (`effectiveLines`, `finance`, usage as the newest
+ * document has them) and owes minus what it gives back. Pure.
+ */
+export function computeCreditNoteDocument(
+  docs: readonly InvoiceDocument[],
+  request: CreditNoteRequest & { reason: string },
+  meta: { issuedBy: string; createdAt: string },
+): InvoiceDocument {
+  const invoice = docs.find((d) => d.version === 1);
+  if (!invoice)
+    throw new ValidationFailedError([{ field: 'invoiceId', code: 'NOT_AN_INVOICE', message: 'no invoice' }]);
+  const latest = docs.reduce((a, b) => (b.version > a.version ? b : a), invoice);
+  const earlier = docs.flatMap((d) => (d.creditNote ? [{ lines: d.creditNote.lines }] : []));
+  const amounts = computeCreditNote(creditableLines(latest), earlier, {
+    ...(request.lines ? { lines: request.lines } : {}),
+  });
+  if (amounts.totalMinor === '0' && amounts.lines.length === 0)
+    throw new ValidationFailedError([
+      { field: 'lines', code: 'NOTHING_TO_CREDIT', message: 'everything asked for is already credited' },
+    ]);
+  const version = docs.reduce((m, d) => Math.max(m, d.version), 0) + 1;
+  const id = creditNoteDocumentId(invoice.tenant, invoice.customer, invoice.period, version);
+  const number = id.replace(/^adj-/, 'cn-');
+  const billed = docs.reduce((s, d) => s + BigInt(d.totalMinor), 0n);
+  const total = -BigInt(amounts.totalMinor);
+  return {
+    ...latest,
+    invoiceId: id,
+    kind: 'adjustment',
+    version,
+    referencesInvoiceId: invoice.invoiceId,
+    lines: [],
+    subtotalMinor: '0',
+    totalMinor: total.toString(),
+    cumulativeTotalMinor: (billed + total).toString(),
+    creditNoteNumber: number,
+    creditNote: { number, reason: request.reason, ...amounts },
+    lateEventCount: 0,
+    issuedBy: meta.issuedBy,
+    createdAt: meta.createdAt,
+    completeThrough: undefined,
+  };
 }
 
 /** Sum of the charge lines (what `subtotalMinor` of an invoice is) of a document's effective lines. */
