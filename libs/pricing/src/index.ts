@@ -58,7 +58,16 @@ export {
 } from './decimal';
 export { allocate as allocateMinor } from './money';
 export { addMonthsToDate, daysFromTo, isLocalDate } from './dates';
-export type { LineTax, TaxCalculator, TaxProfile, TaxRate, TaxRequest, TaxResult, TaxableLine } from './tax';
+export type {
+  LineTax,
+  TaxCalculator,
+  TaxEngine,
+  TaxProfile,
+  TaxRate,
+  TaxRequest,
+  TaxResult,
+  TaxableLine,
+} from './tax';
 export { applicableRates, assertValidTaxRates, rateTableTaxCalculator, validateTaxRates } from './tax';
 export type { AppliedCoupon, Coupon, CouponDuration, LineDiscount } from './discounts';
 export { assertValidCoupon, couponActive, validateCoupon } from './discounts';

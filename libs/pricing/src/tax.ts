@@ -64,9 +64,19 @@ export interface TaxResult {
   lines: Array<{ lineId: string; taxes: LineTax[] }>;
 }
 
-/** The port of a tax engine (sync here; `@tally/billing` wraps an async one around the same shapes). */
+/** The port of a tax calculation inside the pure invoice computation (synchronous). */
 export interface TaxCalculator {
   calculate(request: TaxRequest): TaxResult;
+}
+
+/**
+ * The port an external tax engine (Avalara, Stripe Tax, a service of your own) plugs into: the same
+ * request and answer as `TaxCalculator`, possibly asynchronous. The invoice issuer and the rebiller
+ * call it outside the pure computation (`@tally/billing` `withTaxEngine`); `rateTableTaxCalculator`
+ * is the built-in, synchronous one.
+ */
+export interface TaxEngine {
+  calculate(request: TaxRequest): TaxResult | Promise<TaxResult>;
 }
 
 /** Rates of `rates` that apply to `jurisdiction` (its own and its parents'), minus the exemptions. */

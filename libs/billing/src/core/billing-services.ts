@@ -1,3 +1,4 @@
+import type { TaxEngine } from '@tally/pricing';
 import type { Logger } from '@tally/observability';
 import { DuePeriods } from './due-periods';
 import { InvoiceIssuer } from './invoice-issuer';
@@ -32,6 +33,8 @@ export interface BillingPorts {
   queryChunk?: number;
   /** Where simulations run as workflows keep their results. */
   simulationResults?: SimulationResultsPort;
+  /** An external tax engine (docs/finance.md#taxes); the tenant's rate table when absent. */
+  taxEngine?: TaxEngine;
 }
 
 /**
@@ -68,6 +71,7 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       watermark: ports.watermark,
       logger: ports.logger,
       clock: ports.clock,
+      taxEngine: ports.taxEngine,
     }),
     rebiller: new Rebiller({
       catalog: ports.catalog,
@@ -77,6 +81,7 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       notices: ports.notices,
       watermark: ports.watermark,
       clock: ports.clock,
+      taxEngine: ports.taxEngine,
     }),
     simulator: new Simulator({
       ledger: ports.ledger,

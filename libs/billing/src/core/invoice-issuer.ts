@@ -2,8 +2,8 @@ import type { IssueOutcome, IssueRequest } from '@tally/billing-contracts';
 import type { CustomerPeriod } from '@tally/billing-periods';
 import { isTallyError } from '@tally/errors';
 import type { Logger } from '@tally/observability';
-import type { CreditEntry } from '@tally/pricing';
-import { creditEntriesOf, termSpendMinor } from '../invoices/finance';
+import type { CreditEntry, TaxEngine } from '@tally/pricing';
+import { creditEntriesOf, termSpendMinor, withTaxEngine } from '../invoices/finance';
 import { computeInvoice, type InvoiceDocument } from '../invoices/invoice';
 import { groupBy, mapLimit } from './collections';
 import type {
@@ -28,6 +28,8 @@ export interface InvoiceIssuerDependencies {
   watermark: Pick<WatermarkPort, 'completeThrough'>;
   logger: Logger;
   clock?: () => number;
+  /** An external tax engine (docs/finance.md#taxes); the tenant's rate table when absent. */
+  taxEngine?: TaxEngine;
 }
 
 type Item = { customer: string; share: CustomerPeriod };
@@ -135,19 +137,22 @@ export class InvoiceIssuer {
     for (const item of todo) {
       try {
         const { credits, commitmentSpend } = await this.creditLedger(req.tenant, item, issuedNow);
-        const doc = computeInvoice({
-          credits,
-          commitmentSpend,
-          tenant: req.tenant,
-          customer: item.customer,
-          period: item.share,
-          pricing: item.pricing,
-          usage: usage.get(item.customer)?.usage ?? {},
-          fingerprint: usage.get(item.customer)?.fingerprint ?? { eventCount: '0', checksum: '0' },
-          issuedBy: req.owner,
-          createdAt,
-          completeThrough,
-        });
+        const doc = await withTaxEngine(this.deps.taxEngine, (taxCalculator) =>
+          computeInvoice({
+            ...(taxCalculator ? { taxCalculator } : {}),
+            credits,
+            commitmentSpend,
+            tenant: req.tenant,
+            customer: item.customer,
+            period: item.share,
+            pricing: item.pricing,
+            usage: usage.get(item.customer)?.usage ?? {},
+            fingerprint: usage.get(item.customer)?.fingerprint ?? { eventCount: '0', checksum: '0' },
+            issuedBy: req.owner,
+            createdAt,
+            completeThrough,
+          }),
+        );
         documents.push(doc);
         issuedNow.set(item.customer, [...(issuedNow.get(item.customer) ?? []), doc]);
         const { invoiceId, totalMinor, currency } = doc;

@@ -4,6 +4,8 @@ import { customerTimeZone } from '@tally/catalog';
 import { InvoiceNotYetIssuedError } from '../errors';
 import { computeAdjustment, type InvoiceDocument, type PricingSnapshot } from '../invoices/invoice';
 import type { BillingCatalogPort, InvoiceLedgerPort, InvoiceNoticesPort, WatermarkPort } from './ports';
+import type { TaxEngine } from '@tally/pricing';
+import { withTaxEngine } from '../invoices/finance';
 import type { PricingSnapshots } from './pricing-snapshots';
 import type { UsageLoader } from './usage-loader';
 
@@ -17,6 +19,8 @@ export interface RebillerDependencies {
   /** The completeness watermark each adjustment records (read just before its usage). */
   watermark: Pick<WatermarkPort, 'completeThrough'>;
   clock?: () => number;
+  /** An external tax engine; the invoice's rate table when absent. */
+  taxEngine?: TaxEngine;
 }
 
 /**
@@ -89,18 +93,22 @@ export class Rebiller {
       usage: {},
       fingerprint: { eventCount: '0', checksum: '0' },
     };
-    const adjustment = computeAdjustment(
-      invoice,
-      latest,
-      {
-        usage: recomputed.usage,
-        fingerprint: recomputed.fingerprint,
-        issuedBy: req.owner,
-        createdAt: new Date(this.clock()).toISOString(),
-        completeThrough,
-      },
-      changed,
-      docs,
+    const createdAt = new Date(this.clock()).toISOString();
+    const adjustment = await withTaxEngine(this.deps.taxEngine, (taxCalculator) =>
+      computeAdjustment(
+        invoice,
+        latest,
+        {
+          usage: recomputed.usage,
+          fingerprint: recomputed.fingerprint,
+          issuedBy: req.owner,
+          createdAt,
+          completeThrough,
+          ...(taxCalculator ? { taxCalculator } : {}),
+        },
+        changed,
+        docs,
+      ),
     );
     if (!adjustment)
       return {

@@ -36,6 +36,10 @@ import {
   type CreditGrant,
   type FinanceLineInput,
   type Plan as PricingPlan,
+  type TaxCalculator,
+  type TaxEngine,
+  type TaxRequest,
+  type TaxResult,
 } from '@tally/pricing';
 /**
  * What a plan's flat fees are prorated with in a subscription's share of a period: days, or seconds
@@ -181,6 +185,8 @@ export function computeFinance(
     pricing: PricingSnapshot;
     usage: Record<string, Record<string, SeriesUsage>>;
     lines: InvoiceLine[];
+    /** The tax engine's answer for this document (`withTaxEngine`); the snapshot's rate table when absent. */
+    taxCalculator?: TaxCalculator;
   },
   credit: { ledger: readonly CreditEntry[] } | { keep: readonly CreditDraw[] },
 ): InvoiceFinance | undefined {
@@ -224,7 +230,7 @@ export function computeFinance(
   }
   const totals = completeInvoice(discounted, draws, {
     profile: finance.taxProfile,
-    calculator: rateTableTaxCalculator(finance.taxRates),
+    calculator: args.taxCalculator ?? rateTableTaxCalculator(finance.taxRates),
   });
   const rest: Partial<typeof totals> = { ...totals };
   delete rest.currency;
@@ -285,4 +291,28 @@ export function commitmentTrueUps(
     });
   }
   return out;
+}
+
+/**
+ * Runs a pure document computation with an external (possibly asynchronous) tax engine: once with a
+ * calculator that only records the tax request (lines after discounts and credits: taxes never change
+ * those), then, with the engine's answer, again. So `computeInvoice` and `computeAdjustment` stay
+ * pure and synchronous, and the engine sees exactly what the built-in rate table would tax. Without
+ * an engine, or when the document has no finance terms, it is the computation itself.
+ */
+export async function withTaxEngine<T>(
+  engine: TaxEngine | undefined,
+  compute: (taxCalculator: TaxCalculator | undefined) => T,
+): Promise<T> {
+  if (!engine) return compute(undefined);
+  let request: TaxRequest | undefined;
+  const first = compute({
+    calculate(r: TaxRequest): TaxResult {
+      request = r;
+      return { lines: r.lines.map((l) => ({ lineId: l.lineId, taxes: [] })) };
+    },
+  });
+  if (!request) return first;
+  const answer = await engine.calculate(request);
+  return compute({ calculate: () => answer });
 }

@@ -21,6 +21,7 @@ import {
   type CreditNoteRequest,
   type FinalLine,
   type InvoiceLineDraft,
+  type TaxCalculator,
   type Plan as PricingPlan,
 } from '@tally/pricing';
 import { commitmentTrueUps, computeFinance, lineIdOf, planFeeShare } from './finance';
@@ -92,6 +93,8 @@ export interface InvoiceComputation {
   createdAt: string;
   /** The completeness watermark (ISO) at which `usage` was read. */
   completeThrough?: string;
+  /** Taxes from an external engine (`withTaxEngine`); the snapshot's rate table when absent. */
+  taxCalculator?: TaxCalculator;
 }
 
 export interface PricedPeriod {
@@ -227,6 +230,7 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
       pricing: c.pricing,
       usage: c.usage,
       lines: priced.lines,
+      ...(c.taxCalculator ? { taxCalculator: c.taxCalculator } : {}),
     },
     { ledger: c.credits ?? [] },
   );
@@ -271,7 +275,7 @@ export function computeAdjustment(
   latest: InvoiceDocument,
   recomputed: Pick<
     InvoiceComputation,
-    'usage' | 'fingerprint' | 'issuedBy' | 'createdAt' | 'completeThrough'
+    'usage' | 'fingerprint' | 'issuedBy' | 'createdAt' | 'completeThrough' | 'taxCalculator'
   >,
   /**
    * A backdated subscription change: the period as the catalog now has it, priced with this snapshot
@@ -338,6 +342,7 @@ export function computeAdjustment(
       pricing,
       usage: recomputed.usage,
       lines: priced.lines,
+      ...(recomputed.taxCalculator ? { taxCalculator: recomputed.taxCalculator } : {}),
     },
     { keep: latest.finance?.credits ?? [] },
   );
