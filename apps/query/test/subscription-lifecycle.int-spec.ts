@@ -5,6 +5,7 @@
  * subscription-lifecycle.spec.ts; their billing: libs/billing's lifecycle-proration.spec.ts and
  * apps/billing-worker's finance.int-spec.ts.
  */
+import { waitFor } from '@tally/testing';
 import { QueryHarness } from './query-harness';
 
 const fee = (amount: string) => [{ id: 'fee', name: 'Monthly fee', kind: 'flat', amount }];
@@ -120,5 +121,43 @@ describe('query service: subscription lifecycle API', () => {
     expect(
       (await h.request('POST', '/v1/subscriptions/sub_2/cancel', { key: keys.query, body: {} })).status,
     ).toBe(403);
+  });
+
+  it('appends a top-up and a void to the credit ledger over HTTP; the balance sees them', async () => {
+    const admin = { key: keys.admin };
+    const topUp = await h.request('POST', '/v1/customers/acct_42/credits/entries', {
+      ...admin,
+      body: {
+        type: 'grant',
+        id: 'topup-1',
+        currency: 'USD',
+        amountMinor: '5000',
+        effective: '2026-12-01',
+        source: 'top_up',
+      },
+    });
+    expect(topUp).toMatchObject({ status: 201, body: { entry: { id: 'topup-1' } } });
+    const balance = async () =>
+      (await h.request('GET', '/v1/customers/acct_42/credits?asOf=2026-12-20', { key: keys.query })).body;
+    // The balance reads the catalog cache, which follows writes by a watch.
+    await waitFor(async () => (await balance()).balanceMinor === '5000', {
+      what: 'the top-up in the balance',
+    });
+    const voided = await h.request('POST', '/v1/customers/acct_42/credits/entries', {
+      ...admin,
+      body: { type: 'void', id: 'void-1', grantId: 'topup-1', date: '2026-12-10' },
+    });
+    expect(voided.status).toBe(201);
+    await waitFor(async () => (await balance()).balanceMinor === '0', { what: 'the void in the balance' });
+    const again = await h.request('POST', '/v1/customers/acct_42/credits/entries', {
+      ...admin,
+      body: { type: 'void', id: 'void-2', grantId: 'topup-1', date: '2026-12-11' },
+    });
+    expect([again.status, again.body.error.details]).toEqual([
+      422,
+      [expect.objectContaining({ field: 'grantId', code: 'ALREADY_VOIDED' })],
+    ]);
+    const key = { key: keys.query, body: { type: 'void', id: 'v', grantId: 'topup-1', date: '2026-12-12' } };
+    expect((await h.request('POST', '/v1/customers/acct_42/credits/entries', key)).status).toBe(403);
   });
 });

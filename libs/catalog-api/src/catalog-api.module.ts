@@ -14,8 +14,11 @@ import {
 } from './catalog.controllers';
 import { CatalogService } from './catalog.service';
 import type { ApiKeyPort, CatalogCachePort, CatalogPort } from './ports';
-import { SubscriptionLifecycleService } from '@tally/catalog';
-import { SubscriptionLifecycleController } from './subscription-lifecycle.controller';
+import { CreditLedgerEntries, SubscriptionLifecycleService } from '@tally/catalog';
+import {
+  CreditEntriesController,
+  SubscriptionLifecycleController,
+} from './subscription-lifecycle.controller';
 
 export interface CatalogApiDependencies {
   store: CatalogPort;
@@ -45,6 +48,7 @@ export class CatalogApiModule {
         PlansController,
         SubscriptionsController,
         SubscriptionLifecycleController,
+        CreditEntriesController,
         AlertRulesController,
         ApiKeysController,
         CatalogCacheController,
@@ -55,6 +59,7 @@ export class CatalogApiModule {
           useValue: new CatalogService(deps.store, deps.cache, deps.webhookDestinations),
         },
         { provide: ApiKeysService, useValue: new ApiKeysService(deps.keys) },
+        { provide: CreditLedgerEntries, useValue: new CreditLedgerEntries(deps.store) },
         {
           provide: SubscriptionLifecycleService,
           useValue: new SubscriptionLifecycleService(deps.store, deps.clock),

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nes
 import { ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, CurrentPrincipal, Roles, type Principal } from '@tally/nest-kit';
 import { ApiCatalogEndpoint, ApiNotFound, exampleSchema } from './openapi';
-import { SubscriptionLifecycleService } from '@tally/catalog';
+import { CreditLedgerEntries, SubscriptionLifecycleService } from '@tally/catalog';
 
 const WHEN = "at: now (default) | period_end, or effective: YYYY-MM-DD (customer's zone; past dates re-bill)";
 
@@ -84,5 +84,34 @@ export class SubscriptionLifecycleController {
   @ApiNotFound('subscription')
   resume(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.lifecycle.resume(principal.tenant, id, body);
+  }
+}
+
+/** Top-ups, grants and voids: one entry appended to a customer's credit ledger (docs/finance.md#prepaid-credits). */
+@ApiTags('credits')
+@ApiCatalogEndpoint()
+@UseGuards(ApiKeyGuard)
+@Roles('admin')
+@Controller('v1/customers')
+export class CreditEntriesController {
+  constructor(@Inject(CreditLedgerEntries) private readonly entries: CreditLedgerEntries) {}
+
+  @Post(':id/credits/entries')
+  @HttpCode(201)
+  @ApiOperation({ summary: "Append a grant (a top-up is a grant) or a void to the customer's credit ledger" })
+  @ApiParam({ name: 'id', description: 'customer external id (URL-encoded)' })
+  @ApiBody({
+    schema: exampleSchema({
+      type: 'grant',
+      id: 'topup-2026-12',
+      currency: 'USD',
+      amountMinor: '5000',
+      effective: '2026-12-01',
+      source: 'top_up',
+    }),
+  })
+  @ApiNotFound('customer')
+  append(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.entries.append(principal.tenant, id, body);
   }
 }

@@ -93,3 +93,4 @@ export {
   type LifecycleWrites,
   type When,
 } from './subscription-lifecycle';
+export { CreditLedgerEntries, type CreditLedgerStorePort } from './credit-ledger-entries';

@@ -1,0 +1,80 @@
+import { CreditLedgerEntries } from '@tally/catalog';
+import { ConflictError, NotFoundError, ValidationFailedError } from '@tally/errors';
+import { InMemoryCatalog } from './testing/in-memory-catalog';
+
+async function setUp() {
+  const store = new InMemoryCatalog();
+  await store.putTenant({ id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD' });
+  await store.putCustomer({ tenant: 'acme', id: 'c1' });
+  return { store, entries: new CreditLedgerEntries(store) };
+}
+
+const grant = (id: string) => ({
+  type: 'grant',
+  id,
+  currency: 'USD',
+  amountMinor: '5000',
+  effective: '2026-12-01',
+  source: 'top_up',
+});
+const codes = (p: Promise<unknown>) =>
+  p.then(
+    () => [],
+    (e: unknown) => {
+      expect(e).toBeInstanceOf(ValidationFailedError);
+      return (e as ValidationFailedError).details.map((d) => [d.field, d.code]);
+    },
+  );
+
+describe('credit ledger entries (top-ups, grants, voids) through the API', () => {
+  it('appends a top-up, then a void of it; the ledger only grows', async () => {
+    const { store, entries } = await setUp();
+    expect((await entries.append('acme', 'c1', grant('t1'))).entry).toMatchObject({
+      id: 't1',
+      source: 'top_up',
+    });
+    await entries.append('acme', 'c1', {
+      type: 'void',
+      id: 'v1',
+      grantId: 't1',
+      date: '2026-12-15',
+      reason: 'refunded',
+    });
+    expect(
+      (await store.getCustomer('acme', 'c1'))?.value.billing?.credits?.map((e) => [e.type, e.id]),
+    ).toEqual([
+      ['grant', 't1'],
+      ['void', 'v1'],
+    ]);
+  });
+
+  it('refuses a duplicate id, a void of an unknown or voided grant, and a bad entry, with fields', async () => {
+    const { entries } = await setUp();
+    await entries.append('acme', 'c1', grant('t1'));
+    expect(await codes(entries.append('acme', 'c1', grant('t1')))).toEqual([['id', 'DUPLICATE_ID']]);
+    expect(
+      await codes(
+        entries.append('acme', 'c1', { type: 'void', id: 'v', grantId: 'nope', date: '2026-12-02' }),
+      ),
+    ).toEqual([['grantId', 'UNKNOWN_GRANT']]);
+    await entries.append('acme', 'c1', { type: 'void', id: 'v1', grantId: 't1', date: '2026-12-02' });
+    expect(
+      await codes(
+        entries.append('acme', 'c1', { type: 'void', id: 'v2', grantId: 't1', date: '2026-12-03' }),
+      ),
+    ).toEqual([['grantId', 'ALREADY_VOIDED']]);
+    expect(await codes(entries.append('acme', 'c1', { ...grant('t2'), amountMinor: '50.00' }))).toEqual([
+      ['amountMinor', expect.any(String)],
+    ]);
+    await expect(entries.append('acme', 'nope', grant('t3'))).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('two appends from the same read: the second conflicts instead of dropping the first', async () => {
+    const { store, entries } = await setUp();
+    const get = store.getCustomer.bind(store);
+    const first = await get('acme', 'c1');
+    store.getCustomer = async () => first;
+    await entries.append('acme', 'c1', grant('a'));
+    await expect(entries.append('acme', 'c1', grant('b'))).rejects.toBeInstanceOf(ConflictError);
+  });
+});
