@@ -21,6 +21,8 @@ step "project graph" npx nx show projects
 step "lint" env NODE_OPTIONS=--max-old-space-size=8192 npx eslint .
 step "unit tests" npx nx run-many -t test --skipNxCache --outputStyle=stream --parallel=2
 step "integration tests" npx nx run-many -t integration --skipNxCache --outputStyle=stream --parallel=1
+# 3 NATS nodes, ZooKeeper and ClickHouse 2 shards x 2 replicas on loopback, up for these tests only (~1.5 min)
+step "cluster tests" bash tools/cluster/test.sh
 echo
 # Every project with a test or integration target (Nx graph) must have reported at least one test.
 node tools/ci/jest-summary.js .reports/jest --expect-reports || status=1

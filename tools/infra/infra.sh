@@ -741,6 +741,8 @@ usage: bash tools/infra/infra.sh up|down|status|env|reload|tools
   env     print 'export ...' lines: eval "\$(bash tools/infra/infra.sh env)"
   reload  make the running NATS server re-read tools/infra/nats/*.conf (SIGHUP, no restart)
   tools   install prometheus, promtool and helm when missing (go install)
+  nats-bin   print the path of the pinned nats-server (built when missing; tools/cluster uses it)
+  zookeeper  install Debian's zookeeper when missing (the ClickHouse cluster of tools/cluster needs it)
 EOF
 }
 
@@ -751,6 +753,8 @@ case "${1:-}" in
   reload) cmd_reload ;;
   tools) cmd_tools ;;
   env) print_env 'export ' ;;
+  nats-bin) mkdir -p "$LOG_DIR"; ensure_nats_server >&2; printf '%s\n' "$NATS_BIN" ;;
+  zookeeper) mkdir -p "$LOG_DIR"; [ -e /usr/share/java/zookeeper.jar ] || apt_install zookeeper zookeeper ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

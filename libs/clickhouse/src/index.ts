@@ -112,6 +112,7 @@ export {
 export {
   currentFence,
   FenceTakeoverTimeoutError,
+  fenceTarget,
   insertFenced,
   takeOverPartition,
   type Fence,

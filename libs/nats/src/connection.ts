@@ -46,7 +46,8 @@ export function natsAuthOptions(auth: NatsAuth = {}): Partial<ConnectionOptions>
 
 export async function connectNats(url: string, name: string, auth?: NatsAuth): Promise<NatsConnection> {
   return connect({
-    servers: url,
+    // A cluster is named by several URLs, comma-separated: the client moves to another on failure.
+    servers: url.split(',').map((u) => u.trim()).filter(Boolean),
     name,
     ...natsAuthOptions(auth),
     // Keep trying forever: a service that loses NATS must come back by itself when NATS does.

@@ -76,6 +76,11 @@ export async function ensureDurableConsumerWith(
  * `run()` see `running` turn false, cuts short the wait in progress (`sleep`, `timer`) and resolves
  * once `run()` returned. What `run()` holds unacked when it stops is redelivered after the ack wait.
  */
+const RESTART_MIN_MS = 250;
+const RESTART_MAX_MS = 5_000;
+/** A run that lasted this long was healthy: the next restart waits the minimum again. */
+const RESTART_RESET_MS = 30_000;
+
 export abstract class DurableConsumerLoop {
   protected running = false;
   private loop?: Promise<void>;
@@ -92,7 +97,35 @@ export abstract class DurableConsumerLoop {
   async start(): Promise<void> {
     await ensureDurableConsumer(this.nc, this.consumerConfig());
     this.running = true;
-    this.loop = this.run();
+    this.loop = this.supervise();
+  }
+
+  /**
+   * Runs `run()` again whenever it ends or fails while the loop is still meant to run. On a NATS
+   * cluster a pull subscription ends, or `consumers.get` times out, while its stream's or consumer's
+   * leader is being elected (a node died); without this the loop stopped for good and its consumer's
+   * messages waited forever (found by tools/cluster/cluster.cluster-spec.ts). A restart pulls from the
+   * same durable consumer: what the old pull held unacked is redelivered after the ack wait.
+   */
+  private async supervise(): Promise<void> {
+    let delay = RESTART_MIN_MS;
+    while (this.running) {
+      const started = Date.now();
+      try {
+        await this.run();
+      } catch (error) {
+        this.runFailed(error);
+      }
+      if (!this.running) break;
+      if (Date.now() - started > RESTART_RESET_MS) delay = RESTART_MIN_MS;
+      await this.sleep(delay);
+      delay = Math.min(2 * delay, RESTART_MAX_MS);
+    }
+  }
+
+  /** `run()` threw while running (it is started again after a pause); subclasses log it. */
+  protected runFailed(error: unknown): void {
+    void error;
   }
 
   async stop(): Promise<void> {

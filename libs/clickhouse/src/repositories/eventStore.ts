@@ -400,13 +400,14 @@ export async function findExistingIds(
   database: string,
   keys: readonly EventKey[] | ReadonlyMap<string, readonly string[]>,
   options: QueryOptions = {},
+  table = 'event_ids',
 ): Promise<Map<string, string>> {
   const byTenant = isIdsByTenant(keys) ? keys : groupByTenant(keys);
   const lookup = async (
     chunk: Map<string, string[]>,
   ): Promise<Array<{ tenant: string; event_id: string; payload_hash: string }>> => {
     return ch.query<{ tenant: string; event_id: string; payload_hash: string }>(
-      findExistingEventIdsSql(database, chunk),
+      findExistingEventIdsSql(database, chunk, table),
       { operation: 'find existing event ids', ...options },
     );
   };

@@ -28,6 +28,21 @@ export interface FenceTarget {
   database: string;
   /** `events` on a single server, `events_local` on a cluster's node (writers never insert through Distributed). */
   eventsTable: string;
+  /** The dedup index read before each insert: `event_ids`, or `event_ids_local` on a cluster's node. Default `event_ids`. */
+  eventIdsTable?: string;
+}
+
+/**
+ * Where a writer stores: the database's own tables on one server; on a cluster, the shard-local
+ * tables of the shard node it talks to (`events_local`, whose materialized view fills
+ * `event_ids_local` on the same node), never the Distributed tables: an asynchronous Distributed
+ * insert can be sent twice on retry and is not covered by the fence, and the dedup lookup must read
+ * the shard that stores the customer's events.
+ */
+export function fenceTarget(database: string, cluster: boolean): FenceTarget {
+  return cluster
+    ? { database, eventsTable: 'events_local', eventIdsTable: 'event_ids_local' }
+    : { database, eventsTable: 'events', eventIdsTable: 'event_ids' };
 }
 
 export class FenceTakeoverTimeoutError extends TallyError {

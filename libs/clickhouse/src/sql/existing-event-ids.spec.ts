@@ -11,6 +11,12 @@ describe('findExistingEventIdsSql', () => {
     );
   });
 
+  it('reads the named table: a cluster node\'s shard-local index', () => {
+    expect(findExistingEventIdsSql('tally', new Map([['acme', ['a']]]), 'event_ids_local').text).toBe(
+      "SELECT tenant, event_id, min(payload_hash) AS payload_hash FROM `tally`.`event_ids_local` WHERE (tenant = 'acme' AND event_id IN (SELECT arrayJoin(['a']))) GROUP BY tenant, event_id",
+    );
+  });
+
   it('refuses a database name that is not an identifier', () => {
     expect(() => findExistingEventIdsSql('tally; DROP', new Map([['acme', ['a']]]))).toThrow(
       /not a valid identifier/,

@@ -12,6 +12,8 @@ import { identifier, join, sql, type SqlFragment } from './quote';
 export function findExistingEventIdsSql(
   database: string,
   idsByTenant: ReadonlyMap<string, readonly string[]>,
+  /** `event_ids` on one server; `event_ids_local` on a cluster's shard, so that the lookup stays on the shard that stores the events. */
+  table = 'event_ids',
 ): SqlFragment {
   const where = join(
     [...idsByTenant].map(
@@ -19,5 +21,5 @@ export function findExistingEventIdsSql(
     ),
     ' OR ',
   );
-  return sql`SELECT tenant, event_id, min(payload_hash) AS payload_hash FROM ${identifier(database, 'event_ids')} WHERE ${where} GROUP BY tenant, event_id`;
+  return sql`SELECT tenant, event_id, min(payload_hash) AS payload_hash FROM ${identifier(database, table)} WHERE ${where} GROUP BY tenant, event_id`;
 }

@@ -28,7 +28,7 @@ export class FencedEventStore implements EventStore {
   ) {}
 
   findExisting(idsByTenant: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>> {
-    return findExistingIds(this.ch, this.target.database, idsByTenant);
+    return findExistingIds(this.ch, this.target.database, idsByTenant, {}, this.target.eventIdsTable);
   }
 
   async insert(events: StoredEvent[]): Promise<void> {

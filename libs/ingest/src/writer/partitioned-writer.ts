@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { takeOverPartition, type ClickHouse, type FenceTarget } from '@tally/clickhouse';
+import { fenceTarget, takeOverPartition, type ClickHouse, type FenceTarget } from '@tally/clickhouse';
 import type { NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import type { DeadLetterSink, EventAdmission } from '@tally/ingest-protocol';
@@ -19,8 +19,11 @@ export interface PartitionedWriterOptions {
   leaseMs: number;
   /** Longest wait, at takeover, for the previous owner's running commits to end. */
   takeoverWaitMs: number;
-  /** `events` on one server; a cluster node's `events_local`. */
-  eventsTable: string;
+  /**
+   * Store into the shard-local tables (`events_local`, `event_ids_local`) of a ClickHouse cluster
+   * rather than the single server's `events`; see `shards` for which node a partition goes to.
+   */
+  cluster: boolean;
   /** Replicas of the leases bucket (as the streams'). */
   replicas: number;
   loop: WriterLoopOptions;
@@ -30,7 +33,7 @@ export const defaultPartitionedWriterOptions: Omit<PartitionedWriterOptions, 'lo
   partitions: 1,
   leaseMs: 10_000,
   takeoverWaitMs: 60_000,
-  eventsTable: 'events',
+  cluster: false,
   replicas: 1,
 };
 
@@ -38,11 +41,28 @@ export interface PartitionedWriterDependencies {
   nc: NatsConnection;
   names: NatsNames;
   clickhouse: ClickHouse;
+  /**
+   * On a cluster: one handle per shard, each on the node (one replica) that fences and stores that
+   * shard's partitions; partition p is stored on `shards[shardOfPartition(p, shards.length)]`. The
+   * fence table is per node, so every writer must name the same node per shard, in the same order.
+   * Default: `[clickhouse]`.
+   */
+  shards?: readonly ClickHouse[];
   deadLetters: DeadLetterSink;
   admission: EventAdmission;
   logger: Logger;
   metrics?: WriterMetrics;
   observer?: StoredEventObserver;
+}
+
+/**
+ * The shard that stores a partition: partitions are dealt round-robin over the shards, so one
+ * customer's events (one partition, see `eventPartition`) and their dedup index live on one shard,
+ * and the dedup lookup before each insert stays local. Changing the shard count moves partitions:
+ * like the partition count, change it only with the stream drained.
+ */
+export function shardOfPartition(partition: number, shards: number): number {
+  return partition % shards;
 }
 
 interface Lease {
@@ -91,7 +111,13 @@ export class PartitionedWriter {
     options: Partial<PartitionedWriterOptions> & { loop: WriterLoopOptions },
   ) {
     this.options = { ...defaultPartitionedWriterOptions, ...options };
-    this.target = { database: deps.clickhouse.database, eventsTable: this.options.eventsTable };
+    this.target = fenceTarget(deps.clickhouse.database, this.options.cluster);
+  }
+
+  /** The ClickHouse node that stores `partition`. */
+  private clickhouseFor(partition: number): ClickHouse {
+    const shards = this.deps.shards?.length ? this.deps.shards : [this.deps.clickhouse];
+    return shards[shardOfPartition(partition, shards.length)];
   }
 
   /** The partitions whose loop is running now. */
@@ -221,9 +247,9 @@ export class PartitionedWriter {
     const { deps } = this;
     owned.work = (async () => {
       try {
-        await takeOverPartition(deps.clickhouse, this.target, { partition, token }, { waitMs: this.options.takeoverWaitMs });
+        await takeOverPartition(this.clickhouseFor(partition), this.target, { partition, token }, { waitMs: this.options.takeoverWaitMs });
         if (owned.released || this.owned.get(partition) !== owned) return;
-        const store = new FencedEventStore(deps.clickhouse, this.target, { partition, token });
+        const store = new FencedEventStore(this.clickhouseFor(partition), this.target, { partition, token });
         const writer = new BatchWriter(store, deps.deadLetters, deps.admission);
         const loop = new WriterLoop(
           deps.nc,

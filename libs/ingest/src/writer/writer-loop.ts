@@ -108,6 +108,10 @@ export class WriterLoop extends DurableConsumerLoop {
     super(nc);
   }
 
+  protected override runFailed(error: unknown): void {
+    this.logger.warn({ err: error, consumer: this.source.consumer }, 'writer: pulling failed; pulling again');
+  }
+
   protected consumerConfig(): DurableConsumerConfig {
     return {
       stream: this.source.stream,
