@@ -129,7 +129,14 @@ describe('usage API (real NATS and ClickHouse)', () => {
       eventTypes: ['call'],
       aggregation: 'count',
     });
-    await h.store.putCustomer({ tenant: 'acme', id: 'c1' });
+    // A prepaid grant: entitlement checks show its balance (docs/finance.md#prepaid-credits).
+    await h.store.putCustomer({
+      tenant: 'acme',
+      id: 'c1',
+      billing: {
+        credits: [{ type: 'grant', id: 'g1', currency: 'USD', amountMinor: '2500', effective: '2026-01-01' }],
+      },
+    });
     await h.store.putCustomer({ tenant: 'acme', id: 'c2', timezone: 'Europe/Berlin' });
     await h.store.putCustomer({ tenant: 'acme', id: WEIRD_CUSTOMER });
     await h.store.putCustomer({ tenant: 'globex', id: 'c1' });
@@ -444,6 +451,7 @@ describe('usage API (real NATS and ClickHouse)', () => {
       limit: '1000',
       allowed: false,
       limitSource: { kind: 'plan_free_units', plan: 'growth', charge: 'units', subscription: 'sub_c1' },
+      credit: { currency: 'USD', balanceMinor: '2500', asOf: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) },
     });
     const calls = await get('/v1/customers/c1/entitlements/calls');
     expect(calls.body).toMatchObject({
@@ -459,6 +467,7 @@ describe('usage API (real NATS and ClickHouse)', () => {
       allowed: true,
       limitSource: { kind: 'alert_rule', rule: 'duration-80' },
     });
+    expect(duration.body.credit).toBeUndefined();
     const unlimited = await get('/v1/customers/c2/entitlements/calls:usa');
     expect(unlimited.body).toMatchObject({
       series: 'calls:usa',

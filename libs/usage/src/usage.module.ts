@@ -1,3 +1,5 @@
+import { InvoiceLedger } from '@tally/billing';
+import { CreditBalanceService } from '@tally/billing-api';
 import {
   type DynamicModule,
   Inject,
@@ -17,6 +19,7 @@ import { QueryRunner } from './query-runner';
 import { RollupCoverage } from './rollups/rollup-coverage';
 import {
   USAGE_CATALOG_CACHE,
+  USAGE_CREDITS,
   USAGE_CLICKHOUSE,
   USAGE_CLOCK,
   USAGE_DEPENDENCIES,
@@ -57,6 +60,15 @@ const PROVIDERS: Provider[] = [
   fromDependencies(USAGE_NATS_NAMES, (d) => d.names),
   fromDependencies(USAGE_LOGGER, (d) => (d.logger ?? createLogger('query')).child({ component: 'usage' })),
   fromDependencies(USAGE_CLOCK, (d) => d.now ?? (() => new Date())),
+  fromDependencies(
+    USAGE_CREDITS,
+    (d) =>
+      new CreditBalanceService(
+        d.cache,
+        new InvoiceLedger(d.clickhouse),
+        d.now ? () => (d.now as () => Date)().getTime() : undefined,
+      ),
+  ),
   fromDependencies(USAGE_OPTIONS, (d): UsageOptions => ({
     ...USAGE_DEFAULTS,
     ...usageOptionsFromConfig(d.config ?? {}),

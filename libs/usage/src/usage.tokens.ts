@@ -38,6 +38,8 @@ export interface UsageDependencies {
 export const USAGE_DEPENDENCIES = Symbol('USAGE_DEPENDENCIES');
 export const USAGE_CLICKHOUSE = Symbol('USAGE_CLICKHOUSE');
 export const USAGE_CATALOG_CACHE = Symbol('USAGE_CATALOG_CACHE');
+/** A customer's credit balance today (`@tally/billing-api`'s `CreditBalanceService`): what entitlements show. */
+export const USAGE_CREDITS = Symbol('USAGE_CREDITS');
 export const USAGE_NATS = Symbol('USAGE_NATS');
 export const USAGE_NATS_NAMES = Symbol('USAGE_NATS_NAMES');
 export const USAGE_LOGGER = Symbol('USAGE_LOGGER');

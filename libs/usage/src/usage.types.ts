@@ -106,6 +106,8 @@ export interface EntitlementResult {
   allowed: boolean;
   limitSource: LimitSource | null;
   period: PeriodInfo;
+  /** A customer with prepaid credit: its balance today in its zone (the tenant's currency). */
+  credit?: { currency: string; balanceMinor: string; asOf: string };
 }
 
 /** `GET /v1/usage/completeness`: up to when the tenant's acknowledged events are all queryable. */

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { UsagePeriod } from '@tally/billing-periods';
-import type { Meter } from '@tally/catalog';
+import type { CreditBalanceService } from '@tally/billing-api';
+import type { CatalogProjection, Meter } from '@tally/catalog';
+import { USAGE_CATALOG_CACHE, USAGE_CREDITS } from '../usage.tokens';
 import { MAX_LIMIT, allSeries, type Series } from '@tally/metering';
 import { entitlementLimit, isAllowed } from '../entitlements';
 import { QueryRunner } from '../query-runner';
@@ -21,6 +23,8 @@ export class CurrentUsageEndpoint {
     @Inject(UsageCatalog) private readonly catalog: UsageCatalog,
     @Inject(UsagePlanner) private readonly planner: UsagePlanner,
     @Inject(QueryRunner) private readonly runner: QueryRunner,
+    @Inject(USAGE_CATALOG_CACHE) private readonly cache: Pick<CatalogProjection, 'getCustomer'>,
+    @Inject(USAGE_CREDITS) private readonly credits: Pick<CreditBalanceService, 'balance'>,
   ) {}
 
   /** Every meter's and profile's usage in the customer's current period: one query. */
@@ -58,6 +62,9 @@ export class CurrentUsageEndpoint {
       customer,
       ...this.catalog.limitSources(tenant, customer, period.subscription),
     });
+    // A customer with prepaid credit: its balance today, beside the limit (docs/finance.md#prepaid-credits).
+    const hasCredit = (this.cache.getCustomer(tenant, customer)?.billing?.credits?.length ?? 0) > 0;
+    const credit = hasCredit ? await this.credits.balance(tenant, customer) : undefined;
     return {
       customer,
       series: series.key,
@@ -68,6 +75,9 @@ export class CurrentUsageEndpoint {
       allowed: isAllowed(usage, limit?.limit),
       limitSource: limit?.source ?? null,
       period: periodInfo(period),
+      ...(credit
+        ? { credit: { currency: credit.currency, balanceMinor: credit.balanceMinor, asOf: credit.asOf } }
+        : {}),
     };
   }
 
