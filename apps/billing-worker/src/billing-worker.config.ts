@@ -16,6 +16,8 @@ export const billingWorkerConfigSpec = {
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   eventPartitions: infraConfig.eventPartitions,
+  /** `replicas` as `ensureStreams` reads it. */
+  replicas: infraConfig.streamReplicas,
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,

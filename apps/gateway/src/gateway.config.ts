@@ -8,6 +8,8 @@ export const gatewayConfigSpec = {
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   eventPartitions: infraConfig.eventPartitions,
+  /** `replicas` as `ensureStreams` reads it. */
+  replicas: infraConfig.streamReplicas,
   maxBatch: env.int('GATEWAY_MAX_BATCH', 1_000, 1, 10_000, 'most events in one request'),
   bodyLimitBytes: env.int('GATEWAY_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest request body (413 above)'),
   maxFutureMs: env.int('GATEWAY_MAX_FUTURE_MS', 5 * 60_000, 0, 86_400_000, 'how far in the future an event may be'),

@@ -18,6 +18,7 @@ class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly clickhouse: ClickHouse,
     private readonly catalog: CatalogProjection,
     private readonly lateEvents?: WriterDependencies['lateEvents'],
+    private readonly shards: readonly ClickHouse[] = [],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -30,12 +31,15 @@ class WriterRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.catalog.close();
     await this.nc.drain();
     await this.clickhouse.close();
+    for (const shard of this.shards) await shard.close();
   }
 }
 
 export interface WriterDependencies {
   nc: NatsConnection;
   clickhouse: ClickHouse;
+  /** On a ClickHouse cluster: one handle per shard (CLICKHOUSE_SHARD_URLS), where the partitions are stored. */
+  shards: ClickHouse[];
   catalog: CatalogProjection;
   /** Publishes late-event notices for billing (docs/billing.md#late-events-and-adjustments). */
   lateEvents?: Awaited<ReturnType<typeof openLateEventNotifier>>;
@@ -50,18 +54,23 @@ export async function connectWriterDependencies(
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-writer', config);
   reportStreamDrift(await ensureStreams(nc, names, config), logger, registry);
-  const clickhouse = createClickHouse({
-    url: config.clickhouseUrl,
-    username: config.clickhouseUser,
-    password: config.clickhousePassword,
-    database: config.clickhouseDatabase,
-    application: 'tally-writer',
-    observer: registry && new ClickHouseMetrics(registry),
-  });
-  await migrate(clickhouse, { logger });
+  const observer = registry && new ClickHouseMetrics(registry);
+  const connect = (url: string) =>
+    createClickHouse({
+      url,
+      username: config.clickhouseUser,
+      password: config.clickhousePassword,
+      database: config.clickhouseDatabase,
+      application: 'tally-writer',
+      observer,
+    });
+  const clickhouse = connect(config.clickhouseUrl);
+  const cluster = config.clickhouseCluster ? { name: config.clickhouseCluster, replicated: true } : undefined;
+  await migrate(clickhouse, { logger, cluster });
+  const shards = cluster ? config.clickhouseShardUrls.split(',').map((u) => connect(u.trim())) : [];
   const catalog = await CatalogProjection.open(nc, names);
   const lateEvents = config.lateEvents ? await openLateEventNotifier(nc, names, logger) : undefined;
-  return { nc, clickhouse, catalog, lateEvents };
+  return { nc, clickhouse, shards, catalog, lateEvents };
 }
 
 @Module({})
@@ -95,13 +104,20 @@ export class AppModule {
         nc: deps.nc,
         names,
         clickhouse: deps.clickhouse,
+        shards: deps.shards,
         deadLetters: new JetStreamDeadLetterSink(deps.nc, names),
         admission: new CatalogAdmission(deps.catalog),
         logger,
         metrics,
         observer: deps.lateEvents?.notifier,
       },
-      { partitions: config.eventPartitions, leaseMs: config.leaseMs, loop: loopOptions },
+      {
+        partitions: config.eventPartitions,
+        leaseMs: config.leaseMs,
+        cluster: deps.shards.length > 0,
+        replicas: config.replicas,
+        loop: loopOptions,
+      },
     );
     return {
       module: AppModule,
@@ -111,7 +127,7 @@ export class AppModule {
       providers: [
         {
           provide: WriterRuntime,
-          useFactory: () => new WriterRuntime(loop, deps.nc, deps.clickhouse, deps.catalog, deps.lateEvents),
+          useFactory: () => new WriterRuntime(loop, deps.nc, deps.clickhouse, deps.catalog, deps.lateEvents, deps.shards),
         },
         // Analytics Engine data points: their own stream, consumer and loop (stopped before WriterRuntime closes).
         {

@@ -1,4 +1,4 @@
-import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
+import { ConfigError, env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 
 export const writerConfigSpec = {
   port: env.port('WRITER_PORT', 3002, 'health and metrics port'),
@@ -8,11 +8,20 @@ export const writerConfigSpec = {
   eventsMaxBytes: infraConfig.eventsMaxBytes,
   deadLettersMaxBytes: infraConfig.deadLettersMaxBytes,
   eventPartitions: infraConfig.eventPartitions,
+  /** `replicas` as `ensureStreams` reads it. */
+  replicas: infraConfig.streamReplicas,
   leaseMs: env.int('WRITER_LEASE_MS', 10_000, 500, 600_000, 'how long a partition lease lasts without renewal (a dead writer\'s partitions move after this)'),
   clickhouseUrl: infraConfig.clickhouseUrl,
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
   clickhouseDatabase: infraConfig.clickhouseDatabase,
+  /**
+   * A ClickHouse cluster (docs/scaling.md, "The cluster topology"): its name from `remote_servers`
+   * (the schema is migrated ON CLUSTER), and one URL per shard, in shard order, each the replica that
+   * fences and stores that shard's partitions: the same list on every writer.
+   */
+  clickhouseCluster: env.identifier('CLICKHOUSE_CLUSTER', '', 'ClickHouse cluster name (empty: one server)'),
+  clickhouseShardUrls: env.urls('CLICKHOUSE_SHARD_URLS', '', ['http', 'https'], "with CLICKHOUSE_CLUSTER: one URL per shard, comma-separated, each the shard's fence replica"),
   // ClickHouse's cost per event falls steeply with the rows per insert (every insert writes a part
   // of `events` and of each view's table): measured on 18.16, 13.8 µs of server CPU per event at
   // 5,000 rows, 6.0 at 15,000, 2.9 at 30,000, 2.4 at 60,000. 8 MiB of compact batch messages is
@@ -30,4 +39,15 @@ export const writerConfigSpec = {
 };
 
 export type WriterConfig = ReturnType<typeof loadWriterConfig>;
-export const loadWriterConfig = (source = process.env) => loadConfig('writer', writerConfigSpec, source);
+export const loadWriterConfig = (source = process.env) => {
+  const config = loadConfig('writer', writerConfigSpec, source);
+  // A cluster needs the shards to store into, and shards need the cluster's schema.
+  if (Boolean(config.clickhouseCluster) !== Boolean(config.clickhouseShardUrls)) {
+    throw new ConfigError('writer', [
+      config.clickhouseCluster
+        ? { env: 'CLICKHOUSE_SHARD_URLS', value: '', message: 'must name one URL per shard when CLICKHOUSE_CLUSTER is set' }
+        : { env: 'CLICKHOUSE_CLUSTER', value: '', message: 'must name the cluster when CLICKHOUSE_SHARD_URLS is set' },
+    ]);
+  }
+  return config;
+};

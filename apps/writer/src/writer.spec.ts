@@ -62,6 +62,21 @@ describe('writer configuration', () => {
       'must be at most 19',
     );
   });
+
+  it('reads a NATS and ClickHouse cluster: several NATS URLs, stream replicas, the cluster and its shards', () => {
+    const config = loadWriterConfig({
+      NATS_URL: 'nats://127.0.0.1:24331,nats://127.0.0.1:24332,nats://127.0.0.1:24333',
+      TALLY_STREAM_REPLICAS: '3',
+      CLICKHOUSE_CLUSTER: 'tally_cluster',
+      CLICKHOUSE_SHARD_URLS: 'http://127.0.0.1:28123,http://127.0.0.1:28125',
+    });
+    expect(config).toMatchObject({ replicas: 3, clickhouseCluster: 'tally_cluster' });
+    expect(loadWriterConfig({})).toMatchObject({ replicas: 1, clickhouseCluster: '', clickhouseShardUrls: '' });
+    expect(() => loadWriterConfig({ CLICKHOUSE_CLUSTER: 'tally_cluster' })).toThrow(/CLICKHOUSE_SHARD_URLS/);
+    expect(() => loadWriterConfig({ CLICKHOUSE_SHARD_URLS: 'http://a:8123' })).toThrow(/CLICKHOUSE_CLUSTER/);
+    expect(() => loadWriterConfig({ NATS_URL: 'nats://a:4222,http://b:4222' })).toThrow(/NATS_URL/);
+    expect(() => loadWriterConfig({ CLICKHOUSE_CLUSTER: 'a-b', CLICKHOUSE_SHARD_URLS: 'http://a:8123' })).toThrow(/plain identifier/);
+  });
 });
 
 describe('writer boot', () => {

@@ -102,8 +102,39 @@ export const env = {
         }, `must be a URL with scheme ${protocols.join(' or ')}`),
       description,
     ),
+  /** One URL or several, comma-separated (the nodes of a cluster); empty allowed when `fallback` is empty. */
+  urls: (name: string, fallback: string, protocols: string[], description: string) =>
+    field(
+      name,
+      z
+        .string()
+        .default(fallback)
+        .refine(
+          (v) =>
+            (v === '' && fallback === '') ||
+            v.split(',').every((u) => {
+              try {
+                return protocols.includes(new URL(u.trim()).protocol.replace(':', ''));
+              } catch {
+                return false;
+              }
+            }),
+          `must be one URL with scheme ${protocols.join(' or ')}, or several separated by commas`,
+        ),
+      description,
+    ),
   string: (name: string, fallback: string, description: string) =>
     field(name, z.string().default(fallback), description),
+  /** A ClickHouse/SQL identifier (a database or cluster name); empty allowed when `fallback` is empty. */
+  identifier: (name: string, fallback: string, description: string) =>
+    field(
+      name,
+      z
+        .string()
+        .default(fallback)
+        .refine((v) => (v === '' && fallback === '') || /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), 'must be a plain identifier'),
+      description,
+    ),
   /** A password or key: defaults to empty (none), and its value never appears in an error message. */
   secret: (name: string, description: string): ConfigField<string> => ({
     ...field(name, z.string().default(''), description),
@@ -143,7 +174,7 @@ export const env = {
 
 /** Connection settings shared by every service: one definition, so defaults never drift apart. */
 export const infraConfig = {
-  natsUrl: env.url('NATS_URL', 'nats://127.0.0.1:4322', ['nats', 'tls'], 'NATS server with JetStream'),
+  natsUrl: env.urls('NATS_URL', 'nats://127.0.0.1:4322', ['nats', 'tls'], 'NATS server with JetStream (a cluster: its nodes, comma-separated)'),
   /** How Tally's services authenticate to NATS and secure the connection (docs/security.md#nats). */
   natsUser: env.string('NATS_USER', '', 'NATS user of the services (empty: connect without credentials)'),
   natsPassword: env.secret('NATS_PASSWORD', "NATS user's password"),
@@ -171,6 +202,8 @@ export const infraConfig = {
    * change it only with the stream drained.
    */
   eventPartitions: env.int('TALLY_EVENT_PARTITIONS', 1, 1, 1024, 'partitions of the events stream: at most this many writers store events at once'),
+  /** Replicas of every stream and bucket Tally creates (docs/scaling.md): 1 on one node, 3 on a 3-node cluster. */
+  streamReplicas: env.int('TALLY_STREAM_REPLICAS', 1, 1, 5, 'replicas of the streams and buckets Tally creates (at most the NATS cluster size)'),
   temporalAddress: env.hostPort('TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend host:port'),
   temporalNamespace: env.string('TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
   trustProxy: env.bool('TALLY_TRUST_PROXY', false, 'believe X-Forwarded-* headers (only behind a proxy that sets them)'),
