@@ -79,6 +79,9 @@ bash tools/infra/infra.sh status >/dev/null 2>&1 || infra_was_up=false
 run bash tools/infra/infra.sh up
 # The services' NATS credentials on the development server (tools/infra/nats/accounts.conf), unless set.
 if [ -z "${NATS_USER:-}" ]; then eval "$(bash tools/infra/infra.sh env | grep -E '^export NATS_(USER|PASSWORD)=')"; fi
+# The read-only ClickHouse user of tenants' queries, and below each service's own user, when the
+# development server has them (tools/infra/clickhouse/users.xml.tmpl; docs/security.md#clickhouse).
+if [ -z "${CLICKHOUSE_READER_USER:-}" ]; then eval "$(bash tools/infra/infra.sh env | grep -E '^export CLICKHOUSE_READER_(USER|PASSWORD)=' || true)"; fi
 
 # The services run compiled (dist/); incremental, so a second start compiles only what changed.
 run node tools/build/compile.js
@@ -92,7 +95,9 @@ for app in gateway writer query billing-worker; do
     echo "[start] $app already running (pid $(cat "$RUN/$app.pid")); stop it first" >&2
     exit 1
   fi
-  node "dist/apps/$app/src/main.js" >"$LOGS/$app.log" 2>&1 &
+  service_env=""
+  if [ -z "${CLICKHOUSE_USER:-}" ]; then service_env=$(bash tools/infra/infra.sh service-env "$app"); fi
+  (eval "$service_env"; exec node "dist/apps/$app/src/main.js") >"$LOGS/$app.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   echo "$pid" >"$RUN/$app.pid"

@@ -46,6 +46,24 @@ TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal
 TEMPORAL_CLI_VERSION=v1.5.1 # later tags cannot be `go install`ed
 TEMPORAL_SEARCH_ATTRIBUTES=(TallyTenant TallyCustomer TallyPeriod TallyKind) # all Keyword
 
+# ClickHouse users (tools/infra/clickhouse/users.xml.tmpl, docs/security.md#clickhouse): one per service and
+# tally_reader for tenants' queries. The development passwords are public; set these for anything else.
+export TALLY_CLICKHOUSE_WRITER_PASSWORD=${TALLY_CLICKHOUSE_WRITER_PASSWORD:-tally-dev-writer}
+export TALLY_CLICKHOUSE_QUERY_PASSWORD=${TALLY_CLICKHOUSE_QUERY_PASSWORD:-tally-dev-query}
+export TALLY_CLICKHOUSE_BILLING_PASSWORD=${TALLY_CLICKHOUSE_BILLING_PASSWORD:-tally-dev-billing}
+export TALLY_CLICKHOUSE_READER_PASSWORD=${TALLY_CLICKHOUSE_READER_PASSWORD:-tally-dev-reader}
+# tally_reader's settings profile (per query) and quota (all tenants' queries per minute).
+CH_READER_MAX_MEMORY=${TALLY_CLICKHOUSE_READER_MAX_MEMORY:-1073741824}
+CH_READER_MAX_MEMORY_FOR_USER=${TALLY_CLICKHOUSE_READER_MAX_MEMORY_FOR_USER:-4000000000}
+CH_READER_MAX_BYTES_TO_READ=${TALLY_CLICKHOUSE_READER_MAX_BYTES_TO_READ:-10737418240}
+CH_READER_MAX_ROWS_TO_READ=${TALLY_CLICKHOUSE_READER_MAX_ROWS_TO_READ:-200000000}
+CH_READER_MAX_RESULT_ROWS=${TALLY_CLICKHOUSE_READER_MAX_RESULT_ROWS:-1000000}
+CH_READER_MAX_RESULT_BYTES=${TALLY_CLICKHOUSE_READER_MAX_RESULT_BYTES:-268435456}
+CH_READER_MAX_EXECUTION_TIME=${TALLY_CLICKHOUSE_READER_MAX_EXECUTION_TIME:-60}
+CH_READER_QUOTA_QUERIES=${TALLY_CLICKHOUSE_READER_QUOTA_QUERIES:-60000}
+CH_READER_QUOTA_READ_ROWS=${TALLY_CLICKHOUSE_READER_QUOTA_READ_ROWS:-20000000000}
+CH_READER_QUOTA_EXECUTION_TIME=${TALLY_CLICKHOUSE_READER_QUOTA_EXECUTION_TIME:-1200}
+
 CH_TIMEOUT=${TALLY_CH_TIMEOUT:-60}
 NATS_TIMEOUT=${TALLY_NATS_TIMEOUT:-30}
 TEMPORAL_TIMEOUT=${TALLY_TEMPORAL_TIMEOUT:-120}
@@ -263,18 +281,57 @@ ch_server_bin() {
 sed_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
 ch_render_config() {
-  local d l tmpl
+  local d l
   d=$(sed_escape "$CH_DIR")
   l=$(sed_escape "$LOG_DIR")
   mkdir -p "$CH_DIR/tmp" "$CH_DIR/user_files" "$CH_DIR/format_schemas"
-  for tmpl in config users; do
-    sed -e "s|@@DATA_DIR@@|$d|g" -e "s|@@LOG_DIR@@|$l|g" \
-      -e "s|@@HTTP_PORT@@|$CH_HTTP_PORT|g" -e "s|@@TCP_PORT@@|$CH_TCP_PORT|g" \
-      "$SCRIPT_DIR/clickhouse/$tmpl.xml.tmpl" >"$CH_DIR/$tmpl.xml.new"
-    mv -f "$CH_DIR/$tmpl.xml.new" "$CH_DIR/$tmpl.xml"
-  done
+  sed -e "s|@@DATA_DIR@@|$d|g" -e "s|@@LOG_DIR@@|$l|g" \
+    -e "s|@@HTTP_PORT@@|$CH_HTTP_PORT|g" -e "s|@@TCP_PORT@@|$CH_TCP_PORT|g" \
+    "$SCRIPT_DIR/clickhouse/config.xml.tmpl" >"$CH_DIR/config.xml.new"
+  mv -f "$CH_DIR/config.xml.new" "$CH_DIR/config.xml"
+  ch_render_users
   # include_from target: empty, so nothing from /etc/metrika.xml leaks in
   [ -e "$CH_DIR/metrika.xml" ] || printf '<?xml version="1.0"?>\n<yandex/>\n' >"$CH_DIR/metrika.xml"
+}
+
+sha256_hex() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+# ch_render_users: users.xml from its template. Also run for a server that is already running: ClickHouse
+# re-reads users.xml by itself within seconds, so new users, passwords and limits apply without a restart.
+# Written only when it changes (the server logs every reload).
+ch_render_users() {
+  local v
+  for v in CH_READER_MAX_MEMORY CH_READER_MAX_MEMORY_FOR_USER CH_READER_MAX_BYTES_TO_READ CH_READER_MAX_ROWS_TO_READ \
+    CH_READER_MAX_RESULT_ROWS CH_READER_MAX_RESULT_BYTES CH_READER_MAX_EXECUTION_TIME CH_READER_QUOTA_QUERIES \
+    CH_READER_QUOTA_READ_ROWS CH_READER_QUOTA_EXECUTION_TIME; do
+    [[ "${!v}" =~ ^[0-9]+$ ]] || die clickhouse "TALLY_CLICKHOUSE_${v#CH_}='${!v}' must be a whole number"
+  done
+  sed -e "s|@@WRITER_SHA256@@|$(sha256_hex "$TALLY_CLICKHOUSE_WRITER_PASSWORD")|g" \
+    -e "s|@@QUERY_SHA256@@|$(sha256_hex "$TALLY_CLICKHOUSE_QUERY_PASSWORD")|g" \
+    -e "s|@@BILLING_SHA256@@|$(sha256_hex "$TALLY_CLICKHOUSE_BILLING_PASSWORD")|g" \
+    -e "s|@@READER_SHA256@@|$(sha256_hex "$TALLY_CLICKHOUSE_READER_PASSWORD")|g" \
+    -e "s|@@READER_MAX_MEMORY@@|$CH_READER_MAX_MEMORY|g" \
+    -e "s|@@READER_MAX_MEMORY_FOR_USER@@|$CH_READER_MAX_MEMORY_FOR_USER|g" \
+    -e "s|@@READER_MAX_BYTES_TO_READ@@|$CH_READER_MAX_BYTES_TO_READ|g" \
+    -e "s|@@READER_MAX_ROWS_TO_READ@@|$CH_READER_MAX_ROWS_TO_READ|g" \
+    -e "s|@@READER_MAX_RESULT_ROWS@@|$CH_READER_MAX_RESULT_ROWS|g" \
+    -e "s|@@READER_MAX_RESULT_BYTES@@|$CH_READER_MAX_RESULT_BYTES|g" \
+    -e "s|@@READER_MAX_EXECUTION_TIME@@|$CH_READER_MAX_EXECUTION_TIME|g" \
+    -e "s|@@READER_QUOTA_QUERIES@@|$CH_READER_QUOTA_QUERIES|g" \
+    -e "s|@@READER_QUOTA_READ_ROWS@@|$CH_READER_QUOTA_READ_ROWS|g" \
+    -e "s|@@READER_QUOTA_EXECUTION_TIME@@|$CH_READER_QUOTA_EXECUTION_TIME|g" \
+    "$SCRIPT_DIR/clickhouse/users.xml.tmpl" >"$CH_DIR/users.xml.new"
+  if cmp -s "$CH_DIR/users.xml.new" "$CH_DIR/users.xml"; then
+    rm -f "$CH_DIR/users.xml.new"
+  else
+    mv -f "$CH_DIR/users.xml.new" "$CH_DIR/users.xml"
+    say "clickhouse: users written to $CH_DIR/users.xml (the server re-reads it within seconds)"
+  fi
+}
+
+# ch_has_users: the server on our port is ours and its users file has Tally's users.
+ch_has_users() {
+  our_pid clickhouse "$CH_MARKER" >/dev/null 2>&1 && grep -q '<tally_reader>' "$CH_DIR/users.xml" 2>/dev/null
 }
 
 # ch_deprioritize PID: on one small machine ClickHouse's inserts and background merges are
@@ -293,6 +350,7 @@ ch_up() {
   local pid bin
   drop_stale_pid clickhouse "$CH_MARKER"
   if pid=$(our_pid clickhouse "$CH_MARKER"); then
+    ch_render_users
     if ch_ready; then
       ch_deprioritize "$pid"
       say "clickhouse: already running (ours, pid $pid) at http://$HOST:$CH_HTTP_PORT"
@@ -627,6 +685,26 @@ print_env() {
   printf '%sNATS_USER=%s\n' "${1:-}" "$NATS_SERVICES_USER"
   printf '%sNATS_PASSWORD=%s\n' "${1:-}" "$TALLY_NATS_SERVICES_PASSWORD"
   printf '%sTEMPORAL_ADDRESS=%s:%s\n' "${1:-}" "$HOST" "$TEMPORAL_PORT"
+  # Tenants' queries in the query service run as the read-only user once our server has it.
+  if ch_has_users; then
+    printf '%sCLICKHOUSE_READER_USER=tally_reader\n' "${1:-}"
+    printf '%sCLICKHOUSE_READER_PASSWORD=%s\n' "${1:-}" "$TALLY_CLICKHOUSE_READER_PASSWORD"
+  fi
+}
+
+# print_service_env SERVICE: CLICKHOUSE_USER / CLICKHOUSE_PASSWORD of one service (writer, query,
+# billing-worker) on our server; nothing for other services or a server without Tally's users.
+print_service_env() {
+  local user pw
+  case "${1:-}" in
+    writer) user=tally_writer pw=$TALLY_CLICKHOUSE_WRITER_PASSWORD ;;
+    query) user=tally_query pw=$TALLY_CLICKHOUSE_QUERY_PASSWORD ;;
+    billing-worker) user=tally_billing pw=$TALLY_CLICKHOUSE_BILLING_PASSWORD ;;
+    gateway) return 0 ;;
+    *) echo "infra.sh service-env: unknown service '${1:-}' (writer, query, billing-worker, gateway)" >&2; return 2 ;;
+  esac
+  ch_has_users || return 0
+  printf 'export CLICKHOUSE_USER=%s\nexport CLICKHOUSE_PASSWORD=%s\n' "$user" "$pw"
 }
 
 # take_lock: one up/down at a time (a second concurrent `up` waits instead of racing)
@@ -641,15 +719,21 @@ take_lock() {
   fi
 }
 
+# cmd_up [COMPONENT...]: all components, or only those named (clickhouse, nats, temporal)
 cmd_up() {
+  local c
+  for c in "$@"; do
+    case "$c" in clickhouse | nats | temporal) ;; *) echo "infra.sh up: unknown component '$c' (clickhouse, nats, temporal)" >&2; exit 2 ;; esac
+  done
   mkdir -p "$LOG_DIR" "$RUN_DIR"
   take_lock
   ensure_prereqs
   say "data dir: $DATA_DIR"
-  ch_up
-  nats_up
-  temporal_up
-  say "all components are up. Environment for the apps:"
+  if [ $# -eq 0 ]; then set -- clickhouse nats temporal; fi
+  for c in "$@"; do
+    case "$c" in clickhouse) ch_up ;; nats) nats_up ;; temporal) temporal_up ;; esac
+  done
+  say "$* up. Environment for the apps:"
   print_env
 }
 
@@ -734,11 +818,13 @@ cmd_reload() {
 
 usage() {
   cat <<EOF
-usage: bash tools/infra/infra.sh up|down|status|env|reload|tools
-  up      install missing components, start what is not running, wait until ready
+usage: bash tools/infra/infra.sh up [clickhouse|nats|temporal...]|down|status|env|service-env SERVICE|reload|tools
+  up      install missing components, start what is not running, wait until ready (all, or those named);
+          rewrites ClickHouse's users.xml, which a running server re-reads (no restart)
   down    stop what 'up' started (pid files in $RUN_DIR), nothing else
   status  show each component (exit 0 if all are running, 3 otherwise)
   env     print 'export ...' lines: eval "\$(bash tools/infra/infra.sh env)"
+  service-env SERVICE   CLICKHOUSE_USER/PASSWORD of writer, query or billing-worker (export lines)
   reload  make the running NATS server re-read tools/infra/nats/*.conf (SIGHUP, no restart)
   tools   install prometheus, promtool and helm when missing (go install)
   nats-bin   print the path of the pinned nats-server (built when missing; tools/cluster uses it)
@@ -747,7 +833,8 @@ EOF
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
+  service-env) print_service_env "${2:-}" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   reload) cmd_reload ;;

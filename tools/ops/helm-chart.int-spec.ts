@@ -128,6 +128,24 @@ describe('Helm chart deploy/helm/tally', () => {
     expect(manifests.filter((m) => m.kind === 'Deployment')).toHaveLength(3);
   });
 
+  it('gives the query service a read-only ClickHouse user for tenants\' queries when one is set (docs/security.md#clickhouse)', () => {
+    const manifests = template('clickhouse.password=s3cret', 'clickhouse.readerUser=tally_reader', 'clickhouse.readerPassword=r3ader');
+    const secret = manifests.find((m) => m.kind === 'Secret') as Manifest & { stringData: Record<string, string> };
+    expect(secret.stringData).toEqual({ password: 's3cret', readerPassword: 'r3ader' });
+    const envOf = (app: string) =>
+      manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === `prod-tally-${app}`)?.spec.template.spec.containers[0].env ?? [];
+    expect(envOf('query')).toEqual(
+      expect.arrayContaining([
+        { name: 'CLICKHOUSE_READER_USER', value: 'tally_reader' },
+        { name: 'CLICKHOUSE_READER_PASSWORD', valueFrom: { secretKeyRef: { name: 'prod-tally-clickhouse', key: 'readerPassword' } } },
+      ]),
+    );
+    for (const app of ['gateway', 'writer', 'billing-worker']) expect(envOf(app).map((e) => e.name)).not.toContain('CLICKHOUSE_READER_USER');
+    expect(template().find((m) => m.kind === 'Deployment' && m.metadata.name === 'prod-tally-query')?.spec.template.spec.containers[0].env.map((e) => e.name)).not.toContain(
+      'CLICKHOUSE_READER_USER',
+    );
+  });
+
   it('gives every service the NATS user from the config map and its password from a Secret (docs/security.md)', () => {
     const manifests = template('nats.user=tally-services', 'nats.password=nats-s3cret');
     expect(manifests.find((m) => m.kind === 'ConfigMap')?.data).toMatchObject({ NATS_USER: 'tally-services' });

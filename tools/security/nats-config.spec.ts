@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ingestInboxPrefix, isInboxSubject, natsAuthorizationConf, natsNames } from '@tally/nats';
@@ -37,12 +38,37 @@ describe("Tally's NATS server configuration", () => {
     expect(compose).toMatch(/NATS_PASSWORD: \$\{TALLY_NATS_SERVICES_PASSWORD:\?/);
   });
 
-  it('docker-compose has no password-less ClickHouse: its user and the services take the password from .env', () => {
-    const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
-    expect(compose).not.toMatch(/CLICKHOUSE_SKIP_USER_SETUP/);
-    expect(compose.match(/CLICKHOUSE_PASSWORD: \$\{TALLY_CLICKHOUSE_PASSWORD:\?/g)).toHaveLength(2);
-    expect(compose).toMatch(/- '127\.0\.0\.1:8123:8123'/);
-    expect(readFileSync(path.join(root, '.env.example'), 'utf8')).toMatch(/^TALLY_CLICKHOUSE_PASSWORD=/m);
+  it('docker-compose has no password-less ClickHouse: each service has its own user, query a read-only one, passwords from .env', () => {
+    const text = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    expect(text).not.toMatch(/CLICKHOUSE_SKIP_USER_SETUP/);
+    expect(text).toMatch(/- '127\.0\.0\.1:8123:8123'/);
+    const services = (parseYaml(text) as { services: Record<string, { environment: Record<string, string>; volumes?: string[] }> }).services;
+    const fromEnvFile = (variable: string) => `\${${variable}:?set ${variable} in .env (see .env.example)}`;
+    const clickhouse = services.clickhouse.environment;
+    expect(clickhouse.CLICKHOUSE_PASSWORD).toBe(fromEnvFile('TALLY_CLICKHOUSE_PASSWORD'));
+    expect(services.clickhouse.volumes).toContain('./tools/infra/clickhouse/docker-init:/docker-entrypoint-initdb.d:ro');
+    const users: Record<string, [string, string]> = {
+      writer: ['tally_writer', 'TALLY_CLICKHOUSE_WRITER_PASSWORD'],
+      query: ['tally_query', 'TALLY_CLICKHOUSE_QUERY_PASSWORD'],
+      'billing-worker': ['tally_billing', 'TALLY_CLICKHOUSE_BILLING_PASSWORD'],
+    };
+    const envExample = readFileSync(path.join(root, '.env.example'), 'utf8');
+    for (const [service, [user, variable]] of Object.entries(users)) {
+      expect([service, services[service].environment.CLICKHOUSE_USER, services[service].environment.CLICKHOUSE_PASSWORD]).toEqual([service, user, fromEnvFile(variable)]);
+      // The init script creates the user with the password the ClickHouse container gets from the same variable.
+      expect(clickhouse[variable]).toBe(fromEnvFile(variable));
+      expect(envExample).toMatch(new RegExp(`^${variable}=`, 'm'));
+    }
+    expect(services.query.environment).toMatchObject({
+      CLICKHOUSE_READER_USER: 'tally_reader',
+      CLICKHOUSE_READER_PASSWORD: fromEnvFile('TALLY_CLICKHOUSE_READER_PASSWORD'),
+    });
+    expect(services.gateway.environment.CLICKHOUSE_PASSWORD).toBeUndefined();
+    const init = readFileSync(path.join(root, 'tools/infra/clickhouse/docker-init/tally-users.sh'), 'utf8');
+    for (const user of ['tally_writer', 'tally_query', 'tally_billing', 'tally_reader']) expect(init).toContain(`CREATE USER IF NOT EXISTS ${user}`);
+    expect(init).toMatch(/readonly = 2/);
+    expect(init).toMatch(/GRANT SELECT ON tally\.\* TO tally_reader/);
+    expect(envExample).toMatch(/^TALLY_CLICKHOUSE_PASSWORD=/m);
   });
 
   it('`tally nats ingest-user <tenant>` prints a users entry with a fresh password and the permissions of that tenant only', async () => {

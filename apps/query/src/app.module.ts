@@ -16,7 +16,13 @@ export interface QueryDependencies {
   config: QueryConfig;
   names: NatsNames;
   nc: NatsConnection;
+  /** The query service's own ClickHouse user: migrations, the billing API's ledger and simulation results. */
   clickhouse: ClickHouse;
+  /**
+   * The read-only user (`CLICKHOUSE_READER_USER`, with its settings profile and quota on the server)
+   * that tenants' queries run as: the SQL API and usage queries. The service user when none is set.
+   */
+  reader: ClickHouse;
   /** Catalog writes and consistent reads (with revisions). */
   store: CatalogStore;
   /** In-memory catalog kept current by a KV watch: for hot paths such as usage queries. */
@@ -39,18 +45,34 @@ export async function connectQueryDependencies(
     application: 'tally-query',
     observer: registry && new ClickHouseMetrics(registry),
   });
+  const reader = config.clickhouseReaderUser
+    ? createClickHouse({
+        url: config.clickhouseUrl,
+        username: config.clickhouseReaderUser,
+        password: config.clickhouseReaderPassword,
+        database: config.clickhouseDatabase,
+        application: 'tally-query-reader',
+        observer: registry && new ClickHouseMetrics(registry),
+      })
+    : clickhouse;
+  if (reader === clickhouse) {
+    logger.warn('CLICKHOUSE_READER_USER is not set: tenants\' queries run as the service user (docs/security.md#clickhouse)');
+  }
   const onError = (error: unknown) => logger.warn({ err: error }, 'catalog watch problem (retrying)');
   try {
     await migrate(clickhouse, { logger });
+    // A wrong reader password or a missing user fails boot, not the first tenant's query.
+    if (reader !== clickhouse) await reader.ping();
     const [store, cache, keys] = await Promise.all([
       CatalogStore.open(nc, names),
       CatalogProjection.open(nc, names, { onError }),
       ApiKeyStore.open(nc, names, { onError }),
     ]);
-    return { config, names, nc, clickhouse, store, cache, keys };
+    return { config, names, nc, clickhouse, reader, store, cache, keys };
   } catch (error) {
     await nc.close().catch(() => undefined);
     await clickhouse.close().catch(() => undefined);
+    if (reader !== clickhouse) await reader.close().catch(() => undefined);
     throw error;
   }
 }
@@ -64,6 +86,7 @@ class QueryRuntime implements OnApplicationShutdown {
     await this.deps.cache.close();
     await this.deps.nc.drain();
     await this.deps.clickhouse.close();
+    if (this.deps.reader !== this.deps.clickhouse) await this.deps.reader.close();
   }
 }
 
@@ -92,15 +115,16 @@ export class AppModule {
         HealthModule.register(registry, () => [
           new NatsHealth(deps.nc),
           new ClickHouseHealth(deps.clickhouse),
+          ...(deps.reader !== deps.clickhouse ? [new ClickHouseHealth(deps.reader, undefined, 'clickhouse-reader')] : []),
         ]),
         QueryAuthModule.register(deps),
         CatalogApiModule.register({
           ...deps,
           webhookDestinations: WebhookDestinationPolicy.parse(deps.config.webhookAllow),
         }),
-        UsageModule.register(deps),
+        UsageModule.register({ ...deps, clickhouse: deps.reader }),
         BillingApiModule.register(deps),
-        AnalyticsApiModule.register(deps, {
+        AnalyticsApiModule.register({ ...deps, clickhouse: deps.reader }, {
           limits: {
             max_memory_usage: deps.config.sqlMaxMemoryBytes,
             max_bytes_to_read: deps.config.sqlMaxBytesToRead,
@@ -109,6 +133,7 @@ export class AppModule {
           },
           maxConcurrentPerTenant: deps.config.sqlMaxConcurrentPerTenant,
           maxResponseBytes: deps.config.sqlMaxResponseBytes,
+          readOnlyUser: deps.reader !== deps.clickhouse,
         }),
       ],
       providers: [{ provide: QueryRuntime, useFactory: () => new QueryRuntime(deps) }],

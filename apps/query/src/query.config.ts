@@ -11,6 +11,9 @@ export const queryConfigSpec = {
   clickhouseUser: infraConfig.clickhouseUser,
   clickhousePassword: infraConfig.clickhousePassword,
   clickhouseDatabase: infraConfig.clickhouseDatabase,
+  /** Tenants' queries (SQL API, usage) run as this read-only user (docs/security.md#clickhouse). */
+  clickhouseReaderUser: env.string('CLICKHOUSE_READER_USER', '', 'read-only ClickHouse user of the SQL API and usage queries (empty: the service user)'),
+  clickhouseReaderPassword: env.secret('CLICKHOUSE_READER_PASSWORD', 'password of CLICKHOUSE_READER_USER'),
   bodyLimitBytes: env.int(
     'QUERY_BODY_LIMIT_BYTES',
     1024 * 1024,

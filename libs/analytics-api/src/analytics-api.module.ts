@@ -24,6 +24,8 @@ export interface AnalyticsApiOptions {
   maxConcurrentPerTenant?: number;
   /** Most bytes of one answer read from ClickHouse; beyond, 400 SQL_RESULT_TOO_LARGE. Default 16 MiB. */
   maxResponseBytes?: number;
+  /** The ClickHouse user is read-only by its profile: queries do not send `readonly=1` (`SqlApiOptions`). */
+  readOnlyUser?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export class AnalyticsApiModule {
       limits: options.limits,
       maxConcurrentPerTenant: options.maxConcurrentPerTenant,
       maxResponseBytes: options.maxResponseBytes,
+      readOnlyUser: options.readOnlyUser,
     });
     return {
       module: AnalyticsApiModule,

@@ -1,7 +1,7 @@
 import { AnalyticsSqlError, parseAnalyticsSql, type OutputFormat } from '@tally/analytics-engine';
 import { isClickHouseError, rewriteAnalyticsSql } from '@tally/clickhouse';
 import { BadRequestError, RateLimitedError } from '@tally/errors';
-import type { AnalyticsQueryRunner } from './sql-runner';
+import type { AnalyticsQueryRunner, CompiledQuery } from './sql-runner';
 import { SqlRefusedError } from './sql-errors';
 
 /** The part of the catalog cache the SQL API reads: a tenant's datasets are its tables. */
@@ -25,6 +25,12 @@ export interface SqlApiOptions {
   maxConcurrentPerTenant?: number;
   /** Most bytes of one answer read from ClickHouse; beyond, 400 `SQL_RESULT_TOO_LARGE`. Default 16 MiB. */
   maxResponseBytes?: number;
+  /**
+   * The ClickHouse user is read-only by its settings profile (`readonly=2`, the `tally_reader` user of
+   * docs/security.md#clickhouse). Queries then do not send `readonly=1`: 18.16 refuses any change of
+   * `readonly` by such a user, and its profile already forbids every write.
+   */
+  readOnlyUser?: boolean;
 }
 
 /** Default of `SqlApiOptions.maxResponseBytes` (`SQL_MAX_RESPONSE_BYTES`). */
@@ -137,9 +143,11 @@ export class SqlApiService {
     this.running.set(request.tenant, inFlight + 1);
     let output: string;
     try {
+      const settings: CompiledQuery['settings'] = { ...plan.settings, ...SQL_DEFAULT_LIMITS, ...this.options.limits };
+      if (this.options.readOnlyUser) delete (settings as Partial<typeof settings>).readonly;
       output = await this.runner.run({
         ...plan,
-        settings: { ...plan.settings, ...SQL_DEFAULT_LIMITS, ...this.options.limits },
+        settings,
         maxResponseBytes: this.options.maxResponseBytes ?? SQL_DEFAULT_MAX_RESPONSE_BYTES,
       });
     } catch (error) {

@@ -268,11 +268,11 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
  * answers `SELECT 1` with the configured credentials.
  */
 export class ClickHouseHealth {
-  readonly name = 'clickhouse';
-
   constructor(
     private readonly clickhouse: ClickHouse,
     private readonly timeoutMs = 2_000,
+    /** The check's name in `/health` (the query service has a second one, its read-only user). */
+    readonly name = 'clickhouse',
   ) {}
 
   async check(): Promise<void> {
