@@ -173,11 +173,12 @@ EOF
 </yandex>
 EOF
   } >"$d/config.xml"
-  # The repository's users (default user, no password, loopback) with smaller pools and per-query memory.
+  # The repository's users (infra.sh renders them: default without a password, the services', the reader) with
+  # smaller pools and per-query memory.
   sed -e "s|<max_memory_usage>[0-9]*<|<max_memory_usage>1000000000<|" \
     -e "s|<max_memory_usage_for_all_queries>[0-9]*<|<max_memory_usage_for_all_queries>1500000000<|" \
     -e "s|<log_queries>0</log_queries>|<log_queries>0</log_queries><background_pool_size>4</background_pool_size><background_schedule_pool_size>4</background_schedule_pool_size>|" \
-    "$REPO_ROOT/tools/infra/clickhouse/users.xml.tmpl" >"$d/users.xml"
+    <(bash "$REPO_ROOT/tools/infra/infra.sh" users-xml) >"$d/users.xml"
   printf '<?xml version="1.0"?>\n<yandex/>\n' >"$d/metrika.xml"
 }
 

@@ -300,6 +300,17 @@ sha256_hex() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 # re-reads users.xml by itself within seconds, so new users, passwords and limits apply without a restart.
 # Written only when it changes (the server logs every reload).
 ch_render_users() {
+  ch_users_xml >"$CH_DIR/users.xml.new" || exit 1
+  if cmp -s "$CH_DIR/users.xml.new" "$CH_DIR/users.xml"; then
+    rm -f "$CH_DIR/users.xml.new"
+  else
+    mv -f "$CH_DIR/users.xml.new" "$CH_DIR/users.xml"
+    say "clickhouse: users written to $CH_DIR/users.xml (the server re-reads it within seconds)"
+  fi
+}
+
+# ch_users_xml: the rendered users.xml on stdout (also for tools/cluster/cluster.sh's servers).
+ch_users_xml() {
   local v
   for v in CH_READER_MAX_MEMORY CH_READER_MAX_MEMORY_FOR_USER CH_READER_MAX_BYTES_TO_READ CH_READER_MAX_ROWS_TO_READ \
     CH_READER_MAX_RESULT_ROWS CH_READER_MAX_RESULT_BYTES CH_READER_MAX_EXECUTION_TIME CH_READER_QUOTA_QUERIES \
@@ -320,13 +331,7 @@ ch_render_users() {
     -e "s|@@READER_QUOTA_QUERIES@@|$CH_READER_QUOTA_QUERIES|g" \
     -e "s|@@READER_QUOTA_READ_ROWS@@|$CH_READER_QUOTA_READ_ROWS|g" \
     -e "s|@@READER_QUOTA_EXECUTION_TIME@@|$CH_READER_QUOTA_EXECUTION_TIME|g" \
-    "$SCRIPT_DIR/clickhouse/users.xml.tmpl" >"$CH_DIR/users.xml.new"
-  if cmp -s "$CH_DIR/users.xml.new" "$CH_DIR/users.xml"; then
-    rm -f "$CH_DIR/users.xml.new"
-  else
-    mv -f "$CH_DIR/users.xml.new" "$CH_DIR/users.xml"
-    say "clickhouse: users written to $CH_DIR/users.xml (the server re-reads it within seconds)"
-  fi
+    "$SCRIPT_DIR/clickhouse/users.xml.tmpl"
 }
 
 # ch_has_users: the server on our port is ours and its users file has Tally's users.
@@ -825,6 +830,7 @@ usage: bash tools/infra/infra.sh up [clickhouse|nats|temporal...]|down|status|en
   status  show each component (exit 0 if all are running, 3 otherwise)
   env     print 'export ...' lines: eval "\$(bash tools/infra/infra.sh env)"
   service-env SERVICE   CLICKHOUSE_USER/PASSWORD of writer, query or billing-worker (export lines)
+  users-xml   print ClickHouse's rendered users.xml (tools/cluster uses it)
   reload  make the running NATS server re-read tools/infra/nats/*.conf (SIGHUP, no restart)
   tools   install prometheus, promtool and helm when missing (go install)
   nats-bin   print the path of the pinned nats-server (built when missing; tools/cluster uses it)
@@ -835,6 +841,7 @@ EOF
 case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   service-env) print_service_env "${2:-}" ;;
+  users-xml) ch_users_xml ;;
   down) cmd_down ;;
   status) cmd_status ;;
   reload) cmd_reload ;;
