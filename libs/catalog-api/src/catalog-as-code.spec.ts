@@ -359,3 +359,62 @@ plans:
     ).toEqual([['subscriptions[0].history[0].action', 'INVALID_VALUE']]);
   });
 });
+
+describe('catalog as code: progressive billing (docs/billing.md#progressive-billing)', () => {
+  const doc = (setting: string) => `
+tenant: acme
+meters:
+  - { key: calls, name: Calls, eventTypes: [call], aggregation: count }
+plans:
+  - id: metered
+    name: Metered
+    currency: USD
+    progressiveBilling: ${setting}
+    charges:
+      - { id: calls, name: Calls, kind: per_unit, meter: calls, unitPrice: "0.01" }
+`;
+
+  it('applies thresholds and a repeat (YAML or JSON), then changes nothing', async () => {
+    const store = await seeded();
+    const yaml = doc('{ thresholds: ["100.00", "500.00"], repeatEvery: "1000.00" }');
+    await applyCatalogPlan(store, await planCatalogApply(store, parseCatalogDocument(yaml)));
+    expect((await store.getPlan('acme', 'metered'))?.value.progressiveBilling).toEqual({
+      thresholds: ['100.00', '500.00'],
+      repeatEvery: '1000.00',
+    });
+    const json = JSON.stringify({
+      tenant: 'acme',
+      meters: [{ key: 'calls', name: 'Calls', eventTypes: ['call'], aggregation: 'count' }],
+      plans: [
+        {
+          id: 'metered',
+          name: 'Metered',
+          currency: 'USD',
+          progressiveBilling: { thresholds: ['100.00', '500.00'], repeatEvery: '1000.00' },
+          charges: [{ id: 'calls', name: 'Calls', kind: 'per_unit', meter: 'calls', unitPrice: '0.01' }],
+        },
+      ],
+    });
+    const again = await planCatalogApply(store, parseCatalogDocument(json));
+    expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
+  });
+
+  it('refuses a bad setting with a stable code and the failing field, writing nothing', async () => {
+    const store = await seeded();
+    expect(
+      await issuesOf(async () =>
+        planCatalogApply(
+          store,
+          parseCatalogDocument(doc('{ thresholds: ["500.00", "100.00"], repeatEvery: "0" }')),
+        ),
+      ),
+    ).toEqual([
+      ['plans[0].progressiveBilling.thresholds[1]', 'THRESHOLDS_NOT_ASCENDING'],
+      ['plans[0].progressiveBilling.repeatEvery', 'THRESHOLD_NOT_POSITIVE'],
+    ]);
+    expect(await issuesOf(async () => planCatalogApply(store, parseCatalogDocument(doc('{}'))))).toEqual([
+      ['plans[0].progressiveBilling', 'PROGRESSIVE_BILLING_EMPTY'],
+    ]);
+    expect(await store.getPlan('acme', 'metered')).toBeUndefined();
+  });
+});

@@ -316,6 +316,11 @@ export const planSchema = z
     proration: z.enum(['day', 'second']).optional(),
     /** Whether this plan's tiers count from zero or carry over when it takes over mid-period. */
     segmentTiers: z.enum(['reset', 'carry_over']).optional(),
+    /**
+     * Progressive (threshold) billing: interim invoices when the period's accrued amount reaches a
+     * threshold (docs/billing.md). Checked by `validatePlan` (codes and paths `progressiveBilling...`).
+     */
+    progressiveBilling: z.unknown().optional(),
   })
   .strict()
   .superRefine((plan, ctx) => {
@@ -328,6 +333,7 @@ export const planSchema = z
       maximum: plan.maximum,
       proration: plan.proration,
       segmentTiers: plan.segmentTiers,
+      progressiveBilling: plan.progressiveBilling,
     };
     for (const issue of validatePlan(withoutUndefined(pricingPlan))) {
       ctx.addIssue({

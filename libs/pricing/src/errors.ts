@@ -43,6 +43,12 @@ export const PRICING_ISSUE_CODES = Object.freeze([
   'LAST_TIER_MUST_BE_UNBOUNDED',
   /** `period.daysInPeriod` / `period.activeDays` are not integers with 0 ≤ activeDays ≤ daysInPeriod ≥ 1. */
   'INVALID_PERIOD',
+  /** `progressiveBilling` has neither `thresholds` nor `repeatEvery`. */
+  'PROGRESSIVE_BILLING_EMPTY',
+  /** A progressive-billing threshold or `repeatEvery` is zero or negative. */
+  'THRESHOLD_NOT_POSITIVE',
+  /** Progressive-billing `thresholds` are not strictly ascending. */
+  'THRESHOLDS_NOT_ASCENDING',
   /** A credit note names a line the invoice does not have. */
   'UNKNOWN_LINE',
   /** A credit note would credit more of a line than is left to credit. */

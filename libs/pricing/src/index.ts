@@ -21,6 +21,7 @@ export type {
   Plan,
   PriceResult,
   PricingInput,
+  ProgressiveBilling,
   Tier,
   TierBreakdown,
   VolumeCharge,
@@ -37,6 +38,7 @@ export {
   validatePricingInput,
 } from './validate';
 export { PRORATED_AMOUNT_DECIMALS, priceUsage } from './price';
+export { progressiveThresholds, type ThresholdsCrossed } from './progressive';
 export {
   CURRENCY_MINOR_UNITS,
   DEFAULT_MINOR_UNIT_EXPONENT,

@@ -104,10 +104,26 @@ export interface Plan {
    * the default) or continue from the usage of the period's earlier segments (`carry_over`).
    */
   segmentTiers?: 'reset' | 'carry_over';
+  /**
+   * Progressive (threshold) billing: an interim invoice is issued when the amount accrued in the open
+   * period reaches a threshold (see `progressiveThresholds`). Ignored by `priceUsage`.
+   */
+  progressiveBilling?: ProgressiveBilling;
   /** Display name; ignored by pricing. */
   name?: string;
   /** Operator-defined labels; ignored by pricing. */
   metadata?: Record<string, string>;
+}
+
+/**
+ * Amount thresholds in major units of the plan's currency, against the amount accrued in the period so
+ * far: the listed `thresholds` (ascending), then, when `repeatEvery` is set, every `repeatEvery` above the
+ * last of them (from zero without a list). `{ repeatEvery: "1000.00" }` is 1,000, 2,000, 3,000...;
+ * `{ thresholds: ["100.00", "500.00"], repeatEvery: "1000.00" }` is 100, 500, 1,500, 2,500...
+ */
+export interface ProgressiveBilling {
+  thresholds?: DecimalString[];
+  repeatEvery?: DecimalString;
 }
 
 export interface BillingPeriodShare {
@@ -130,7 +146,13 @@ export interface PricingInput {
   period: BillingPeriodShare;
 }
 
-export type InvoiceLineKind = ChargeKind | 'minimum_true_up' | 'maximum_adjustment' | 'commitment_true_up';
+export type InvoiceLineKind =
+  | ChargeKind
+  | 'minimum_true_up'
+  | 'maximum_adjustment'
+  | 'commitment_true_up'
+  /** A period-end invoice's deduction of what an interim (progressive) invoice already billed: negative. */
+  | 'interim_deduction';
 
 /** One tier's share of a graduated or volume line. */
 export interface TierBreakdown {

@@ -26,7 +26,9 @@ const PLAN_FIELDS = [
   'metadata',
   'proration',
   'segmentTiers',
+  'progressiveBilling',
 ];
+const PROGRESSIVE_FIELDS = ['thresholds', 'repeatEvery'];
 const CHARGE_FIELDS = ['kind', 'id', 'name', 'description', 'metadata'];
 const METERED_FIELDS = ['meter', 'freeUnits'];
 const KIND_FIELDS: Record<ChargeKind, string[]> = {
@@ -295,6 +297,79 @@ function checkPlan(issues: Issues, plan: unknown, path: string): void {
       `'minimumCommitment' must not exceed 'maximum'`,
     );
   }
+  if (plan.progressiveBilling !== undefined)
+    checkProgressive(
+      issues,
+      plan.progressiveBilling,
+      join(path, 'progressiveBilling'),
+      currencyOk ? (plan.currency as string) : undefined,
+    );
+}
+
+/** `progressiveBilling`: positive amounts, ascending, no finer than the currency's minor unit. */
+function checkProgressive(
+  issues: Issues,
+  setting: unknown,
+  path: string,
+  currency: string | undefined,
+): void {
+  if (!isObject(setting)) {
+    issues.add(
+      path,
+      'REQUIRED',
+      `'progressiveBilling' must be an object with 'thresholds' and/or 'repeatEvery'`,
+    );
+    return;
+  }
+  issues.unknownFields(setting, PROGRESSIVE_FIELDS, path, 'progressiveBilling');
+  const exponent = currency === undefined ? undefined : minorUnitExponent(currency);
+  const amount = (value: unknown, field: string): Dec | undefined => {
+    if (value === undefined) {
+      issues.add(field, 'REQUIRED', `'${field}' is required: a decimal string such as "1000.00"`);
+      return undefined;
+    }
+    const problem = decimalProblem(value);
+    if (problem) {
+      issues.add(field, 'INVALID_DECIMAL', `'${field}' ${problem}`);
+      return undefined;
+    }
+    const parsed = dec(value as string);
+    if (!parsed.gt(0)) issues.add(field, 'THRESHOLD_NOT_POSITIVE', `'${field}' must be greater than 0`);
+    else if (exponent !== undefined && parsed.decimalPlaces() > exponent)
+      issues.add(
+        field,
+        'TOO_PRECISE_FOR_CURRENCY',
+        `'${field}' has ${parsed.decimalPlaces()} decimals but ${currency} has ${exponent}`,
+      );
+    return parsed;
+  };
+  const { thresholds } = setting;
+  if (thresholds !== undefined) {
+    if (!Array.isArray(thresholds)) {
+      issues.add(join(path, 'thresholds'), 'REQUIRED', `'thresholds' must be an array of decimal strings`);
+    } else {
+      let previous: Dec | undefined;
+      thresholds.forEach((raw: unknown, i) => {
+        const field = join(join(path, 'thresholds'), i);
+        const value = amount(raw, field);
+        if (value !== undefined && previous !== undefined && !value.gt(previous))
+          issues.add(
+            field,
+            'THRESHOLDS_NOT_ASCENDING',
+            `thresholds must be strictly ascending: ${value.toString()} follows ${previous.toString()}`,
+          );
+        if (value !== undefined) previous = value;
+      });
+    }
+  }
+  if (setting.repeatEvery !== undefined) amount(setting.repeatEvery, join(path, 'repeatEvery'));
+  const none = (!Array.isArray(thresholds) || thresholds.length === 0) && setting.repeatEvery === undefined;
+  if (none)
+    issues.add(
+      path,
+      'PROGRESSIVE_BILLING_EMPTY',
+      `'progressiveBilling' needs 'thresholds' (non-empty) or 'repeatEvery'`,
+    );
 }
 
 function checkPeriod(issues: Issues, period: unknown, path: string): void {

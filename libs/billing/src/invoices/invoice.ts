@@ -67,6 +67,9 @@ export function pricingPlanOf(plan: CatalogPlan): PricingPlan {
     ...(plan.maximum !== undefined ? { maximum: plan.maximum } : {}),
     ...(plan.proration !== undefined ? { proration: plan.proration } : {}),
     ...(plan.segmentTiers !== undefined ? { segmentTiers: plan.segmentTiers } : {}),
+    ...(plan.progressiveBilling !== undefined
+      ? { progressiveBilling: plan.progressiveBilling as PricingPlan['progressiveBilling'] }
+      : {}),
   };
 }
 
