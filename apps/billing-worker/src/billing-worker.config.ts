@@ -80,6 +80,13 @@ export const billingWorkerConfigSpec = {
     30 * 86_400,
     'a rebill wave that keeps receiving late events is billed after this long',
   ),
+  progressiveIntervalSeconds: env.int(
+    'BILLING_PROGRESSIVE_INTERVAL_SECONDS',
+    60,
+    0,
+    86_400,
+    'how often open periods on plans with progressiveBilling are checked against their thresholds (0: never)',
+  ),
   logLevel: infraConfig.logLevel,
 };
 

@@ -3,6 +3,8 @@ import { BillingMetrics, createBillingActivities, createEchoActivities } from '@
 import {
   BillingScheduleSync,
   ClosedPeriodStore,
+  ProgressiveMonitor,
+  TemporalInterimTrigger,
   DeadLetterReplayer,
   billingAdapters,
   createBillingServices,
@@ -98,6 +100,15 @@ async function main(): Promise<void> {
     logger,
   );
   await notices.start();
+  // Progressive billing: open periods that reached a threshold → progressiveBillingWorkflow (interim invoices).
+  const progressive = new ProgressiveMonitor(
+    () => catalog.listTenants().map((t) => t.id),
+    billing.progressive,
+    new TemporalInterimTrigger(temporal.client, config.taskQueue),
+    logger,
+    config.progressiveIntervalSeconds * 1000,
+  );
+  progressive.start();
 
   new Gauge({
     name: 'tally_billing_scheduled_tenants',
@@ -130,6 +141,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     health.close();
+    await progressive.stop();
     await notices.stop();
     await schedules?.stop();
     await temporal.close();

@@ -6,6 +6,8 @@ import type {
   DueCustomersPage,
   DueCustomersRequest,
   IssueOutcome,
+  InterimOutcome,
+  InterimRequest,
   IssueRequest,
   PeriodRef,
   RebillOutcome,
@@ -124,6 +126,11 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
       const outcome = await rules(() => billing.rebiller.rebill(req));
       metrics?.rebilled(outcome);
       return outcome;
+    },
+
+    /** The interim invoice the open period's accrued amount calls for now, if any (progressive billing). */
+    async issueInterim(req: InterimRequest): Promise<InterimOutcome> {
+      return rules(() => billing.progressive.issueInterim(req));
     },
 
     async replayDeadLetterPage(req: ReplayPageRequest): Promise<ReplayPageResult> {

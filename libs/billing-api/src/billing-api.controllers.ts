@@ -45,13 +45,21 @@ export class InvoicesController {
   @ApiOperation({ summary: "A customer's invoices and adjustments, oldest period first (docs/billing.md)" })
   @ApiParam({ name: 'customer', description: 'customer external id (URL-encoded)' })
   @ApiQuery({ name: 'period', required: false, description: 'only this period, YYYY-MM' })
+  @ApiQuery({ name: 'kind', required: false, description: 'only this kind: invoice, adjustment or interim' })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Param('customer') customer: string,
     @Query() query: QueryString,
   ): Promise<{ invoices: InvoiceSummary[] }> {
-    only(query, ['period']);
-    return { invoices: await this.invoices.list(principal.tenant, customer, single(query, 'period')) };
+    only(query, ['period', 'kind']);
+    return {
+      invoices: await this.invoices.list(
+        principal.tenant,
+        customer,
+        single(query, 'period'),
+        single(query, 'kind'),
+      ),
+    };
   }
 
   @Get('invoices/:id')

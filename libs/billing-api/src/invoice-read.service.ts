@@ -1,4 +1,4 @@
-import { NotFoundError } from '@tally/errors';
+import { NotFoundError, ValidationFailedError } from '@tally/errors';
 import { INVOICE_ID_PATTERN, type InvoiceDocument } from '@tally/billing';
 import type { InvoiceLedger } from '@tally/billing';
 import { parsePeriod } from '@tally/billing-periods';
@@ -37,13 +37,25 @@ export function summarize(doc: InvoiceDocument): InvoiceSummary {
   };
 }
 
+const DOCUMENT_KINDS: ReadonlyArray<InvoiceDocument['kind']> = ['invoice', 'adjustment', 'interim'];
+
 /** Reads of the invoice ledger for the query API, always within one tenant (the caller's key's). */
 export class InvoiceReadService {
   constructor(private readonly ledger: InvoiceLedger) {}
 
-  async list(tenant: string, customer: string, period?: string): Promise<InvoiceSummary[]> {
+  /** `kind`: only documents of this kind (`interim`: a period's progressive-billing invoices). */
+  async list(tenant: string, customer: string, period?: string, kind?: string): Promise<InvoiceSummary[]> {
     if (period !== undefined) parsePeriod(period);
-    return (await this.ledger.listForCustomer(tenant, customer, period)).map(summarize);
+    if (kind !== undefined && !DOCUMENT_KINDS.includes(kind as InvoiceDocument['kind']))
+      throw new ValidationFailedError([
+        {
+          field: 'kind',
+          code: 'INVALID_KIND',
+          message: `'kind' must be one of ${DOCUMENT_KINDS.join(', ')}`,
+        },
+      ]);
+    const docs = await this.ledger.listForCustomer(tenant, customer, period);
+    return docs.filter((d) => kind === undefined || d.kind === kind).map(summarize);
   }
 
   async get(tenant: string, invoiceId: string): Promise<InvoiceDocument> {

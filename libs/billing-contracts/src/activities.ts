@@ -96,6 +96,27 @@ export type RebillOutcome =
       lateEventCount: number;
     };
 
+/** Issue the interim invoice the open period's accrued amount calls for, if any. */
+export interface InterimRequest extends PeriodRef {
+  tenant: string;
+  owner: string;
+}
+
+export type InterimOutcome =
+  | {
+      status: 'issued';
+      invoiceId: string;
+      thresholdsCrossed: string;
+      totalMinor: string;
+      accruedMinor: string;
+    }
+  /** No threshold above the last interim invoice's is reached (or that invoice is already written). */
+  | { status: 'below_threshold'; thresholdsCrossed: string; accruedMinor: string }
+  /** Too late for an interim invoice: the period ended or is being closed (its invoice bills the rest). */
+  | { status: 'period_ended' }
+  /** The customer's plans in the period have no progressive-billing setting, or no subscription. */
+  | { status: 'not_progressive' };
+
 export interface ReplayPageRequest {
   tenant: string;
   replayId: string;

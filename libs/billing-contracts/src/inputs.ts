@@ -77,6 +77,30 @@ export interface BillingRunProgress extends BillingRunState {
   done: boolean;
 }
 
+/** `progressiveBillingWorkflow`: interim invoices of one customer's open period. */
+export interface ProgressiveBillingInput extends ActivityTimings {
+  tenant: string;
+  customer: string;
+  period: string;
+  /** End after this long without a threshold signal (the next one starts it again). Default 86400. */
+  idleSeconds?: number;
+  /** Continue as new after this many checks. Default 50. */
+  checksPerRun?: number;
+  /** Carried over continue-as-new. */
+  state?: ProgressiveBillingState;
+}
+
+export interface ProgressiveBillingState {
+  /** Signals received. */
+  signalled: number;
+  /** Times the activity evaluated the period. */
+  checks: number;
+  /** Interim invoices this workflow issued. */
+  issued: number;
+  /** A signal arrived that no check has answered yet. */
+  pending: boolean;
+}
+
 export interface RebillInput extends ActivityTimings {
   tenant: string;
   customer: string;

@@ -15,7 +15,23 @@ import type {
   TaxSummary,
 } from '@tally/pricing';
 
-export type DocumentKind = 'invoice' | 'adjustment';
+/**
+ * `interim`: a progressive-billing invoice issued inside the open period when its accrued amount reached
+ * a threshold (version 0; the period-end invoice, version 1, deducts it in an `interim_deduction` line).
+ */
+export type DocumentKind = 'invoice' | 'adjustment' | 'interim';
+
+/** Why an interim invoice was issued: the threshold the period's accrued amount reached. */
+export interface InterimInfo {
+  /** How many of the plan's thresholds the accrued amount had reached (the document id ends `-t<this>`). */
+  thresholdsCrossed: string;
+  /** The highest threshold reached, minor units. */
+  thresholdMinor: string;
+  /** The amount accrued in the period when it was issued (its lines' sum), minor units. */
+  accruedMinor: string;
+  /** What earlier interim invoices of the period billed (deducted in this one's lines), minor units. */
+  previouslyBilledMinor: string;
+}
 
 /** A priced line of an invoice: pricing's line draft plus the subscription and plan it belongs to. */
 export interface InvoiceLine extends InvoiceLineDraft {
@@ -158,7 +174,11 @@ export interface InvoiceDocument {
    * Adjustment: the difference it makes (negative = a credit note, see `creditNoteNumber`).
    */
   totalMinor: string;
-  /** What the customer owes for the period after this document. */
+  /**
+   * What the customer owes for the period after this document. With progressive billing: the period's
+   * whole amount, interim invoices included (the period-end invoice's `totalMinor` is this minus them);
+   * on an interim invoice, what accrued so far.
+   */
   cumulativeTotalMinor: string;
   /** A downward adjustment is a credit note: its number (`cn-<period>-<16 hex>-v<n>`). */
   creditNoteNumber?: string;
@@ -172,6 +192,8 @@ export interface InvoiceDocument {
   fingerprint: UsageFingerprint;
   /** Adjustment: events counted now that the previous document did not count. */
   lateEventCount: number;
+  /** Interim invoice: the threshold that triggered it (docs/billing.md#progressive-billing). */
+  interim?: InterimInfo;
   timezone: string;
   periodStart: string;
   periodEnd: string;

@@ -12,7 +12,14 @@ export const BILLING_WORKFLOWS = {
   rebill: 'rebillWorkflow',
   deadLetterReplay: 'deadLetterReplayWorkflow',
   simulation: 'simulationWorkflow',
+  progressiveBilling: 'progressiveBillingWorkflow',
 } as const;
+
+/**
+ * Signal of `progressiveBillingWorkflow`: the accrued amount of the open period reached a threshold
+ * (the number of thresholds reached; the activity re-evaluates, so the number is a hint).
+ */
+export const THRESHOLD_CROSSED_SIGNAL = 'thresholdCrossed';
 
 /**
  * Signal of `rebillWorkflow`: how many more late events (a number). Ids (a string array, counted) are
@@ -34,4 +41,7 @@ export const billingWorkflowIds = {
   schedule: (tenant: string) => `billing/${tenant}`,
   deadLetterReplay: (tenant: string, replayId: string) => `dead-letter-replay/${tenant}/${replayId}`,
   simulation: (tenant: string, simulationId: string) => `simulation/${tenant}/${simulationId}`,
+  /** One per open period of a progressive customer, signalled with start: it serialises the interim invoices. */
+  progressiveBilling: (tenant: string, customer: string, period: string) =>
+    `progressive/${tenant}/${customer}/${period}`,
 };

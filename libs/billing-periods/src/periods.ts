@@ -171,6 +171,22 @@ export function periodsEndedBetween(
   return out;
 }
 
+/**
+ * The customer's period that is open at `atMs` (it started and has not ended), or undefined when no
+ * subscription is active then: the period of the active subscription's billing period.
+ */
+export function openCustomerPeriod(
+  subscriptions: readonly SubscriptionTerms[],
+  timezone: string,
+  atMs: number,
+): CustomerPeriod | undefined {
+  const today = localDateOf(atMs, timezone);
+  const active = activeSubscription(subscriptions, today);
+  if (!active) return undefined;
+  const p = customerPeriod(subscriptions, billingPeriodOn(active, today), timezone);
+  return p && p.fromMs <= atMs && atMs < p.toMs ? p : undefined;
+}
+
 /** The subscription active on local date `today` (start ≤ today < end); the latest start wins. */
 export function activeSubscription<S extends SubscriptionTerms>(
   subscriptions: readonly S[],

@@ -23,6 +23,7 @@ export function billingActivities(timings: ActivityTimings = {}) {
     describePeriods: quick.describePeriods,
     issueInvoices: quick.issueInvoices,
     rebill: quick.rebill,
+    issueInterim: quick.issueInterim,
     replayDeadLetterPage: quick.replayDeadLetterPage,
     countSimulation: quick.countSimulation,
     simulatePage: quick.simulatePage,

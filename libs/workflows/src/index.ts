@@ -5,3 +5,4 @@ export * from './billing-run.workflow';
 export * from './rebill.workflow';
 export * from './dead-letter-replay.workflow';
 export * from './simulation.workflow';
+export * from './progressive-billing.workflow';

@@ -328,28 +328,34 @@ export class InvoiceLedger {
 
 /**
  * A document's finance result (discounts, credit draws, taxes) is stored in the `pricing` JSON column,
- * next to the terms it was computed from, under `financeResult`: the `invoices` table has no column of
- * its own for it, and 18.16 has no idempotent `ADD COLUMN IF NOT EXISTS` for a migration to add one.
- * Documents without finance terms are stored exactly as before.
+ * next to the terms it was computed from, under `financeResult`, and an interim invoice's threshold
+ * under `interimResult`: the `invoices` table has no column of its own for them, and 18.16 has no
+ * idempotent `ADD COLUMN IF NOT EXISTS` for a migration to add one. Other documents are stored exactly
+ * as before.
  */
 function storedPricing(d: InvoiceDocument): unknown {
   return {
     ...d.pricing,
     ...(d.finance ? { financeResult: d.finance } : {}),
     ...(d.creditNote ? { creditNoteResult: d.creditNote } : {}),
+    ...(d.interim ? { interimResult: d.interim } : {}),
   };
 }
 
-function fromStoredPricing(text: string): Pick<InvoiceDocument, 'pricing' | 'finance' | 'creditNote'> {
+function fromStoredPricing(
+  text: string,
+): Pick<InvoiceDocument, 'pricing' | 'finance' | 'creditNote' | 'interim'> {
   const stored = JSON.parse(text) as InvoiceDocument['pricing'] & {
     financeResult?: InvoiceDocument['finance'];
     creditNoteResult?: InvoiceDocument['creditNote'];
+    interimResult?: InvoiceDocument['interim'];
   };
-  const { financeResult, creditNoteResult, ...pricing } = stored;
+  const { financeResult, creditNoteResult, interimResult, ...pricing } = stored;
   return {
     pricing,
     ...(financeResult ? { finance: financeResult } : {}),
     ...(creditNoteResult ? { creditNote: creditNoteResult } : {}),
+    ...(interimResult ? { interim: interimResult } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type {
   WatermarkPort,
 } from './ports';
 import { PricingSnapshots } from './pricing-snapshots';
+import { ProgressiveBilling } from './progressive-billing';
 import { Rebiller } from './rebiller';
 import { UsageLoader } from './usage-loader';
 import { Simulator } from '../simulation/simulator';
@@ -52,6 +53,8 @@ export interface BillingServices {
   rebiller: Rebiller;
   /** Re-prices closed periods under changed plans (reads only; never the ledger). */
   simulator: Simulator;
+  /** Interim invoices of open periods whose accrued amount reached a threshold. */
+  progressive: ProgressiveBilling;
 }
 
 export function createBillingServices(ports: BillingPorts): BillingServices {
@@ -82,6 +85,17 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       watermark: ports.watermark,
       clock: ports.clock,
       taxEngine: ports.taxEngine,
+    }),
+    progressive: new ProgressiveBilling({
+      catalog: ports.catalog,
+      ledger: ports.ledger,
+      closed: ports.closed,
+      pricing,
+      usage,
+      notices: ports.notices,
+      logger: ports.logger,
+      clock: ports.clock,
+      scanChunk: ports.queryChunk,
     }),
     simulator: new Simulator({
       ledger: ports.ledger,

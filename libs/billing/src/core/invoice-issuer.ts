@@ -33,7 +33,7 @@ export interface InvoiceIssuerDependencies {
 }
 
 type Item = { customer: string; share: CustomerPeriod };
-type Priced = Item & PricedSeries;
+type Priced = Item & PricedSeries & { interims: InvoiceDocument[] };
 
 /**
  * Issues the invoices of claimed periods. Idempotent: an invoice's id derives from (tenant, customer,
@@ -113,8 +113,10 @@ export class InvoiceIssuer {
         });
         continue;
       }
+      // Progressive billing: the interim invoices of the period, which this invoice deducts.
+      const interims = existing.get(item.customer)?.filter((d) => d.kind === 'interim') ?? [];
       try {
-        todo.push({ ...item, ...this.deps.pricing.current(tenant, item.share, item.customer) });
+        todo.push({ ...item, ...this.deps.pricing.current(tenant, item.share, item.customer), interims });
       } catch (error) {
         outcomes.set(key(item.customer, period), failure(item.customer, period, error));
       }
@@ -151,6 +153,7 @@ export class InvoiceIssuer {
             issuedBy: req.owner,
             createdAt,
             completeThrough,
+            interims: item.interims,
           }),
         );
         documents.push(doc);

@@ -54,7 +54,54 @@ export function invoiceId(tenant: string, customer: string, period: string, vers
   return `${version === 1 ? 'inv' : 'adj'}-${period}-${digest}-v${version}`;
 }
 
-export const INVOICE_ID_PATTERN = /^(inv|adj)-\d{4}-\d{2}-[0-9a-f]{16}-v\d{1,9}$/;
+/**
+ * The id of the interim invoice issued when the period's accrued amount had reached `thresholdsCrossed`
+ * thresholds: `int-<period>-<16 hex>-t<n>`. One id per threshold, so a retried or repeated issue of the
+ * same crossing writes the same row.
+ */
+export function interimInvoiceId(
+  tenant: string,
+  customer: string,
+  period: string,
+  thresholdsCrossed: string,
+): string {
+  const digest = createHash('sha256')
+    .update(`${tenant}\u0000${customer}\u0000${period}\u0000interim\u0000${thresholdsCrossed}`)
+    .digest('hex')
+    .slice(0, 16);
+  return `int-${period}-${digest}-t${thresholdsCrossed}`;
+}
+
+export const INVOICE_ID_PATTERN =
+  /^(?:(?:inv|adj)-\d{4}-\d{2}-[0-9a-f]{16}-v\d{1,9}|int-\d{4}-\d{2}-[0-9a-f]{16}-t\d{1,40})$/;
+
+/**
+ * The lines by which a document deducts what the period's interim invoices billed: one negative line
+ * per interim invoice, named after it (`chargeId` `interim:<its id>`), so the invoice explains itself.
+ */
+export function interimDeductionLines(interims: readonly InvoiceDocument[], currency: string): InvoiceLine[] {
+  return [...interims]
+    .sort((a, b) =>
+      BigInt(a.interim?.thresholdsCrossed ?? '0') < BigInt(b.interim?.thresholdsCrossed ?? '0') ? -1 : 1,
+    )
+    .map((d) => {
+      const minor = (-BigInt(d.totalMinor)).toString();
+      const threshold = d.interim
+        ? `, threshold ${formatMinor(d.interim.thresholdMinor, currency)} ${currency}`
+        : '';
+      return {
+        chargeId: `interim:${d.invoiceId}`,
+        name: `Billed on interim invoice ${d.invoiceId} (${d.createdAt.slice(0, 10)}${threshold})`,
+        kind: 'interim_deduction' as const,
+        quantity: '1',
+        billableQuantity: '1',
+        amount: normalizeDecimal(formatMinor(minor, currency)),
+        amountMinor: minor,
+        subscription: '',
+        plan: '',
+      };
+    });
+}
 
 /** The pricing plan of a catalog plan (the catalog validated its charges with `validatePlan`). */
 export function pricingPlanOf(plan: CatalogPlan): PricingPlan {
@@ -98,6 +145,8 @@ export interface InvoiceComputation {
   completeThrough?: string;
   /** Taxes from an external engine (`withTaxEngine`); the snapshot's rate table when absent. */
   taxCalculator?: TaxCalculator;
+  /** Progressive billing: the period's interim invoices, deducted in lines of the invoice. */
+  interims?: readonly InvoiceDocument[];
 }
 
 export interface PricedPeriod {
@@ -238,6 +287,11 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
     { ledger: c.credits ?? [] },
   );
   const total = finance?.totalMinor ?? priced.totalMinor;
+  // Progressive billing: the period's amount is `total`, of which the interim invoices billed a part;
+  // this invoice bills the rest. The deductions are lines of this document only, never effective lines,
+  // so adjustments compare charges with charges and their deltas stay exact.
+  const deductions = interimDeductionLines(c.interims ?? [], priced.currency);
+  const billed = deductions.reduce((s, l) => s + BigInt(l.amountMinor), 0n);
   return {
     tenant: c.tenant,
     customer: c.customer,
@@ -247,10 +301,10 @@ export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
     version: 1,
     referencesInvoiceId: '',
     currency: priced.currency,
-    lines: priced.lines,
+    lines: [...priced.lines, ...deductions],
     effectiveLines: priced.lines,
     subtotalMinor: priced.subtotalMinor,
-    totalMinor: total,
+    totalMinor: (BigInt(total) + billed).toString(),
     cumulativeTotalMinor: total,
     ...(finance ? { finance } : {}),
     usage: c.usage,
