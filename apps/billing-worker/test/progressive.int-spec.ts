@@ -3,6 +3,7 @@ import {
   BILLING_WORKFLOWS,
   billingWorkflowIds,
   PROGRESS_QUERY,
+  THRESHOLD_CROSSED_SIGNAL,
   type ProgressiveBillingState,
 } from '@tally/billing-contracts';
 import {
@@ -184,6 +185,10 @@ describe('progressive billing (real NATS, ClickHouse, Temporal)', () => {
     expect(progressiveTotal.toString()).toBe(plain.totalMinor);
     expect(final.cumulativeTotalMinor).toBe(plain.cumulativeTotalMinor);
     expect((await interims()).length).toBe(2);
+    // Woken after the end (a late monitor): the activity answers period_ended and the workflow ends.
+    await handle.signal(THRESHOLD_CROSSED_SIGNAL, '3');
+    expect(await handle.result()).toMatchObject({ issued: 2, checks: 3, pending: false });
+    await h.recordHistory(handle.workflowId, 'progressive-billing');
 
     // A late event after the final invoice, signalled as the billing worker does: one adjustment each.
     await calls(1);

@@ -1,4 +1,4 @@
-import { computeAdjustment, computeInvoice } from '@tally/billing';
+import { computeAdjustment, computeInvoice, decideInterim, pricePeriod } from '@tally/billing';
 import { escapeHtml, renderInvoiceHtml } from './invoice-html';
 import { customerPeriod } from '@tally/billing-periods';
 
@@ -46,5 +46,20 @@ describe('invoice HTML', () => {
     expect(html).toContain('<title>Credit note adj-2026-10-');
     expect(html).toContain(`href="${invoice.invoiceId}.html"`);
     expect(html).toContain('-2.00 EUR');
+  });
+
+  it('names an interim invoice and the threshold it was issued at', () => {
+    const c = computation('12', '12');
+    const plans = { p: { ...c.pricing.plans.p, progressiveBilling: { repeatEvery: '5' } } };
+    const pricing = { ...c.pricing, plans };
+    const decision = decideInterim({
+      ...c,
+      pricing,
+      priced: pricePeriod({ period: c.period, pricing, usage: c.usage }),
+      previous: [],
+    });
+    const html = renderInvoiceHtml(defined(decision?.issue));
+    expect(html).toContain('<h1>Interim invoice int-2026-10-');
+    expect(html).toContain('<b>12.00 EUR</b>,\nreached the threshold of 10.00 EUR');
   });
 });

@@ -85,7 +85,9 @@ export function renderInvoiceHtml(doc: InvoiceDocument): string {
     ? `Credit note ${doc.creditNote.number}`
     : adjustment
       ? `${BigInt(doc.totalMinor) < 0n ? 'Credit note' : 'Supplementary invoice'} ${doc.invoiceId}`
-      : `Invoice ${doc.invoiceId}`;
+      : doc.kind === 'interim'
+        ? `Interim invoice ${doc.invoiceId}`
+        : `Invoice ${doc.invoiceId}`;
   const head = doc.creditNote
     ? '<tr><th>Line credited</th><th class="n">Amount</th><th>Taxes given back</th><th class="n">Credited</th></tr>'
     : adjustment
@@ -99,7 +101,11 @@ export function renderInvoiceHtml(doc: InvoiceDocument): string {
       ? `<p>Corrects invoice <a href="${escapeHtml(encodeURIComponent(doc.referencesInvoiceId))}.html">${escapeHtml(doc.referencesInvoiceId)}</a>
 for ${escapeHtml(doc.lateEventCount)} late event${doc.lateEventCount === 1 ? '' : 's'}. Balance of the period after it:
 <b>${escapeHtml(money(doc.cumulativeTotalMinor, doc.currency))}</b>.</p>`
-      : '';
+      : doc.interim
+        ? `<p>Progressive billing: the period's accrued amount, <b>${escapeHtml(money(doc.interim.accruedMinor, doc.currency))}</b>,
+reached the threshold of ${escapeHtml(money(doc.interim.thresholdMinor, doc.currency))}. Earlier interim invoices of the period billed
+${escapeHtml(money(doc.interim.previouslyBilledMinor, doc.currency))}; the period's invoice will deduct this one.</p>`
+        : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body>

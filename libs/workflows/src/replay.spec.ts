@@ -33,6 +33,7 @@ describe('workflow replay over recorded histories', () => {
         'invoice-batch.json',
         'rebill.json',
         'dead-letter-replay.json',
+        'progressive-billing.json',
       ]),
     );
   });
