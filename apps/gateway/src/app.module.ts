@@ -9,7 +9,18 @@ import {
   PointsController,
   PointsService,
 } from '@tally/ingest';
-import { connectNats, ensureStreams, natsNames, NatsHealth, reportStreamDrift, watchStreams, type NatsConnection } from '@tally/nats';
+import {
+  connectNats,
+  ensureStreams,
+  GatewayMembership,
+  natsNames,
+  NatsHealth,
+  reportStreamDrift,
+  SharedRateLimiter,
+  watchStreams,
+  type NatsConnection,
+} from '@tally/nats';
+import { TenantRateLimiter } from '@tally/nest-kit';
 import type { Logger } from '@tally/observability';
 import { HealthModule } from '@tally/nest-kit';
 import type { Registry } from 'prom-client';
@@ -21,6 +32,10 @@ export interface GatewayDependencies {
   catalog: CatalogProjection;
   /** Creates Analytics Engine datasets on their first data point. */
   store: CatalogStore;
+  /** Live gateways: sampling budgets are split by it (docs/scaling.md#several-gateways). */
+  membership: GatewayMembership;
+  /** Per-tenant limits shared by every gateway; absent with GATEWAY_SHARED_LIMITS=false. */
+  limits?: SharedRateLimiter;
 }
 
 export async function connectGatewayDependencies(config: GatewayConfig, logger: Logger, registry: Registry): Promise<GatewayDependencies> {
@@ -32,13 +47,27 @@ export async function connectGatewayDependencies(config: GatewayConfig, logger: 
     CatalogProjection.open(nc, names),
     CatalogStore.open(nc, names),
   ]);
-  return { nc, keys, catalog, store };
+  const membership = await GatewayMembership.start(nc, names, config.replicas, { liveMs: config.liveMs });
+  // While the shared bucket is unreachable, each gateway enforces its share of the limit on its own.
+  const limits = config.sharedLimits
+    ? await SharedRateLimiter.open(nc, names, config.replicas, () => splitLimit(new TenantRateLimiter(), membership))
+    : undefined;
+  return { nc, keys, catalog, store, membership, limits };
+}
+
+/** A local bucket at rate / live gateways. */
+function splitLimit(local: TenantRateLimiter, membership: GatewayMembership) {
+  return {
+    take: (tenant: string, cost: number, rate: number, nowMs: number) =>
+      local.take(tenant, cost, Math.max(1, Math.floor(rate / membership.count())), nowMs),
+  };
 }
 
 class GatewayRuntime implements OnApplicationShutdown {
   constructor(private readonly deps: GatewayDependencies) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.deps.membership.stop();
     await this.deps.keys.close();
     await this.deps.catalog.close();
     await this.deps.nc.drain();
@@ -68,6 +97,7 @@ export class AppModule {
           latenessLimitDays: config.defaultLatenessLimitDays,
           rateLimitPerSecond: config.defaultRateLimitPerSecond,
         },
+        rateLimit: deps.limits?.scope('events'),
       },
       registry,
     );
@@ -91,6 +121,8 @@ export class AppModule {
           budgetPerIndexPerWindow: config.pointsSampleBudget,
           windowMs: config.pointsSampleWindowMs,
         },
+        rateLimit: deps.limits?.scope('points'),
+        gateways: () => deps.membership.count(),
       },
       registry,
     );

@@ -28,6 +28,12 @@ export const gatewayConfigSpec = {
     'data point rows kept per index and window for analytics datasets that declare no sampling',
   ),
   pointsSampleWindowMs: env.int('GATEWAY_POINTS_SAMPLE_WINDOW_MS', 1_000, 10, 86_400_000, 'sampling window'),
+  sharedLimits: env.bool(
+    'GATEWAY_SHARED_LIMITS',
+    true,
+    'rate limits shared by all gateways through NATS KV (off: each gateway enforces the whole limit on its own)',
+  ),
+  liveMs: env.int('GATEWAY_LIVE_MS', 6_000, 300, 600_000, 'a gateway without a heartbeat for this long no longer shares sampling budgets'),
   publishTimeoutMs: env.int('GATEWAY_PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000, 'how long to wait for JetStream to ack'),
   trustProxy: infraConfig.trustProxy,
   logLevel: infraConfig.logLevel,

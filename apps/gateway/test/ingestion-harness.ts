@@ -38,6 +38,8 @@ export interface HarnessOptions {
  */
 export class IngestionHarness {
   gateway!: ServiceProcess;
+  /** Gateways started by `startGateway`, beside the first. */
+  gateways: ServiceProcess[] = [];
   writer?: ServiceProcess;
   gatewayUrl!: string;
   nc!: NatsConnection;
@@ -78,6 +80,15 @@ export class IngestionHarness {
     return this;
   }
 
+  /** One more gateway on the same NATS prefix and database; returns its base URL. */
+  async startGateway(extraEnv: Record<string, string> = {}): Promise<string> {
+    const port = await freePort();
+    const gateway = startService('gateway', { ...this.env, GATEWAY_PORT: String(port), ...this.options.gatewayEnv, ...extraEnv });
+    this.gateways.push(gateway);
+    await this.waitHealthy(`http://127.0.0.1:${port}`, gateway);
+    return `http://127.0.0.1:${port}`;
+  }
+
   async startWriter(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     const writer = startService('writer', {
       ...this.env,
@@ -116,8 +127,9 @@ export class IngestionHarness {
     body: unknown,
     key: string,
     contentType = 'application/json',
+    gatewayUrl = this.gatewayUrl,
   ): Promise<{ status: number; body: any; headers: Headers }> {
-    const response = await fetch(`${this.gatewayUrl}/v1/events`, {
+    const response = await fetch(`${gatewayUrl}/v1/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -178,11 +190,11 @@ export class IngestionHarness {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.gateway?.stop(), this.writer?.stop()]);
+    await Promise.all([this.gateway?.stop(), ...this.gateways.map((g) => g.stop()), this.writer?.stop()]);
     await this.keys?.close();
     await deleteStreams(this.nc, this.names).catch(() => undefined);
     const jsm = await jetstreamManager(this.nc).catch(() => undefined);
-    for (const bucket of [this.names.catalogBucket, this.names.apiKeysBucket]) {
+    for (const bucket of [this.names.catalogBucket, this.names.apiKeysBucket, this.names.gatewayLimitsBucket]) {
       await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
     }
     await this.nc?.close();

@@ -8,3 +8,5 @@ export * from './stream-metrics';
 export * from './permissions';
 export * from './durable-consumer-loop';
 export * from './partitions';
+export * from './shared-rate-limiter';
+export * from './gateway-membership';

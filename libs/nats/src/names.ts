@@ -33,6 +33,8 @@ export interface NatsNames {
   writerPartitionConsumer(partition: number): string;
   /** Writers' partition leases and heartbeats (NATS KV). */
   writerLeasesBucket: string;
+  /** Gateways' shared per-tenant rate limits and heartbeats (NATS KV). */
+  gatewayLimitsBucket: string;
   deadLetterStream: string;
   deadLetterSubject(tenant: string): string;
   deadLetterSubjectAll: string;
@@ -89,6 +91,7 @@ export function natsNames(prefix = 'tally'): NatsNames {
     writerConsumer: `${prefix}_writer`,
     writerPartitionConsumer: (partition) => `${prefix}_writer_p${partition}`,
     writerLeasesBucket: `${prefix}_writer_leases`,
+    gatewayLimitsBucket: `${prefix}_gateway_limits`,
     deadLetterStream: `${upper}_DEAD_LETTERS`,
     deadLetterSubject: (tenant) => `${prefix}.dlq.${tenant}`,
     deadLetterSubjectAll: `${prefix}.dlq.>`,

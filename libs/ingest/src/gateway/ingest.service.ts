@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import { IngestMetrics } from './ingest-metrics';
 import type { EventPublisher } from './event-publisher';
 import { TenantRateLimiter } from '@tally/nest-kit';
+import type { TenantRateLimit } from '@tally/nats';
 
 export type Role = 'ingest' | 'query' | 'admin';
 
@@ -55,6 +56,11 @@ export interface IngestServiceOptions {
   maxFutureMs: number;
   billingrailsCustomerProperty: string;
   defaultLimits: TenantLimits;
+  /**
+   * The tenant's events/s limit; default a bucket in this process. With several gateways pass one that
+   * holds across them (`SharedRateLimiter.scope('events')`, docs/scaling.md#several-gateways).
+   */
+  rateLimit?: TenantRateLimit;
 }
 
 export const JSON_CONTENT_TYPES = [
@@ -70,7 +76,7 @@ const ROLES_ALLOWED_TO_INGEST: ReadonlySet<Role> = new Set(['ingest', 'admin']);
  * batch (atomic: any invalid event rejects all), publish, and answer only once JetStream has it.
  */
 export class IngestService {
-  private readonly rateLimiter = new TenantRateLimiter();
+  private readonly rateLimiter: TenantRateLimit;
   private readonly metrics?: IngestMetrics;
 
   constructor(
@@ -81,6 +87,7 @@ export class IngestService {
     registry?: Registry,
   ) {
     this.metrics = registry && new IngestMetrics(registry);
+    this.rateLimiter = options.rateLimit ?? new TenantRateLimiter();
   }
 
   authenticate(authorization: string | undefined, allowed: ReadonlySet<Role>): { tenant: string; role: Role } {
@@ -122,7 +129,7 @@ export class IngestService {
       billingrailsCustomerProperty: this.options.billingrailsCustomerProperty,
       maxBatch: this.options.maxBatch,
     });
-    const retryAfter = this.rateLimiter.take(tenant, events.length, limits.rateLimitPerSecond, request.nowMs);
+    const retryAfter = await this.rateLimiter.take(tenant, events.length, limits.rateLimitPerSecond, request.nowMs);
     if (retryAfter > 0) throw new RateLimitedError(retryAfter);
 
     const stopTimer = this.metrics?.publishSeconds.startTimer();

@@ -8,7 +8,7 @@ import { DatasetSamplers } from './dataset-samplers';
 import type { PointsBatchMessage } from './points-message';
 import type { PointsPublisher } from './points-publisher';
 import { NATS_POINTS_ROUTE } from './points.controller';
-import { PointsService } from './points.service';
+import { PointsService, shareOf } from './points.service';
 
 class RecordingPublisher implements PointsPublisher {
   readonly published: PointsBatchMessage[] = [];
@@ -44,7 +44,7 @@ const keys: Record<string, { tenant: string; role: Role }> = {
 const NOW = Date.UTC(2026, 10, 21, 12);
 const limits = { latenessLimitDays: 35, rateLimitPerSecond: 1_000 };
 
-function setup(rateLimitPerSecond = 1_000) {
+function setup(rateLimitPerSecond = 1_000, gateways?: () => number) {
   const publisher = new RecordingPublisher();
   const catalog = new MemoryDatasets();
   const auth = new IngestService(
@@ -67,6 +67,7 @@ function setup(rateLimitPerSecond = 1_000) {
       maxFutureMs: 300_000,
       defaultLimits: limits,
       defaultSampling: { budgetPerIndexPerWindow: 5, windowMs: 1000 },
+      gateways,
     },
     undefined,
     new DatasetSamplers(seededRandom(7)),
@@ -192,6 +193,32 @@ describe('PointsService', () => {
     const points = Array.from({ length: 250 }, (_, i) => ({ id: `w${i}`, indexes: ['loud'] }));
     expect(await service.write(request(points, 'wide'))).toMatchObject({ kept: 250 });
     expect(publisher.published[0].points.every((p) => p.si === 1)).toBe(true);
+  });
+
+  it('splits a sampling budget between the live gateways (each keeps its share, together at most the budget)', async () => {
+    let live = 10;
+    const { service, publisher, catalog } = setup(10_000, () => live);
+    catalog.declared.set('acme/wide', {
+      tenant: 'acme',
+      name: 'wide',
+      kind: 'analytics',
+      sampling: { budgetPerIndexPerWindow: 1_000, windowMs: 1_000 },
+    });
+    const points = Array.from({ length: 250 }, (_, i) => ({ id: `w${i}`, indexes: ['loud'] }));
+    // One of ten gateways: a budget of 100 for this window, so 250 points are sampled.
+    const shared = await service.write(request(points, 'wide'));
+    expect(shared.kept).toBeLessThan(250);
+    expect(publisher.published[0].points.some((p) => p.si > 1)).toBe(true);
+    // Alone again: the whole budget (the sampler starts afresh with the new share).
+    live = 1;
+    expect(await service.write({ ...request(points.map((p) => ({ ...p, id: `a${p.id}` })), 'wide'), nowMs: NOW + 1_000 })).toMatchObject({ kept: 250 });
+  });
+
+  it('shareOf: budget / gateways, at least one row', () => {
+    const settings = { budgetPerIndexPerWindow: 1_000, windowMs: 1_000 };
+    expect(shareOf(settings, 1)).toBe(settings);
+    expect(shareOf(settings, 3)).toEqual({ budgetPerIndexPerWindow: 333, windowMs: 1_000 });
+    expect(shareOf(settings, 5_000)).toEqual({ budgetPerIndexPerWindow: 1, windowMs: 1_000 });
   });
 
   it('maps authentication, role, media type, tenant and rate limit failures to stable codes', async () => {

@@ -4,6 +4,7 @@ import { uuidV7 } from '@tally/event-schema';
 import type { Registry } from 'prom-client';
 import type { IngestService, Role, TenantLimits, TenantLimitsProvider } from '../gateway/ingest.service';
 import { TenantRateLimiter } from '@tally/nest-kit';
+import type { TenantRateLimit } from '@tally/nats';
 import type { DatasetRegistry } from './dataset-registry';
 import { DatasetSamplers, type SamplingSettings } from './dataset-samplers';
 import { toWirePoint } from './points-message';
@@ -37,6 +38,13 @@ export interface PointsServiceOptions {
   defaultLimits: TenantLimits;
   /** Sampling of analytics datasets that declare none. */
   defaultSampling: SamplingSettings;
+  /** The tenant's points/s limit; default a bucket in this process (see `IngestServiceOptions.rateLimit`). */
+  rateLimit?: TenantRateLimit;
+  /**
+   * How many gateways split each sampling budget (each keeps budget / n rows per index and window,
+   * at least 1); default 1. The gateway passes its live count (`GatewayMembership.count`).
+   */
+  gateways?: () => number;
 }
 
 /** Authenticates like `IngestService` (it holds the key resolver). */
@@ -51,12 +59,13 @@ const ROLES_ALLOWED_TO_WRITE: ReadonlySet<Role> = new Set(['ingest', 'admin']);
  * and answer only once JetStream has the points.
  *
  * Sampling happens here, in the gateway, before publishing: what a loud index would have cost in
- * stream, writer and storage is never spent. Its state is per gateway process, so with N gateways an
- * index gets up to N budgets per window (each samples its share of the traffic), and the estimate
- * stays unbiased.
+ * stream, writer and storage is never spent. Its state is per gateway process, so the budget is split
+ * explicitly: with N live gateways each keeps budget / N rows per index and window, and all of them
+ * together keep at most the budget. An index whose traffic reaches only some gateways keeps fewer
+ * rows than the budget; each row's `_sample_interval` says so, and the estimate stays unbiased.
  */
 export class PointsService {
-  private readonly rateLimiter = new TenantRateLimiter();
+  private readonly rateLimiter: TenantRateLimit;
   private readonly samplers: DatasetSamplers;
   private readonly metrics?: PointsMetrics;
 
@@ -70,6 +79,7 @@ export class PointsService {
     samplers?: DatasetSamplers,
   ) {
     this.samplers = samplers ?? new DatasetSamplers();
+    this.rateLimiter = options.rateLimit ?? new TenantRateLimiter();
     this.metrics = registry && new PointsMetrics(registry);
   }
 
@@ -107,7 +117,7 @@ export class PointsService {
       maxFutureMs: this.options.maxFutureMs,
       latenessLimitMs: limits.latenessLimitDays * 86_400_000,
     });
-    const retryAfter = this.rateLimiter.take(tenant, rows.length, limits.rateLimitPerSecond, nowMs);
+    const retryAfter = await this.rateLimiter.take(tenant, rows.length, limits.rateLimitPerSecond, nowMs);
     if (retryAfter > 0) throw new RateLimitedError(retryAfter);
 
     const dataset = await this.datasets.resolve(tenant, request.dataset);
@@ -117,7 +127,7 @@ export class PointsService {
         ? this.samplers.sample(
             tenant,
             dataset.name,
-            dataset.sampling ?? this.options.defaultSampling,
+            shareOf(dataset.sampling ?? this.options.defaultSampling, this.options.gateways?.() ?? 1),
             unique,
             nowMs,
           )
@@ -153,4 +163,10 @@ function assertJson(contentType: string | undefined): void {
   if (type !== '' && type !== 'application/json') {
     throw new UnsupportedMediaTypeError(contentType, ['application/json']);
   }
+}
+
+/** One gateway's share of a sampling budget when `gateways` split it (at least one row). */
+export function shareOf(settings: SamplingSettings, gateways: number): SamplingSettings {
+  if (gateways <= 1) return settings;
+  return { ...settings, budgetPerIndexPerWindow: Math.max(1, Math.floor(settings.budgetPerIndexPerWindow / gateways)) };
 }
