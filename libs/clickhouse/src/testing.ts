@@ -17,14 +17,20 @@ export interface TestDatabase {
  * For integration tests: a fresh database `t_<random hex>` with every migration applied, on the
  * server named by `url` (default `CLICKHOUSE_URL`, then http://127.0.0.1:8123; credentials from
  * `CLICKHOUSE_USER`/`CLICKHOUSE_PASSWORD`). Each test gets its own, so tests never see each other's rows.
+ * `requestTimeoutMs` is for fixtures that load many rows with one statement: on a loaded 2-core CI
+ * machine such an INSERT can outlast the handle's default 30 s.
  */
-export async function createTestDatabase(url?: string): Promise<TestDatabase> {
+export async function createTestDatabase(
+  url?: string,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<TestDatabase> {
   const database = `t_${randomBytes(8).toString('hex')}`;
   const client = createClickHouse({
     url: url ?? process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
     username: process.env.CLICKHOUSE_USER ?? 'default',
     password: process.env.CLICKHOUSE_PASSWORD ?? '',
     database,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   try {
     await migrate(client);
