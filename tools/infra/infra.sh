@@ -5,7 +5,9 @@
 #   bash tools/infra/infra.sh status   show each component (exit 0 if all are up, 3 otherwise)
 #   bash tools/infra/infra.sh down     stop what `up` started (and nothing else)
 #   bash tools/infra/infra.sh env      print `export ...` lines for the apps
-#   bash tools/infra/infra.sh tools    install prometheus, promtool and helm if missing (go install; the tests use them)
+#   bash tools/infra/infra.sh tools    install prometheus, promtool, helm and stripe-mock (go install), chromium and
+#                                      poppler-utils (apt) if missing; the tests use them
+#   bash tools/infra/infra.sh documents   only chromium, poppler-utils and stripe-mock (invoice PDFs, payment export)
 #
 # State lives under $TALLY_DATA_DIR (default <repo>/.data): logs/ run/ (pid files) clickhouse/ nats/ temporal.db
 # A service that already answers on its port and was not started by this script is reused, never touched.
@@ -245,11 +247,11 @@ apt_install() {
   fi
   if [ "$APT_UPDATED" = 0 ]; then
     say "$comp: apt-get update (log: $aptlog)"
-    as_root apt-get update >>"$aptlog" 2>&1 || die "$comp" "apt-get update failed" "$aptlog"
+    as_root apt-get -o DPkg::Lock::Timeout=900 update >>"$aptlog" 2>&1 || die "$comp" "apt-get update failed" "$aptlog"
     APT_UPDATED=1
   fi
   say "$comp: apt-get install $* (log: $aptlog)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$aptlog" 2>&1 ||
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y "$@" >>"$aptlog" 2>&1 ||
     die "$comp" "apt-get install $* failed" "$aptlog"
   if [ "$POLICY_RC_CREATED" = 1 ]; then
     as_root rm -f /usr/sbin/policy-rc.d || true
@@ -566,6 +568,15 @@ OPS_TOOLS=(
   "promtool github.com/prometheus/prometheus/cmd/promtool v0.316.0"
   "helm helm.sh/helm/v4/cmd/helm v4.3.2"
 )
+# stripe-mock: Stripe's API mock, the payment-export test starts it (docs/documents.md).
+STRIPE_MOCK_TOOL="stripe-mock github.com/stripe/stripe-mock v0.203.0"
+
+# Debian packages of the documents (docs/documents.md): the query service prints invoice PDFs with headless
+# Chromium; the PDF test reads them back with poppler-utils (pdftotext, pdftoppm). "command package" pairs.
+DOC_TOOLS=(
+  "chromium chromium"
+  "pdftotext poppler-utils"
+)
 
 # find_go_binary NAME: PATH, then ~/go/bin, then Go's GOBIN and GOPATH/bin
 find_go_binary() {
@@ -582,18 +593,36 @@ find_go_binary() {
   return 1
 }
 
-cmd_tools() {
-  local entry name module version bin
+# ensure_go_tool "NAME MODULE VERSION": NAME's binary, built with go install when missing
+ensure_go_tool() {
+  local name module version bin
+  read -r name module version <<<"$1"
+  if bin=$(find_go_binary "$name"); then
+    say "$name: $bin"
+    return 0
+  fi
+  go_install "$name" "$module" "$version" "$LOG_DIR/$name-build.log"
+  bin=$(find_go_binary "$name") || die "$name" "go install succeeded but no $name binary was found in ~/go/bin, GOBIN or GOPATH/bin" "$LOG_DIR/$name-build.log"
+  say "$name: built $bin"
+}
+
+# What the documents need (invoice PDFs, payment export): Debian's chromium and poppler-utils, stripe-mock.
+cmd_documents() {
+  local entry name package missing=()
   mkdir -p "$LOG_DIR"
+  for entry in "${DOC_TOOLS[@]}"; do
+    read -r name package <<<"$entry"
+    if have "$name"; then say "$name: $(command -v "$name")"; else missing+=("$package"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] || apt_install documents "${missing[@]}"
+  ensure_go_tool "$STRIPE_MOCK_TOOL"
+}
+
+cmd_tools() {
+  local entry
+  cmd_documents
   for entry in "${OPS_TOOLS[@]}"; do
-    read -r name module version <<<"$entry"
-    if bin=$(find_go_binary "$name"); then
-      say "$name: $bin"
-      continue
-    fi
-    go_install "$name" "$module" "$version" "$LOG_DIR/$name-build.log"
-    bin=$(find_go_binary "$name") || die "$name" "go install succeeded but no $name binary was found in ~/go/bin, GOBIN or GOPATH/bin" "$LOG_DIR/$name-build.log"
-    say "$name: built $bin"
+    ensure_go_tool "$entry"
   done
 }
 
@@ -832,7 +861,8 @@ usage: bash tools/infra/infra.sh up [clickhouse|nats|temporal...]|down|status|en
   service-env SERVICE   CLICKHOUSE_USER/PASSWORD of writer, query or billing-worker (export lines)
   users-xml   print ClickHouse's rendered users.xml (tools/cluster uses it)
   reload  make the running NATS server re-read tools/infra/nats/*.conf (SIGHUP, no restart)
-  tools   install prometheus, promtool and helm when missing (go install)
+  tools   install prometheus, promtool and helm (go install) when missing, and what 'documents' installs
+  documents  install chromium and poppler-utils (apt) and stripe-mock (go install) when missing
   nats-bin   print the path of the pinned nats-server (built when missing; tools/cluster uses it)
   zookeeper  install Debian's zookeeper when missing (the ClickHouse cluster of tools/cluster needs it)
 EOF
@@ -846,6 +876,7 @@ case "${1:-}" in
   status) cmd_status ;;
   reload) cmd_reload ;;
   tools) cmd_tools ;;
+  documents) cmd_documents ;;
   env) print_env 'export ' ;;
   nats-bin) mkdir -p "$LOG_DIR"; ensure_nats_server >&2; printf '%s\n' "$NATS_BIN" ;;
   zookeeper) mkdir -p "$LOG_DIR"; [ -e /usr/share/java/zookeeper.jar ] || apt_install zookeeper zookeeper ;;

@@ -1,11 +1,25 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { BadRequestError } from '@tally/errors';
 import { ApiKeyGuard, CurrentPrincipal, Roles, type Principal } from '@tally/nest-kit';
 import type { FastifyReply } from 'fastify';
 import { DeadLetterReplayService, type ReplayStarted, type ReplayStatus } from './dead-letter-replay.service';
 import type { InvoiceDocument } from '@tally/billing';
-import { renderInvoiceHtml } from './invoice-html';
+import { renderInvoiceHtml } from './documents/invoice-html';
+import type { PdfRenderer } from './documents/chromium-pdf';
+import { documentFormat, PDF_RENDERER } from './documents/document-format';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
 import { CreditBalanceService } from './credit-balance.service';
 import { CreditNoteService } from './credit-note.service';
@@ -39,7 +53,10 @@ function single(query: QueryString, name: string): string | undefined {
 @UseGuards(ApiKeyGuard)
 @Roles('query')
 export class InvoicesController {
-  constructor(@Inject(InvoiceReadService) private readonly invoices: InvoiceReadService) {}
+  constructor(
+    @Inject(InvoiceReadService) private readonly invoices: InvoiceReadService,
+    @Inject(PDF_RENDERER) private readonly pdf: PdfRenderer,
+  ) {}
 
   @Get('customers/:customer/invoices')
   @ApiOperation({ summary: "A customer's invoices and adjustments, oldest period first (docs/billing.md)" })
@@ -64,28 +81,33 @@ export class InvoicesController {
 
   @Get('invoices/:id')
   @ApiOperation({
-    summary: 'One invoice or adjustment as JSON; as a printable page with `.html` or `?format=html`',
+    summary:
+      'One invoice or adjustment as JSON; as a printable page with `.html` or `?format=html`; as a PDF with `.pdf`, `?format=pdf` or `Accept: application/pdf` (docs/documents.md)',
   })
   @ApiParam({
     name: 'id',
-    description: 'document id, e.g. inv-2026-10-3f9a01c2d4e5f6a7-v1 (append .html for the page)',
+    description: 'document id, e.g. inv-2026-10-3f9a01c2d4e5f6a7-v1 (append .html or .pdf)',
   })
-  @ApiQuery({ name: 'format', required: false, description: 'json (default) or html' })
+  @ApiQuery({ name: 'format', required: false, description: 'json (default), html or pdf' })
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Query() query: QueryString,
+    @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<InvoiceDocument | string> {
+  ): Promise<InvoiceDocument | string | Buffer> {
     only(query, ['format']);
-    const format = single(query, 'format') ?? 'json';
-    if (format !== 'json' && format !== 'html')
-      throw new BadRequestError('INVALID_FORMAT', "format must be 'json' or 'html'");
-    const html = format === 'html' || id.endsWith('.html');
-    const doc = await this.invoices.get(principal.tenant, id.endsWith('.html') ? id.slice(0, -5) : id);
-    if (!html) return doc;
-    void reply.header('content-type', 'text/html; charset=utf-8');
-    return renderInvoiceHtml(doc);
+    const wanted = documentFormat(id, single(query, 'format'), accept);
+    const doc = await this.invoices.get(principal.tenant, wanted.id);
+    if (wanted.format === 'json') return doc;
+    if (wanted.format === 'html') {
+      void reply.header('content-type', 'text/html; charset=utf-8');
+      return renderInvoiceHtml(doc);
+    }
+    const pdf = await this.pdf.render(renderInvoiceHtml(doc));
+    void reply.header('content-type', 'application/pdf');
+    void reply.header('content-disposition', `inline; filename="${doc.invoiceId}.pdf"`);
+    return pdf;
   }
 }
 

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import type { ClickHouse } from '@tally/clickhouse';
-import { env, infraConfig, loadConfig } from '@tally/config';
+import { env, infraConfig, loadConfig, type ConfigOf } from '@tally/config';
 import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
 import { connectTemporal } from '@tally/temporal';
 import {
@@ -32,6 +32,8 @@ import {
   type MeterVersionsPort,
 } from '@tally/billing';
 import { SimulationService } from './simulation.service';
+import { ChromiumPdfRenderer, type PdfRenderer } from './documents/chromium-pdf';
+import { PDF_RENDERER } from './documents/document-format';
 import { InvoiceReadService } from './invoice-read.service';
 
 /** What the billing API reads from the environment when the app does not pass a Temporal client. */
@@ -52,6 +54,40 @@ export const simulationConfigSpec = {
   ),
 };
 
+/** The invoice PDF renderer (docs/documents.md#invoice-pdf). */
+export const invoicePdfConfigSpec = {
+  chromium: env.string(
+    'INVOICE_PDF_CHROMIUM',
+    'chromium',
+    'Chromium binary printing invoice PDFs (a path or a name in PATH)',
+  ),
+  timeoutMs: env.int(
+    'INVOICE_PDF_TIMEOUT_MS',
+    30_000,
+    1_000,
+    300_000,
+    'longest one PDF may take to print (503 PDF_RENDER_TIMEOUT beyond)',
+  ),
+  concurrency: env.int(
+    'INVOICE_PDF_CONCURRENCY',
+    2,
+    1,
+    64,
+    'PDFs printed at once (one Chromium process each)',
+  ),
+  maxQueued: env.int(
+    'INVOICE_PDF_MAX_QUEUED',
+    16,
+    0,
+    10_000,
+    'PDF requests that may wait for a slot (503 PDF_RENDERER_BUSY beyond)',
+  ),
+};
+
+function chromiumPdfRenderer(config: ConfigOf<typeof invoicePdfConfigSpec>): PdfRenderer {
+  return new ChromiumPdfRenderer({ ...config, binary: config.chromium });
+}
+
 export interface BillingApiDependencies {
   clickhouse: ClickHouse;
   /**
@@ -65,6 +101,8 @@ export interface BillingApiDependencies {
   keys?: PrincipalResolver;
   /** The Temporal client and the billing worker's queue; read from the environment when absent. */
   temporal?: { client: Client; taskQueue: string };
+  /** Prints invoice PDFs; headless Chromium configured from the environment when absent. */
+  pdf?: PdfRenderer;
 }
 
 const TEMPORAL = Symbol('BILLING_TEMPORAL');
@@ -80,7 +118,7 @@ class BillingApiRuntime implements OnApplicationShutdown {
 }
 
 /**
- * Invoices (`GET /v1/customers/:id/invoices`, `GET /v1/invoices/:id[.html]`) and dead-letter replay
+ * Invoices (`GET /v1/customers/:id/invoices`, `GET /v1/invoices/:id[.html|.pdf]`) and dead-letter replay
  * (`POST /v1/dead-letters/replay`, `GET /v1/dead-letters/replays/:id`) for the query service.
  * Without a Temporal client it connects lazily (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
  * `TALLY_TASK_QUEUE`, validated when the module is registered), so the query service starts and serves
@@ -101,6 +139,7 @@ export class BillingApiModule {
     // Bad settings fail the boot here, listing every bad key (not at the first replay request).
     if (!deps.temporal) loadConfig('billing API', billingApiConfigSpec);
     const simulation = loadConfig('billing API', simulationConfigSpec);
+    const pdf = deps.pdf ?? chromiumPdfRenderer(loadConfig('billing API', invoicePdfConfigSpec));
     const providers: Provider[] = [
       {
         provide: InvoiceReadService,
@@ -121,6 +160,7 @@ export class BillingApiModule {
           new DeadLetterReplayService(t.client, t.taskQueue),
         inject: [TEMPORAL],
       },
+      { provide: PDF_RENDERER, useValue: pdf },
       BillingApiRuntime,
     ];
     const controllers: Array<new (...args: never[]) => unknown> = [

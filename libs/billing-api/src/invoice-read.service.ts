@@ -16,7 +16,7 @@ export interface InvoiceSummary {
   referencesInvoiceId: string;
   lateEventCount: number;
   createdAt: string;
-  links: { json: string; html: string };
+  links: { json: string; html: string; pdf: string };
 }
 
 export function summarize(doc: InvoiceDocument): InvoiceSummary {
@@ -33,7 +33,7 @@ export function summarize(doc: InvoiceDocument): InvoiceSummary {
     referencesInvoiceId: doc.referencesInvoiceId,
     lateEventCount: doc.lateEventCount,
     createdAt: doc.createdAt,
-    links: { json: self, html: `${self}.html` },
+    links: { json: self, html: `${self}.html`, pdf: `${self}.pdf` },
   };
 }
 

@@ -2,3 +2,4 @@ export * from './env';
 export * from './nats-server';
 export * from './processes';
 export * from './tcp-proxy';
+export * from './png';

@@ -1,44 +1,33 @@
-import { formatMinor } from '@tally/pricing';
 import type { AdjustmentLine, InvoiceDocument, InvoiceLine } from '@tally/billing';
+import { escapeHtml, money } from './html-text';
+import { dailyUsageSection, financeSection } from './invoice-html-sections';
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text for HTML content or a quoted attribute: every character that could start markup is escaped. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
-
-function money(minor: string, currency: string): string {
-  try {
-    return `${formatMinor(minor, currency)} ${currency}`;
-  } catch {
-    return `${minor} (minor units) ${currency}`;
-  }
-}
+export { escapeHtml } from './html-text';
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #111; }
 h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+h2 { font-size: 1.05rem; margin: 1.2rem 0 0; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.nowrap { white-space: nowrap; }
 tfoot td { font-weight: 600; border-bottom: none; }
 .meta { color: #555; }
 .small { font-size: 12px; color: #555; }
-@media print { body { margin: 0; } a { color: inherit; text-decoration: none; } }`;
+table.daily td, table.daily th { padding: .1rem .5rem; font-size: 12px; }
+@page { size: A4; margin: 16mm 14mm; }
+@media print { body { margin: 0; max-width: none; } a { color: inherit; text-decoration: none; } tr { break-inside: avoid; } }`;
 
 function invoiceRows(doc: InvoiceDocument): string {
   return (doc.lines as InvoiceLine[])
     .map((l) => {
       const detail = l.tiers?.length
         ? l.tiers
-            .map((t) => `tier ${t.tier}: ${escapeHtml(t.quantity)} × ${escapeHtml(t.unitPrice)}`)
+            .map(
+              (t) =>
+                `<span class="nowrap">tier ${t.tier}: ${escapeHtml(t.quantity)} × ${escapeHtml(t.unitPrice)}${t.flatFee !== '0' ? ` + ${escapeHtml(t.flatFee)}` : ''} = ${escapeHtml(t.amount)}</span>`,
+            )
             .join('<br>')
         : l.proration
           ? `${escapeHtml(l.proration.activeDays)} of ${escapeHtml(l.proration.daysInPeriod)} days`
@@ -78,7 +67,10 @@ function creditNoteRows(doc: InvoiceDocument): string {
     .join('\n');
 }
 
-/** A printable, self-contained page for one invoice or adjustment. Every value is escaped. */
+/**
+ * A printable, self-contained page for one invoice, interim invoice, adjustment or credit note: the one
+ * layout of Tally's documents (the PDF is this page printed by headless Chromium). Every value is escaped.
+ */
 export function renderInvoiceHtml(doc: InvoiceDocument): string {
   const adjustment = doc.kind === 'adjustment';
   const title = doc.creditNote
@@ -117,8 +109,15 @@ ${reference}
 <tbody>
 ${doc.creditNote ? creditNoteRows(doc) : adjustment ? adjustmentRows(doc) : invoiceRows(doc)}
 </tbody>
-<tfoot><tr><td colspan="3">${adjustment ? 'Change' : 'Total'}</td><td class="n">${escapeHtml(money(doc.totalMinor, doc.currency))}</td></tr></tfoot>
+${
+  // With finance terms an invoice's total comes after discounts, credits and taxes (the section below).
+  doc.finance && !adjustment
+    ? ''
+    : `<tfoot><tr><td colspan="3">${adjustment ? 'Change' : 'Total'}</td><td class="n">${escapeHtml(money(doc.totalMinor, doc.currency))}</td></tr></tfoot>`
+}
 </table>
+${financeSection(doc)}
+${dailyUsageSection(doc)}
 <p class="small">Usage fingerprint: ${escapeHtml(doc.fingerprint.eventCount)} events, checksum ${escapeHtml(doc.fingerprint.checksum)}.
 Meter versions: ${escapeHtml(
     Object.entries(doc.pricing.meterVersions)

@@ -63,3 +63,53 @@ describe('invoice HTML', () => {
     expect(html).toContain('<b>12.00 EUR</b>,\nreached the threshold of 10.00 EUR');
   });
 });
+
+describe('invoice HTML: discounts, credits, taxes and usage per day', () => {
+  it('shows each finance step and each day, escaped, with the amount due after interim invoices', () => {
+    const c = computation('1200', '1200');
+    const doc = computeInvoice({
+      ...c,
+      usage: {
+        [evil]: {
+          calls: {
+            total: '1200',
+            days: [
+              { day: '2026-10-02', value: '200' },
+              { day: '2026-10-09', value: '1000' },
+            ],
+          },
+        },
+      },
+      pricing: {
+        ...c.pricing,
+        finance: {
+          coupons: [
+            {
+              couponId: 'c1',
+              name: evil,
+              kind: 'percentage',
+              percent: '50',
+              duration: 'once',
+              periodIndex: 0,
+            },
+          ],
+          taxProfile: { jurisdiction: 'X' },
+          taxRates: [{ id: 't', name: 'VAT', jurisdiction: 'X', percent: '10', inclusive: false }],
+        },
+      },
+      credits: [
+        { type: 'grant', grant: { id: 'g', currency: 'EUR', amountMinor: '10000', effective: '2026-10-01' } },
+      ],
+    });
+    const html = renderInvoiceHtml(doc);
+    expect(html).not.toContain('<script>');
+    // 1,200 × 1 = 1,200.00; half off = 600.00; credit 100.00; 10 % of 500.00 = 50.00; total 550.00.
+    expect(html).toContain('<td>Discount: &lt;script&gt;');
+    expect(html).toContain('-600.00 EUR');
+    expect(html).toContain('<td>Credit: g</td>');
+    expect(html).toContain('-100.00 EUR');
+    expect(html).toContain('10 % of 500.00 EUR');
+    expect(html).toContain('<tr><td colspan="2">Total</td><td class="n">550.00 EUR</td></tr>');
+    expect(html).toContain('<tr><td>2026-10-09</td><td class="n">1000</td></tr>');
+  });
+});
