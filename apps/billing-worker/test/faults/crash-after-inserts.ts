@@ -11,12 +11,18 @@
 import { InvoiceLedger } from '@tally/billing';
 
 const after = Number(process.env['BILLING_WORKER_TEST_CRASH_AFTER_INSERTS'] ?? '0');
-if (Number.isSafeInteger(after) && after > 0) {
+const crash = Number.isSafeInteger(after) && after > 0;
+/** `BILLING_WORKER_TEST_LOG_INSERTS=1`: one stderr line per non-empty insert (which worker stored what). */
+const log = process.env['BILLING_WORKER_TEST_LOG_INSERTS'] === '1';
+if (crash || log) {
   const insert = InvoiceLedger.prototype.insert;
   let inserts = 0;
   InvoiceLedger.prototype.insert = async function (this: InvoiceLedger, docs) {
     await insert.call(this, docs);
-    if (docs.length === 0 || ++inserts < after) return;
+    if (docs.length === 0) return;
+    ++inserts;
+    if (log) process.stderr.write(`test: invoice insert ${inserts}: ${docs.map((d) => d.invoiceId).join(' ')}\n`);
+    if (!crash || inserts < after) return;
     process.stderr.write(`test fault injection: killing the worker after invoice insert ${inserts}\n`);
     process.kill(process.pid, 'SIGKILL');
   };
