@@ -3,7 +3,9 @@ import { BillingMetrics, createBillingActivities, createEchoActivities } from '@
 import {
   BillingScheduleSync,
   ClosedPeriodStore,
+  CreditGrantStarter,
   ProgressiveMonitor,
+  TemporalCreditGrantTrigger,
   TemporalInterimTrigger,
   DeadLetterReplayer,
   billingAdapters,
@@ -109,6 +111,13 @@ async function main(): Promise<void> {
     config.progressiveIntervalSeconds * 1000,
   );
   progressive.start();
+  // Credit grants with an expiry or a recurrence → their creditGrantWorkflow (durable timers).
+  const creditGrants = new CreditGrantStarter(
+    catalog,
+    new TemporalCreditGrantTrigger(temporal.client, config.taskQueue),
+    logger,
+  );
+  await creditGrants.start();
 
   new Gauge({
     name: 'tally_billing_scheduled_tenants',
@@ -142,6 +151,7 @@ async function main(): Promise<void> {
   } finally {
     health.close();
     await progressive.stop();
+    await creditGrants.stop();
     await notices.stop();
     await schedules?.stop();
     await temporal.close();

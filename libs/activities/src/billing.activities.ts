@@ -3,6 +3,8 @@ import type { BillingServices, DeadLetterReplayer } from '@tally/billing';
 import type {
   CloseRequest,
   CloseResult,
+  CreditGrantStep,
+  CreditGrantStepRequest,
   DueCustomersPage,
   DueCustomersRequest,
   IssueOutcome,
@@ -131,6 +133,14 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
     /** The interim invoice the open period's accrued amount calls for now, if any (progressive billing). */
     async issueInterim(req: InterimRequest): Promise<InterimOutcome> {
       return rules(() => billing.progressive.issueInterim(req));
+    },
+
+    /** Records what of a credit grant came by now and says how long until the next (`creditGrantWorkflow`). */
+    async creditGrantStep(req: CreditGrantStepRequest): Promise<CreditGrantStep> {
+      const timers = billing.creditTimers;
+      if (!timers)
+        throw ApplicationFailure.nonRetryable('this worker has no credit ledger port', 'NO_CREDIT_LEDGER');
+      return rules(() => timers.step(req));
     },
 
     async replayDeadLetterPage(req: ReplayPageRequest): Promise<ReplayPageResult> {

@@ -117,6 +117,25 @@ export type InterimOutcome =
   /** The customer's plans in the period have no progressive-billing setting, or no subscription. */
   | { status: 'not_progressive' };
 
+/** Record what of a credit grant came by now (its expiries and occurrences), and when the next comes. */
+export interface CreditGrantStepRequest {
+  tenant: string;
+  customer: string;
+  grantId: string;
+}
+
+export type CreditGrantStep =
+  | {
+      status: 'waiting';
+      /** Record ids appended now (empty when they were already there). */
+      recorded: string[];
+      /** The next local date something of the grant comes, and how long until it starts in the customer's zone. */
+      next: string;
+      waitMs: number;
+    }
+  /** Nothing more will come: the grant ended, was voided, has no expiry, or is gone. */
+  | { status: 'done'; recorded: string[]; reason: 'ended' | 'unknown_grant' | 'unknown_customer' };
+
 export interface ReplayPageRequest {
   tenant: string;
   replayId: string;

@@ -101,6 +101,29 @@ export interface ProgressiveBillingState {
   pending: boolean;
 }
 
+/**
+ * `creditGrantWorkflow`: the durable timers of one credit grant (docs/finance.md#expiry-and-recurrence-timers).
+ * It records the grant's expiries and occurrences as they come, sleeping until the next one.
+ */
+export interface CreditGrantInput extends ActivityTimings {
+  tenant: string;
+  customer: string;
+  grantId: string;
+  /** Continue as new after this many wakes. Default 100. */
+  wakesPerRun?: number;
+  /** Carried over continue-as-new. */
+  state?: CreditGrantState;
+}
+
+export interface CreditGrantState {
+  /** Times the workflow asked what came (after each timer, and once at the start). */
+  wakes: number;
+  /** Record ids this workflow appended to the customer's credit ledger. */
+  recorded: string[];
+  /** The local date it sleeps until; absent once nothing more comes. */
+  next?: string;
+}
+
 export interface RebillInput extends ActivityTimings {
   tenant: string;
   customer: string;

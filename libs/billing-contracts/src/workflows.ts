@@ -13,6 +13,7 @@ export const BILLING_WORKFLOWS = {
   deadLetterReplay: 'deadLetterReplayWorkflow',
   simulation: 'simulationWorkflow',
   progressiveBilling: 'progressiveBillingWorkflow',
+  creditGrant: 'creditGrantWorkflow',
 } as const;
 
 /**
@@ -44,4 +45,7 @@ export const billingWorkflowIds = {
   /** One per open period of a progressive customer, signalled with start: it serialises the interim invoices. */
   progressiveBilling: (tenant: string, customer: string, period: string) =>
     `progressive/${tenant}/${customer}/${period}`,
+  /** One per credit grant with an expiry or a recurrence: its durable timers. */
+  creditGrant: (tenant: string, customer: string, grant: string) =>
+    `credit-grant/${tenant}/${customer}/${grant}`,
 };

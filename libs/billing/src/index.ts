@@ -37,5 +37,7 @@ export * from './adapters/simulation-results';
 export * from './adapters/billing-adapters';
 export * from './late-events/rebill-notices';
 export * from './progressive/progressive-monitor';
+export * from './credits/credit-timers';
+export * from './credits/credit-grant-starter';
 export * from './dead-letters/dead-letter-replayer';
 export * from './schedules/billing-schedules';

@@ -77,4 +77,52 @@ describe('credit ledger entries (top-ups, grants, voids) through the API', () =>
     await entries.append('acme', 'c1', grant('a'));
     await expect(entries.append('acme', 'c1', grant('b'))).rejects.toBeInstanceOf(ConflictError);
   });
+
+  it('timer records: appended once whatever the number of calls, never through the API, retried on a conflict', async () => {
+    const { store, entries } = await setUp();
+    await entries.append('acme', 'c1', { ...grant('g'), expires: '2026-12-20' });
+    const expiry = {
+      type: 'expiry' as const,
+      id: 'g__expiry',
+      grantId: 'g',
+      bucketId: 'g',
+      date: '2026-12-20',
+    };
+    expect(await entries.record('acme', 'c1', [expiry])).toEqual(['g__expiry']);
+    expect(await entries.record('acme', 'c1', [expiry])).toEqual([]);
+    // Only the timers write records: the API's body is a grant or a void.
+    expect(await codes(entries.append('acme', 'c1', { ...expiry, id: 'x' }))).toEqual([
+      ['type', expect.any(String)],
+    ]);
+    // Another entry of the same id is refused, not overwritten.
+    expect(await codes(entries.record('acme', 'c1', [{ ...expiry, date: '2026-12-21' }]))).toEqual([
+      ['id', 'DUPLICATE_ID'],
+    ]);
+    // A top-up written between the read and the write: read again, both kept.
+    const get = store.getCustomer.bind(store);
+    let raced = false;
+    store.getCustomer = async (t, c) => {
+      const found = await get(t, c);
+      if (!raced) {
+        raced = true;
+        await entries.append('acme', 'c1', grant('topup'));
+      }
+      return found;
+    };
+    const recurrence = {
+      type: 'recurrence' as const,
+      id: 'r',
+      grantId: 'g',
+      bucketId: 'g#1',
+      date: '2026-12-21',
+    };
+    expect(await entries.record('acme', 'c1', [recurrence])).toEqual(['r']);
+    store.getCustomer = get;
+    expect((await get('acme', 'c1'))?.value.billing?.credits?.map((e) => e.id)).toEqual([
+      'g',
+      'g__expiry',
+      'topup',
+      'r',
+    ]);
+  });
 });

@@ -26,6 +26,7 @@ import {
   tenantSchema,
   validationError,
 } from './entities';
+import { appendOnlyCredits } from './credit-ledger-rules';
 import { catalogKeys as K } from './keys';
 import {
   getJson,
@@ -114,9 +115,13 @@ export class CatalogStore {
         ? await this.getCustomer(input.tenant, input.id).catch(() => undefined)
         : undefined;
     const createdAt = input?.createdAt ?? existing?.value.createdAt ?? this.now().toISOString();
-    const customer = parseEntity(customerSchema, { ...input, createdAt }, 'customer');
-    await this.requireTenant(customer.tenant);
-    assertCreditsAppendOnly(existing?.value.billing?.credits ?? [], customer.billing?.credits ?? []);
+    const parsed = parseEntity(customerSchema, { ...input, createdAt }, 'customer');
+    await this.requireTenant(parsed.tenant);
+    // A write from a stale read is a conflict (retry), not an edit of the ledger it never saw.
+    if (options.expectedRevision !== undefined && options.expectedRevision !== (existing?.revision ?? 0))
+      throw revisionConflict('Customer', parsed.id);
+    const credits = appendOnlyCredits(existing?.value.billing?.credits ?? [], parsed.billing?.credits ?? []);
+    const customer = credits.length ? { ...parsed, billing: { ...parsed.billing, credits } } : parsed;
     const revision = await writeJson(
       this.kv,
       K.customer(customer.tenant, customer.id),
@@ -456,21 +461,4 @@ function isConflict(error: unknown): boolean {
  */
 function safeToken(id: string): string {
   return typeof id === 'string' && /^[-_=a-zA-Z0-9]+$/.test(id) ? id : '_invalid_';
-}
-
-/**
- * A customer's credit ledger is only appended to (docs/finance.md#prepaid-credits): every stored entry
- * must still be there, unchanged and in place; a top-up or a void is a new entry at the end.
- */
-function assertCreditsAppendOnly(before: readonly unknown[], after: readonly unknown[]): void {
-  const issues: FieldIssue[] = [];
-  before.forEach((entry, i) => {
-    if (i >= after.length || JSON.stringify(after[i]) !== JSON.stringify(entry))
-      issues.push({
-        field: `billing.credits[${i}]`,
-        code: 'CREDIT_LEDGER_APPEND_ONLY',
-        message: 'credit entries are never edited or removed: append a void or a new grant instead',
-      });
-  });
-  if (issues.length) throw validationError(issues, 'customer');
 }

@@ -4,10 +4,15 @@
  * (`CREDIT_LEDGER_APPEND_ONLY`); this service appends with optimistic concurrency, so two concurrent
  * appends cannot lose one another (the second gets 409 and is retried by the caller).
  */
-import { NotFoundError, ValidationFailedError } from '@tally/errors';
+import { ConflictError, NotFoundError, ValidationFailedError } from '@tally/errors';
 import { fieldIssuesFromZod } from '@tally/metering';
 import type { CatalogStore } from './catalog-store';
-import { creditEntrySchema, type CreditLedgerEntry, type Customer } from './entities';
+import {
+  creditEntrySchema,
+  type CreditLedgerEntry,
+  type CreditTimerLedgerEntry,
+  type Customer,
+} from './entities';
 import type { Versioned } from './kv';
 
 export type CreditLedgerStorePort = Pick<CatalogStore, 'getCustomer' | 'putCustomer'>;
@@ -47,5 +52,44 @@ export class CreditLedgerEntries {
       { expectedRevision: found.revision },
     );
     return { entry, revision: written.revision };
+  }
+
+  /**
+   * Appends what a grant's timer saw come (`expiry`/`recurrence` records, ids derived from the grant and
+   * the occurrence): records already in the ledger are skipped, so recording again (a retried activity,
+   * a restarted worker, the workflow started twice) appends nothing. Optimistic concurrency as for
+   * `append`; a revision conflict (a top-up written meanwhile) is read again and retried here.
+   * Answers the ids it appended.
+   */
+  async record(
+    tenant: string,
+    customer: string,
+    records: readonly CreditTimerLedgerEntry[],
+    attempts = 5,
+  ): Promise<string[]> {
+    for (let attempt = 1; ; attempt++) {
+      const found = await this.store.getCustomer(tenant, customer);
+      if (!found) throw new NotFoundError('Customer', customer);
+      const ledger = found.value.billing?.credits ?? [];
+      const byId = new Map(ledger.map((e) => [e.id, e]));
+      const fresh = records.filter((r) => {
+        const seen = byId.get(r.id);
+        if (seen && JSON.stringify(seen) !== JSON.stringify(r))
+          throw new ValidationFailedError([
+            { field: 'id', code: 'DUPLICATE_ID', message: `the ledger already has another entry '${r.id}'` },
+          ]);
+        return !seen;
+      });
+      if (!fresh.length) return [];
+      try {
+        await this.store.putCustomer(
+          { ...found.value, billing: { ...found.value.billing, credits: [...ledger, ...fresh] } },
+          { expectedRevision: found.revision },
+        );
+        return fresh.map((r) => r.id);
+      } catch (error) {
+        if (attempt >= attempts || !(error instanceof ConflictError)) throw error;
+      }
+    }
   }
 }

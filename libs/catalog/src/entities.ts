@@ -131,37 +131,65 @@ export const couponSchema = z
   });
 export type CatalogCoupon = z.infer<typeof couponSchema>;
 
-/** An entry of a customer's credit ledger: a grant (or top-up), or a void. Draws are written by invoices. */
-export const creditEntrySchema = z.discriminatedUnion('type', [
+const creditGrantEntry = z
+  .object({
+    type: z.literal('grant'),
+    id: entityId,
+    name: name.optional(),
+    currency,
+    amountMinor: minorAmount,
+    priority: z.number().int().min(0).max(1000).optional(),
+    effective: isoDate,
+    expires: isoDate.optional(),
+    recurrence: z
+      .object({ everyMonths: z.number().int().min(1).max(12) })
+      .strict()
+      .optional(),
+    rollover: z.object({ maxMinor: minorAmount.optional() }).strict().optional(),
+    source: z.enum(['grant', 'purchase', 'promotion', 'top_up', 'proration', 'credit_note']).optional(),
+  })
+  .strict();
+const creditVoidEntry = z
+  .object({
+    type: z.literal('void'),
+    id: entityId,
+    grantId: entityId,
+    date: isoDate,
+    reason: z.string().max(1024).optional(),
+  })
+  .strict();
+
+/** An entry of a customer's credit ledger as clients write it: a grant (or top-up), or a void. Draws are written by invoices. */
+export const creditEntrySchema = z.discriminatedUnion('type', [creditGrantEntry, creditVoidEntry]);
+
+/**
+ * What a grant's timer workflow records (docs/finance.md#expiry-and-recurrence-timers): an expiry or an
+ * occurrence of a recurring grant came. Written by the billing worker only; never moves the balance.
+ */
+const timerEntry = <T extends 'expiry' | 'recurrence'>(type: T) =>
   z
     .object({
-      type: z.literal('grant'),
-      id: entityId,
-      name: name.optional(),
-      currency,
-      amountMinor: minorAmount,
-      priority: z.number().int().min(0).max(1000).optional(),
-      effective: isoDate,
-      expires: isoDate.optional(),
-      recurrence: z
-        .object({ everyMonths: z.number().int().min(1).max(12) })
-        .strict()
-        .optional(),
-      rollover: z.object({ maxMinor: minorAmount.optional() }).strict().optional(),
-      source: z.enum(['grant', 'purchase', 'promotion', 'top_up', 'proration', 'credit_note']).optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('void'),
+      type: z.literal(type),
       id: entityId,
       grantId: entityId,
+      bucketId: z.string().min(1).max(160),
       date: isoDate,
-      reason: z.string().max(1024).optional(),
     })
-    .strict(),
+    .strict();
+export const creditTimerEntrySchema = z.discriminatedUnion('type', [
+  timerEntry('expiry'),
+  timerEntry('recurrence'),
 ]);
-export type CreditLedgerEntry = z.infer<typeof creditEntrySchema>;
+
+/** An entry of the stored ledger: what clients write and what the timers record. */
+export const storedCreditEntrySchema = z.discriminatedUnion('type', [
+  creditGrantEntry,
+  creditVoidEntry,
+  timerEntry('expiry'),
+  timerEntry('recurrence'),
+]);
+export type CreditLedgerEntry = z.infer<typeof storedCreditEntrySchema>;
+export type CreditTimerLedgerEntry = z.infer<typeof creditTimerEntrySchema>;
 
 /** A customer's billing terms: tax profile, coupons redeemed, credit ledger (append-only). */
 export const customerBillingSchema = z
@@ -183,7 +211,7 @@ export const customerBillingSchema = z
       .max(100)
       .optional(),
     /** Only ever appended to: the store refuses a change that edits or removes an entry. */
-    credits: z.array(creditEntrySchema).max(10_000).optional(),
+    credits: z.array(storedCreditEntrySchema).max(10_000).optional(),
     /** Spend commitments over a term (docs/finance.md#commitments). */
     commitments: z
       .array(

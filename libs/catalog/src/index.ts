@@ -15,12 +15,15 @@ export {
   apiKeyRecordSchema,
   couponSchema,
   creditEntrySchema,
+  creditTimerEntrySchema,
+  storedCreditEntrySchema,
   customerBillingSchema,
   customerSchema,
   customerTimeZone,
   taxRateSchema,
   type CatalogCoupon,
   type CreditLedgerEntry,
+  type CreditTimerLedgerEntry,
   type CustomerBilling,
   datasetSchema,
   meterInputSchema,
@@ -94,3 +97,4 @@ export {
   type When,
 } from './subscription-lifecycle';
 export { CreditLedgerEntries, type CreditLedgerStorePort } from './credit-ledger-entries';
+export { appendOnlyCredits } from './credit-ledger-rules';

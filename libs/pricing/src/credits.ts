@@ -43,8 +43,24 @@ export interface CreditGrant {
   source?: CreditSource;
 }
 
+/**
+ * What a grant's timer workflow recorded (docs/finance.md#expiry-and-recurrence-timers): that a bucket's
+ * expiry date or a recurring grant's next occurrence has come. A record never moves the balance: the
+ * replay derives every expiry and occurrence from the grants and the calendar (an invoice for days
+ * before the expiry can still draw afterwards, so the amount that expires is the replay's); the log
+ * names the record that saw it (`recorded`).
+ */
+export interface CreditTimerRecord {
+  type: 'expiry' | 'recurrence';
+  id: string;
+  grantId: string;
+  bucketId: string;
+  date: string;
+}
+
 export type CreditEntry =
   | { type: 'grant'; grant: CreditGrant }
+  | CreditTimerRecord
   | { type: 'void'; id: string; grantId: string; date: string; reason?: string }
   | {
       type: 'draw';
@@ -78,6 +94,8 @@ export interface CreditLogEntry {
   grantId: string;
   amountMinor: string;
   invoiceId?: string;
+  /** The id of the timer record that saw this expiry or occurrence come (`CreditTimerRecord`). */
+  recorded?: string;
 }
 
 export interface CreditBalance {
@@ -112,7 +130,10 @@ function ledgerError(message: string, field = 'entries'): PricingError {
 }
 
 /** Occurrence `k` of a grant: its dates, or undefined when the recurrence has ended. */
-function occurrence(g: CreditGrant, k: number): { effective: string; expires?: string } | undefined {
+export function grantOccurrence(
+  g: CreditGrant,
+  k: number,
+): { effective: string; expires?: string } | undefined {
   if (!g.recurrence) {
     return k === 0 ? { effective: g.effective, ...(g.expires ? { expires: g.expires } : {}) } : undefined;
   }
@@ -176,14 +197,14 @@ export function replayCredits(
   const dates = new Set<string>();
   for (const g of grants.values()) {
     for (let k = 0; ; k++) {
-      const o = occurrence(g, k);
+      const o = grantOccurrence(g, k);
       if (!o || o.effective > asOf) break;
       const v = voidDate.get(g.id);
       if (v !== undefined && o.effective >= v) break;
       dates.add(o.effective);
       if (o.expires !== undefined && o.expires <= asOf) dates.add(o.expires);
       if (o.expires !== undefined && g.rollover && o.expires <= asOf) {
-        const next = occurrence(g, k + 1);
+        const next = grantOccurrence(g, k + 1);
         const end = next?.expires ?? addMonthsToDate(o.expires, g.recurrence?.everyMonths ?? 1);
         if (end <= asOf) dates.add(end);
       }
@@ -222,7 +243,7 @@ export function replayCredits(
       ) {
         const cap =
           b.grant.rollover.maxMinor === undefined ? left : min(left, dec(b.grant.rollover.maxMinor));
-        const next = occurrence(b.grant, b.occurrence + 1);
+        const next = grantOccurrence(b.grant, b.occurrence + 1);
         const expires = next?.expires ?? addMonthsToDate(date, b.grant.recurrence?.everyMonths ?? 1);
         if (cap.gt(0))
           rollovers.push({
@@ -246,7 +267,7 @@ export function replayCredits(
     for (const g of grants.values()) {
       const v = voidDate.get(g.id);
       for (let k = 0; ; k++) {
-        const o = occurrence(g, k);
+        const o = grantOccurrence(g, k);
         if (!o || o.effective > date) break;
         if (o.effective !== date || (v !== undefined && o.effective >= v)) continue;
         const amount = dec(g.amountMinor);
@@ -291,7 +312,20 @@ export function replayCredits(
       push('draw', date, b, amount, d.invoiceId);
     }
   }
-  return { buckets: [...buckets.values()], log };
+  return { buckets: [...buckets.values()], log: withRecords(log, entries) };
+}
+
+/** Names, on the derived log, the timer records of its expiries and occurrences (the balance ignores them). */
+function withRecords(log: CreditLogEntry[], entries: readonly CreditEntry[]): CreditLogEntry[] {
+  const records = new Map<string, string>();
+  for (const e of entries)
+    if (e.type === 'expiry' || e.type === 'recurrence')
+      records.set(`${e.type === 'expiry' ? 'expiry' : 'grant'}|${e.bucketId}|${e.date}`, e.id);
+  if (records.size === 0) return log;
+  return log.map((l) => {
+    const id = records.get(`${l.type}|${l.bucketId}|${l.date}`);
+    return id === undefined ? l : { ...l, recorded: id };
+  });
 }
 
 function view(b: Bucket): CreditBucket {

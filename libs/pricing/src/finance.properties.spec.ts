@@ -7,6 +7,7 @@ import {
   addMonthsToDate,
   completeInvoice,
   creditBalance,
+  creditGrantTimers,
   discountInvoice,
   drawCredits,
   rateTableTaxCalculator,
@@ -66,14 +67,30 @@ const ledger = fc
 const monthStart = (k: number) => addMonthsToDate('2026-01-01', k);
 
 describe('credit ledger (property)', () => {
-  it('balance = grants − draws − voids − expiries at every date, never negative, draws never exceed usage', () => {
+  it('balance = grants − draws − voids − expiries at every date, never negative, draws never exceed usage, timer records change nothing', () => {
     fc.assert(
       fc.property(ledger, ({ grants, usage, voidOf }) => {
         let entries: CreditEntry[] = grants.map((g) => ({ type: 'grant' as const, grant: g }));
         if (voidOf && voidOf[0] < grants.length)
           entries.push({ type: 'void', id: 'v', grantId: grants[voidOf[0]].id, date: voidOf[1] });
-        // Monthly invoices in order, each drawing what its usage allows (split at mid-month).
+        // Each grant's timer wakes on `date` and appends what came (as creditGrantWorkflow does).
+        const wake = (date: string) => {
+          const have = new Set(entries.map((e) => (e.type === 'grant' ? e.grant.id : e.id)));
+          for (const g of grants)
+            for (const d of creditGrantTimers(entries, g.id, date).due)
+              if (!have.has(d.entryId))
+                entries.push({
+                  type: d.kind,
+                  id: d.entryId,
+                  grantId: g.id,
+                  bucketId: d.bucketId,
+                  date: d.date,
+                });
+        };
+        // Monthly invoices in order, each drawing what its usage allows (split at mid-month), written
+        // after the month's timers fired.
         for (const [k, amount] of [...usage].sort((a, b) => a[0] - b[0])) {
+          wake(monthStart(k + 1));
           const from = monthStart(k);
           const mid = `${from.slice(0, 8)}15`;
           const to = monthStart(k + 1);
@@ -101,9 +118,26 @@ describe('credit ledger (property)', () => {
           );
           expect(late.draws).toEqual([]);
         }
+        wake(monthStart(12));
+        const records = entries.filter((e) => e.type === 'expiry' || e.type === 'recurrence');
+        expect(new Set(records.map((r) => (r.type === 'grant' ? '' : r.id))).size).toBe(records.length);
+        const withoutRecords = entries.filter((e) => e.type !== 'expiry' && e.type !== 'recurrence');
         for (let k = 0; k <= 12; k++) {
           for (const date of [monthStart(k), `${monthStart(k).slice(0, 8)}15`]) {
             const b = creditBalance(entries, 'USD', date);
+            // Timer records never move the balance, and every expiry and occurrence by then was recorded.
+            const bare = creditBalance(withoutRecords, 'USD', date);
+            expect([b.balanceMinor, b.expiredMinor, b.grantedMinor]).toEqual([
+              bare.balanceMinor,
+              bare.expiredMinor,
+              bare.grantedMinor,
+            ]);
+            for (const l of b.log)
+              if (
+                l.date <= monthStart(12) &&
+                (l.type === 'expiry' || (l.type === 'grant' && /#[1-9]\d*$/.test(l.bucketId)))
+              )
+                expect(l.recorded).toBeDefined();
             const identity =
               BigInt(b.grantedMinor) - BigInt(b.drawnMinor) - BigInt(b.voidedMinor) - BigInt(b.expiredMinor);
             expect(BigInt(b.balanceMinor)).toBe(identity);

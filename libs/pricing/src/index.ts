@@ -82,7 +82,10 @@ export type {
   CreditLogEntry,
   CreditSegment,
   CreditSource,
+  CreditTimerRecord,
 } from './credits';
+export type { CreditGrantTimers, CreditTimerEvent } from './credit-timers';
+export { creditGrantTimers, creditTimerEntryId } from './credit-timers';
 export {
   DEFAULT_CREDIT_PRIORITY,
   creditBalance,

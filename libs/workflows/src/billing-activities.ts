@@ -24,6 +24,7 @@ export function billingActivities(timings: ActivityTimings = {}) {
     issueInvoices: quick.issueInvoices,
     rebill: quick.rebill,
     issueInterim: quick.issueInterim,
+    creditGrantStep: quick.creditGrantStep,
     replayDeadLetterPage: quick.replayDeadLetterPage,
     countSimulation: quick.countSimulation,
     simulatePage: quick.simulatePage,

@@ -6,3 +6,4 @@ export * from './rebill.workflow';
 export * from './dead-letter-replay.workflow';
 export * from './simulation.workflow';
 export * from './progressive-billing.workflow';
+export * from './credit-grant.workflow';

@@ -34,6 +34,7 @@ describe('workflow replay over recorded histories', () => {
         'rebill.json',
         'dead-letter-replay.json',
         'progressive-billing.json',
+        'credit-grant.json',
       ]),
     );
   });

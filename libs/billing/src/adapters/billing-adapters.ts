@@ -3,6 +3,7 @@ import type { ClickHouse } from '@tally/clickhouse';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 import type { Logger } from '@tally/observability';
 import type { BillingPorts } from '../core/billing-services';
+import type { CreditLedgerWriterPort } from '../credits/credit-timers';
 import { ClickHouseUsageSource } from './clickhouse-usage-source';
 import type { ClosedPeriodStore } from './closed-periods';
 import { InvoiceLedger } from './invoice-ledger';
@@ -16,8 +17,12 @@ export interface BillingInfrastructure {
   names: NatsNames;
   /** The process's catalog projection (tenants, customers, meters, plans, subscriptions). */
   catalog: CatalogProjection;
-  /** Meter versions an invoice was computed with (for recomputations). */
-  store: Pick<CatalogStore, 'getMeterVersion'>;
+  /**
+   * Meter versions an invoice was computed with (for recomputations); with `getTenant`, `getCustomer`
+   * and `putCustomer`, where grant timers append their records (docs/finance.md#expiry-and-recurrence-timers).
+   */
+  store: Pick<CatalogStore, 'getMeterVersion'> &
+    Partial<Pick<CatalogStore, 'getTenant' | 'getCustomer' | 'putCustomer'>>;
   closed: ClosedPeriodStore;
   logger: Logger;
   /** Ledger inserts within this many ms share one INSERT. Default 50. */
@@ -29,6 +34,9 @@ export function billingAdapters(infra: BillingInfrastructure): BillingPorts {
   return {
     catalog: infra.catalog,
     meterVersions: infra.store,
+    ...(infra.store.getTenant && infra.store.getCustomer && infra.store.putCustomer
+      ? { creditLedger: infra.store as CreditLedgerWriterPort }
+      : {}),
     ledger: new InvoiceLedger(infra.clickhouse, infra.ledgerCoalesceMs ?? 50),
     closed: infra.closed,
     watermark: new WriterWatermark(infra.nc, infra.names),

@@ -18,6 +18,7 @@ import { ProgressiveBilling } from './progressive-billing';
 import { Rebiller } from './rebiller';
 import { UsageLoader } from './usage-loader';
 import { Simulator } from '../simulation/simulator';
+import { CreditTimers, type CreditLedgerWriterPort } from '../credits/credit-timers';
 
 /** The ports billing runs on (ClickHouse, NATS KV and JetStream in production; in memory in unit specs). */
 export interface BillingPorts {
@@ -36,6 +37,8 @@ export interface BillingPorts {
   simulationResults?: SimulationResultsPort;
   /** An external tax engine (docs/finance.md#taxes); the tenant's rate table when absent. */
   taxEngine?: TaxEngine;
+  /** Where grant timers append their records (the catalog store); no grant timers without it. */
+  creditLedger?: CreditLedgerWriterPort;
 }
 
 /**
@@ -55,6 +58,8 @@ export interface BillingServices {
   simulator: Simulator;
   /** Interim invoices of open periods whose accrued amount reached a threshold. */
   progressive: ProgressiveBilling;
+  /** The steps of credit grants' durable timers (absent without a `creditLedger` port). */
+  creditTimers?: CreditTimers;
 }
 
 export function createBillingServices(ports: BillingPorts): BillingServices {
@@ -104,5 +109,8 @@ export function createBillingServices(ports: BillingPorts): BillingServices {
       usage,
       results: ports.simulationResults,
     }),
+    ...(ports.creditLedger
+      ? { creditTimers: new CreditTimers(ports.creditLedger, ports.ledger, ports.clock) }
+      : {}),
   };
 }

@@ -103,6 +103,7 @@ export function creditEntriesOf(
   const entries: CreditEntry[] = [];
   for (const e of customer?.billing?.credits ?? []) {
     if (e.type === 'void') entries.push({ type: 'void', id: e.id, grantId: e.grantId, date: e.date });
+    else if (e.type === 'expiry' || e.type === 'recurrence') entries.push({ ...e });
     else {
       const grant: Record<string, unknown> = { ...e };
       delete grant.type;

@@ -1,6 +1,7 @@
 import {
   alertRuleSchema,
   apiKeyId,
+  appendOnlyCredits,
   customerSchema,
   generateApiKey,
   meterInputSchema,
@@ -10,6 +11,7 @@ import {
   tenantSchema,
   type ApiKeyRecord,
   type ApiKeyRole,
+  type Customer,
   type Meter,
   type Versioned,
   type WriteOptions,
@@ -54,8 +56,13 @@ export class InMemoryCatalog implements CatalogPort {
     const existing = this.entries.get(`customer|${String(input?.tenant)}|${String(input?.id)}`);
     const createdAt =
       input?.createdAt ?? (existing?.value.createdAt as string | undefined) ?? this.now().toISOString();
-    const customer = parseEntity(customerSchema, { ...input, createdAt }, 'customer');
-    await this.requireTenant(customer.tenant);
+    const parsed = parseEntity(customerSchema, { ...input, createdAt }, 'customer');
+    await this.requireTenant(parsed.tenant);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== (existing?.revision ?? 0))
+      throw conflict('Customer', parsed.id);
+    const stored = (existing?.value as Customer | undefined)?.billing?.credits ?? [];
+    const credits = appendOnlyCredits(stored, parsed.billing?.credits ?? []);
+    const customer = credits.length ? { ...parsed, billing: { ...parsed.billing, credits } } : parsed;
     return this.write(
       `customer|${customer.tenant}|${customer.id}`,
       customer,
