@@ -16,7 +16,8 @@ import { BadRequestError } from '@tally/errors';
 import { ApiKeyGuard, CurrentPrincipal, Roles, type Principal } from '@tally/nest-kit';
 import type { FastifyReply } from 'fastify';
 import { DeadLetterReplayService, type ReplayStarted, type ReplayStatus } from './dead-letter-replay.service';
-import type { InvoiceDocument } from '@tally/billing';
+import type { InvoiceDocument, PaymentExportOutcome } from '@tally/billing';
+import { PaymentExportService } from './payment-export.service';
 import { renderInvoiceHtml } from './documents/invoice-html';
 import type { PdfRenderer } from './documents/chromium-pdf';
 import { documentFormat, PDF_RENDERER } from './documents/document-format';
@@ -111,14 +112,34 @@ export class InvoicesController {
   }
 }
 
-/** Credit notes on request against an invoice: admin keys only (docs/finance.md#credit-notes). */
+/** Credit notes on request (docs/finance.md#credit-notes) and payment export: admin keys only. */
 @ApiTags('invoices')
 @ApiBearerAuth()
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
 @Roles('admin')
 export class CreditNotesController {
-  constructor(@Inject(CreditNoteService) private readonly notes: CreditNoteService) {}
+  constructor(
+    @Inject(CreditNoteService) private readonly notes: CreditNoteService,
+    @Inject(PaymentExportService) private readonly payments: PaymentExportService,
+  ) {}
+
+  @Post('invoices/:id/payment-export')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      "Pushes the document to the payment provider (Stripe) now, once: a re-run answers `already_exported` with the provider's id (docs/documents.md#payment-export)",
+  })
+  @ApiParam({
+    name: 'id',
+    description: 'any document id: invoice, interim invoice, adjustment or credit note',
+  })
+  exportPayment(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<PaymentExportOutcome> {
+    return this.payments.export(principal.tenant, id);
+  }
 
   @Post('invoices/:id/credit-notes')
   @HttpCode(201)

@@ -11,6 +11,7 @@ import type { ClickHouse } from '@tally/clickhouse';
 import { env, infraConfig, loadConfig, type ConfigOf } from '@tally/config';
 import { PRINCIPAL_RESOLVER, type PrincipalResolver } from '@tally/nest-kit';
 import { connectTemporal } from '@tally/temporal';
+import type { NatsConnection, NatsNames } from '@tally/nats';
 import {
   CreditNotesController,
   CreditsController,
@@ -24,6 +25,8 @@ import { DeadLetterReplayService } from './dead-letter-replay.service';
 import {
   ClickHouseUsageSource,
   InvoiceLedger,
+  loadPaymentExportConfig,
+  paymentExporterFromConfig,
   PricingSnapshots,
   SimulationResultStore,
   Simulator,
@@ -32,6 +35,7 @@ import {
   type MeterVersionsPort,
 } from '@tally/billing';
 import { SimulationService } from './simulation.service';
+import { PaymentExportService } from './payment-export.service';
 import { ChromiumPdfRenderer, type PdfRenderer } from './documents/chromium-pdf';
 import { PDF_RENDERER } from './documents/document-format';
 import { InvoiceReadService } from './invoice-read.service';
@@ -103,6 +107,9 @@ export interface BillingApiDependencies {
   temporal?: { client: Client; taskQueue: string };
   /** Prints invoice PDFs; headless Chromium configured from the environment when absent. */
   pdf?: PdfRenderer;
+  /** NATS, for the payment export ledger (`PAYMENT_EXPORT_PROVIDER`); without it exports are off. */
+  nc?: NatsConnection;
+  names?: NatsNames;
 }
 
 const TEMPORAL = Symbol('BILLING_TEMPORAL');
@@ -140,6 +147,7 @@ export class BillingApiModule {
     if (!deps.temporal) loadConfig('billing API', billingApiConfigSpec);
     const simulation = loadConfig('billing API', simulationConfigSpec);
     const pdf = deps.pdf ?? chromiumPdfRenderer(loadConfig('billing API', invoicePdfConfigSpec));
+    const payments = loadPaymentExportConfig('billing API');
     const providers: Provider[] = [
       {
         provide: InvoiceReadService,
@@ -161,6 +169,21 @@ export class BillingApiModule {
         inject: [TEMPORAL],
       },
       { provide: PDF_RENDERER, useValue: pdf },
+      {
+        provide: PaymentExportService,
+        useFactory: async () => {
+          const { nc, names } = deps;
+          const exporter =
+            nc && names
+              ? await paymentExporterFromConfig(payments, {
+                  nc,
+                  names,
+                  documents: new InvoiceLedger(deps.clickhouse),
+                })
+              : undefined;
+          return new PaymentExportService(exporter);
+        },
+      },
       BillingApiRuntime,
     ];
     const controllers: Array<new (...args: never[]) => unknown> = [

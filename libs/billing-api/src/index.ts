@@ -9,6 +9,7 @@ export * from './documents/chromium-pdf';
 export * from './documents/document-format';
 export * from './invoice-read.service';
 export * from './credit-balance.service';
+export * from './payment-export.service';
 export * from './dead-letter-replay.service';
 export * from './simulation.service';
 export * from './billing-api.controllers';

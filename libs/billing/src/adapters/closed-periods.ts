@@ -3,7 +3,8 @@ import type { KV } from '@nats-io/kv';
 import { billingKeys, openBillingBucket, type ClosedPeriod } from '@tally/catalog';
 import type { NatsConnection, NatsNames } from '@tally/nats';
 
-function isWrongLastSequence(error: unknown): boolean {
+/** A KV create or update that lost to another writer (the key exists, or moved on). */
+export function isWrongLastSequence(error: unknown): boolean {
   return (
     error instanceof JetStreamApiError &&
     (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
