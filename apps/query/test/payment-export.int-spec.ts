@@ -184,6 +184,33 @@ describe('query service: payment export to Stripe (stripe-mock)', () => {
     expect(stripe.calls.length).toBe(before + 1);
   });
 
+  it('leaves no record when Stripe is unreachable (502 PAYMENT_PROVIDER_ERROR, retryable), so a later attempt exports', async () => {
+    const other = invoiceDocument();
+    const doc = {
+      ...other,
+      customer: 'acct_43',
+      invoiceId: other.invoiceId.replace(/-[0-9a-f]{16}-/, '-00000000000000aa-'),
+    };
+    await new InvoiceLedger(h.db.client).insert([doc]);
+    const exports = await KvPaymentExports.open(h.nc, h.names);
+    const unreachable = new PaymentExporter({
+      documents: new InvoiceLedger(h.db.client),
+      exports,
+      provider: new StripePaymentProvider(
+        { apiKey: 'sk_test_123', apiBase: `http://127.0.0.1:${await portInRange()}` },
+        exports.payers,
+      ),
+    });
+    await expect(unreachable.export('acme', doc.invoiceId)).rejects.toMatchObject({
+      code: 'PAYMENT_PROVIDER_ERROR',
+      httpStatus: 502,
+      retryable: true,
+    });
+    expect(await exports.get('acme', 'stripe', doc.invoiceId)).toBeUndefined();
+    const later = await exportNow(doc.invoiceId);
+    expect([later.status, later.body.status]).toEqual([200, 'exported']);
+  });
+
   it('answers 404 for an unknown document and 403 for a query key', async () => {
     expect((await exportNow('inv-2026-10-0000000000000000-v1')).status).toBe(404);
     expect((await exportNow(invoice.invoiceId, keys.query)).status).toBe(403);

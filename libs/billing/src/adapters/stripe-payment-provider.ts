@@ -10,6 +10,7 @@
  * in the export ledger's payer records, so it survives Stripe's 24-hour idempotency window.
  */
 import Stripe from 'stripe';
+import { TallyError } from '@tally/errors';
 import { BillingRejectedError } from '../errors';
 import type { PaymentDocument, PaymentProvider } from '../payments/payment-document';
 
@@ -46,6 +47,23 @@ function integerAmount(minor: string, documentId: string): number {
   return Number(value);
 }
 
+/**
+ * Stripe's refusals and failures as `PAYMENT_PROVIDER_ERROR` (502): retryable when Stripe was unreachable,
+ * rate-limited or failed itself (the same request, with the same keys, can succeed), not when it refused
+ * the request (4xx). Tally's own refusals pass unchanged.
+ */
+function providerError(error: unknown, doc: PaymentDocument): unknown {
+  if (!(error instanceof Stripe.errors.StripeError)) return error;
+  const status = error.statusCode;
+  const retryable = status === undefined || status === 429 || status >= 500;
+  return new TallyError(
+    'PAYMENT_PROVIDER_ERROR',
+    502,
+    `Stripe did not take ${doc.documentId}: ${error.type}${status ? ` (HTTP ${status})` : ''}: ${error.message}`,
+    { cause: error, retryable },
+  );
+}
+
 export class StripePaymentProvider implements PaymentProvider {
   readonly name = 'stripe';
   private readonly stripe: Stripe;
@@ -69,6 +87,14 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async exportDocument(doc: PaymentDocument, creditedExternalId?: string): Promise<string> {
+    try {
+      return await this.create(doc, creditedExternalId);
+    } catch (error) {
+      throw providerError(error, doc);
+    }
+  }
+
+  private async create(doc: PaymentDocument, creditedExternalId?: string): Promise<string> {
     if (STRIPE_SPECIAL_CURRENCIES.has(doc.currency))
       throw new BillingRejectedError(
         'PAYMENT_CURRENCY_UNSUPPORTED',
