@@ -251,6 +251,34 @@ describe('tally simulation run', () => {
   });
 });
 
+describe('tally invoice export', () => {
+  it('posts each document once to the payment-export route and prints what happened; a refusal exits 1', async () => {
+    const { deps } = fakeDeps({});
+    const calls: string[] = [];
+    deps.env = { TALLY_API_URL: 'http://q', TALLY_API_KEY: 'k' };
+    deps.fetch = (async (url: string, init?: RequestInit) => {
+      calls.push(`${init?.method} ${url} ${(init?.headers as Record<string, string>).authorization}`);
+      if (url.includes('nope')) return new Response('{"error":{"code":"NOT_FOUND"}}', { status: 404 });
+      const status = url.includes('inv-1') ? 'exported' : 'already_exported';
+      return new Response(JSON.stringify({ status, record: { provider: 'stripe', externalId: 'in_1' } }), {
+        status: 200,
+      });
+    }) as typeof fetch;
+    const ok = await runTally(['invoice', 'export', 'inv-1', 'cn-2'], deps);
+    expect([ok.code, ok.stdout]).toEqual([
+      0,
+      'inv-1  exported  stripe in_1\ncn-2  already_exported  stripe in_1\n',
+    ]);
+    expect(calls).toEqual([
+      'POST http://q/v1/invoices/inv-1/payment-export Bearer k',
+      'POST http://q/v1/invoices/cn-2/payment-export Bearer k',
+    ]);
+    const refused = await runTally(['invoice', 'export', 'nope'], deps);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('answered 404')]);
+    expect((await runTally(['invoice', 'export'], deps)).code).toBe(2);
+  });
+});
+
 describe('tally subscription (lifecycle)', () => {
   const LIFECYCLE_CATALOG = `${CATALOG}  - id: pro
     name: Pro

@@ -32,6 +32,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { parseArgs, requireOption, optionValue, UsageError, type ArgSpec } from './args';
 import { simulationRun, type SimulationCliDeps } from './simulation';
+import { invoiceExport } from './invoice-export';
 
 /** What the CLI talks to: the catalog and API-key stores of one NATS prefix. */
 export interface CliConnection {
@@ -65,6 +66,7 @@ export const USAGE = `Usage: tally <command>
   catalog apply -f <file.yaml|-> [--tenant <id>] [--dry-run]      declare customers, meters, plans, ...
   catalog export --tenant <id>                                    the stored catalog as YAML
   simulation run -f <request.json|-> [--csv <file>]               price simulation via the query API (progress bar)
+  invoice export <document id>...                                 push documents to the payment provider (Stripe), once each
   subscription create <id> --tenant <t> --customer <c> --plan <p> [--start <date>] [--trial-days <n>]
   subscription change-plan <id> --tenant <t> --plan <p> [--at now|period_end | --effective <date>]
   subscription cancel|pause|resume <id> --tenant <t> [--at now|period_end | --effective <date>] [--resume-on <date>]
@@ -72,7 +74,7 @@ export const USAGE = `Usage: tally <command>
   nats ingest-user <tenant>                                       a NATS user for the tenant's SDK (docs/security.md)
 
 Connects to NATS_URL (default nats://127.0.0.1:4322) with prefix TALLY_NATS_PREFIX (default tally);
-'simulation run' to the query API at TALLY_API_URL (default http://127.0.0.1:3001) with TALLY_API_KEY.
+'simulation run' and 'invoice export' to the query API at TALLY_API_URL (default http://127.0.0.1:3001) with TALLY_API_KEY.
 `;
 
 const cliConfigSpec = {
@@ -107,6 +109,7 @@ const COMMANDS: Record<string, Command> = {
   'catalog apply': catalogApply,
   'catalog export': catalogExport,
   'simulation run': (argv, io, deps) => simulationRun(argv, io, deps),
+  'invoice export': (argv, io, deps) => invoiceExport(argv, io, deps),
   'nats ingest-user': natsIngestUser,
   'subscription create': subscriptionCommand('create'),
   'subscription change-plan': subscriptionCommand('change-plan'),
