@@ -425,7 +425,7 @@ describe('Analytics Engine compatibility (gateway → writer → ClickHouse → 
   });
 
   describe('equitable sampling through the real gateway', () => {
-    it('keeps 20 quiet indexes exact next to one 1,000x louder, whose estimate is within 1%, in bounded rows', async () => {
+    it('keeps 20 quiet indexes exact next to one 1,000x louder, whose estimate is off by a few intervals, in bounded rows', async () => {
       const keys = await h.tenant('skew');
       const LOUD = 50_000;
       const QUIET = Array.from({ length: 20 }, (_, i) => `quiet_${i}`);
@@ -465,22 +465,31 @@ describe('Analytics Engine compatibility (gateway → writer → ClickHouse → 
       await h.waitForPointsDrained();
 
       const r = await h.sql(
-        'SELECT index1, count() AS rows, sum(_sample_interval) AS estimate FROM requests GROUP BY index1 ORDER BY index1',
+        'SELECT index1, count() AS rows, sum(_sample_interval) AS estimate, max(_sample_interval) AS largest FROM requests GROUP BY index1 ORDER BY index1',
         keys.query,
       );
       const byIndex = new Map(
-        (r.body.data as Array<{ index1: string; rows: string; estimate: string }>).map((x) => [x.index1, x]),
+        (r.body.data as Array<{ index1: string; rows: string; estimate: string; largest: string }>).map(
+          (x) => [x.index1, x],
+        ),
       );
-      for (const q of QUIET) expect(byIndex.get(q)).toEqual({ index1: q, rows: '50', estimate: '50' });
-      const loud = byIndex.get('loud') ?? { rows: '0', estimate: '0' };
+      for (const q of QUIET)
+        expect(byIndex.get(q)).toEqual({ index1: q, rows: '50', estimate: '50', largest: '1' });
+      const loud = byIndex.get('loud') ?? { rows: '0', estimate: '0', largest: '1' };
       const error = Math.abs(Number(loud.estimate) - LOUD) / LOUD;
       const windows = Math.floor(finished / 1000) - Math.floor(started / 1000) + 1;
       console.log(
         `sampling: ${LOUD} loud points in ${finished - started} ms (${windows} windows) -> ${loud.rows} rows, ` +
-          `estimate ${loud.estimate} (error ${(error * 100).toFixed(3)}%); ${kept} rows kept in all`,
+          `estimate ${loud.estimate} (error ${(error * 100).toFixed(3)}%, largest interval ${loud.largest}); ${kept} rows kept in all`,
       );
-      expect(error).toBeLessThan(0.01);
-      expect(Number(loud.rows)).toBeLessThanOrEqual(2 * BUDGET * windows);
+      // The Weyl coin keeps the estimate within a few of the largest interval (at most 2.6 of it in 2,100
+      // simulated bursts, dataset-samplers.spec.ts); a burst early in a window gets intervals up to
+      // 16 x points / budget, so this is up to 2 % of 50,000 there, and about 0.5 % for a spread burst.
+      expect(Math.abs(Number(loud.estimate) - LOUD)).toBeLessThanOrEqual(3 * Number(loud.largest));
+      expect(error).toBeLessThan(0.05);
+      // Per window at most BUDGET x (1 + ln(points / BUDGET)) rows (sampler.ts): when the whole burst
+      // lands in one window, that is more than 2 x BUDGET (a CI run kept 1,462 rows in one window).
+      expect(Number(loud.rows)).toBeLessThanOrEqual(BUDGET * (1 + Math.log(LOUD / BUDGET)) * windows);
       expect(Number(loud.rows)).toBeLessThan(LOUD / 5);
       expect(kept).toBe(Number(loud.rows) + 1_000);
     }, 120_000);
