@@ -14,11 +14,18 @@ export interface SharedRateLimiterOptions {
   chunkMs: number;
   /** How long reserved tokens stay usable; what is left then is forfeited (never handed to anyone). */
   chunkTtlMs: number;
-  /** Compare-and-set attempts before giving up on the bucket for this request (then `fallback` decides). */
+  /**
+   * Compare-and-set attempts before giving up on the bucket for this request (then `fallback` decides);
+   * attempt n waits up to 2^n ms after a conflict, so 10 attempts span at most about half a second.
+   */
   maxAttempts: number;
 }
 
-export const defaultSharedRateLimiterOptions: SharedRateLimiterOptions = { chunkMs: 100, chunkTtlMs: 1_000, maxAttempts: 8 };
+export const defaultSharedRateLimiterOptions: SharedRateLimiterOptions = {
+  chunkMs: 100,
+  chunkTtlMs: 1_000,
+  maxAttempts: 10,
+};
 
 /** The shared bucket of one tenant and scope as stored in KV: its tokens at time `at` (ms). */
 interface SharedBucket {
@@ -83,7 +90,9 @@ export class SharedRateLimiter {
           return 0;
         }
         const queued = (this.queues.get(key) ?? Promise.resolve()).then(() =>
-          this.reserve(key, cost, ratePerSecond, nowMs).catch(() => fallback.take(tenant, cost, ratePerSecond, nowMs)),
+          this.reserve(key, cost, ratePerSecond, nowMs).catch(() =>
+            fallback.take(tenant, cost, ratePerSecond, nowMs),
+          ),
         );
         this.queues.set(
           key,
@@ -119,15 +128,23 @@ export class SharedRateLimiter {
         if (entry) await this.kv.update(key, value, entry.revision);
         else await this.kv.create(key, value);
       } catch (error) {
-        if (isConflict(error)) continue; // another gateway reserved meanwhile: read again
-        throw error;
+        if (!isConflict(error)) throw error;
+        // Another gateway reserved meanwhile: read again after a random pause. Without it two gateways
+        // reserving back to back can keep overwriting each other, and the loser fell back to its
+        // local bucket while the shared one was reachable (seen in CI).
+        await sleep(Math.random() * 2 ** attempt);
+        continue;
       }
       this.reserved.set(key, { tokens: held + grant - cost, expiresAt: nowMs + this.options.chunkTtlMs });
       return 0;
     }
-    throw new Error(`shared rate limit ${key}: ${this.options.maxAttempts} conflicting reservations in a row`);
+    throw new Error(
+      `shared rate limit ${key}: ${this.options.maxAttempts} conflicting reservations in a row`,
+    );
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A compare-and-set that lost: the key changed (or appeared) since it was read. */
 function isConflict(error: unknown): boolean {
@@ -137,7 +154,11 @@ function isConflict(error: unknown): boolean {
 }
 
 /** The gateways' shared limits and heartbeats (created at the services' replica count if missing). */
-export async function openGatewayLimitsBucket(nc: NatsConnection, names: NatsNames, replicas: number): Promise<KV> {
+export async function openGatewayLimitsBucket(
+  nc: NatsConnection,
+  names: NatsNames,
+  replicas: number,
+): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
     // Keys of tenants idle for 10 minutes go; a missing key is a full bucket, which it would be by then.
