@@ -18,19 +18,31 @@ export class ClickHouseMetrics implements ClickHouseObserver {
   private readonly seen = new Set<string>();
 
   constructor(registry: Registry) {
-    this.duration = new Histogram({
-      name: 'tally_sql_query_duration_seconds',
-      help: 'ClickHouse requests by operation, failed ones included',
-      labelNames: ['operation'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    });
-    this.errors = new Counter({
-      name: 'tally_sql_query_errors_total',
-      help: 'ClickHouse requests that failed, by operation and error code',
-      labelNames: ['operation', 'code'],
-      registers: [registry],
-    });
+    // One registry may serve several clients (the query service's own user and its tenants' reader):
+    // they share the series, told apart by operation, instead of failing boot on a second registration.
+    this.duration = registered(
+      registry,
+      'tally_sql_query_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'tally_sql_query_duration_seconds',
+          help: 'ClickHouse requests by operation, failed ones included',
+          labelNames: ['operation'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          registers: [registry],
+        }),
+    );
+    this.errors = registered(
+      registry,
+      'tally_sql_query_errors_total',
+      () =>
+        new Counter({
+          name: 'tally_sql_query_errors_total',
+          help: 'ClickHouse requests that failed, by operation and error code',
+          labelNames: ['operation', 'code'],
+          registers: [registry],
+        }),
+    );
   }
 
   observe(operation: string, seconds: number, error?: ClickHouseError): void {
@@ -50,4 +62,9 @@ export class ClickHouseMetrics implements ClickHouseObserver {
     }
     return this.operations.value(name);
   }
+}
+
+/** The metric `name` already in `registry` (another client's), else the one `create` registers. */
+function registered<M>(registry: Registry, name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }
