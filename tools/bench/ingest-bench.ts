@@ -1,13 +1,35 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from '@tally/clickhouse';
-import { BatchFactory, HttpLoad, PROBE_EVENT_TYPE, ProbeTracker, round, type LoadResult, type ProbeSummary } from '../loadgen';
+import {
+  BatchFactory,
+  HttpLoad,
+  PROBE_EVENT_TYPE,
+  ProbeTracker,
+  round,
+  type LoadResult,
+  type ProbeSummary,
+} from '../loadgen';
 import { BacklogGate } from './backlog-gate';
-import { clickhouseBaseline, jetstreamBaseline, sampleBatches, type ClickHouseBaseline, type JetStreamBaseline } from './baselines';
+import {
+  clickhouseBaseline,
+  jetstreamBaseline,
+  sampleBatches,
+  type ClickHouseBaseline,
+  type JetStreamBaseline,
+} from './baselines';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
-import { IngestEnv } from './ingest-env';
+import { IngestEnv, sumSamples } from './ingest-env';
 import { ratesBySlice, steadyRate, StoredSeries } from './stored-series';
-import { CpuWindow, cpuSeconds, machineInfo, memoryMb, pidsListeningOn, pidsOf, type CpuReport } from './process-stats';
+import {
+  CpuWindow,
+  cpuSeconds,
+  machineInfo,
+  memoryMb,
+  pidsListeningOn,
+  pidsOf,
+  type CpuReport,
+} from './process-stats';
 
 export interface IngestBenchOptions {
   /** Seconds of the max-throughput phase (default 60). */
@@ -35,6 +57,12 @@ export interface IngestBenchOptions {
   writerFlushMs?: number;
   baselineJetStreamS: number;
   baselineClickHouseRows: number;
+  /** Gateway processes; the load goes to them in turn (default 1). */
+  gateways: number;
+  /** Writer processes, sharing the events stream's partitions (default 1). */
+  writers: number;
+  /** Partitions of the events stream (`TALLY_EVENT_PARTITIONS`); at least `writers` for every writer to store. */
+  partitions: number;
   /** Directory for CPU profiles of gateway and writer over the max phase (undefined: no profiling). */
   profileDir?: string;
   /** Progress lines (stderr); the result is returned, not printed. */
@@ -56,6 +84,9 @@ export const defaultIngestBenchOptions: IngestBenchOptions = {
   maxBacklogEvents: 120_000,
   baselineJetStreamS: 15,
   baselineClickHouseRows: 1_000_000,
+  gateways: 1,
+  writers: 1,
+  partitions: 1,
   log: () => undefined,
 };
 
@@ -101,30 +132,45 @@ export async function runIngestBench(options: IngestBenchOptions) {
     : {};
   if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
   const h = new IngestEnv({
+    gateways: o.gateways,
+    writers: o.writers,
+    partitions: o.partitions,
     gatewayEnv: profileEnv,
-    writerEnv: { ...profileEnv, ...(o.writerFlushMs ? { WRITER_FLUSH_INTERVAL_MS: String(o.writerFlushMs) } : {}) },
+    writerEnv: {
+      ...profileEnv,
+      ...(o.writerFlushMs ? { WRITER_FLUSH_INTERVAL_MS: String(o.writerFlushMs) } : {}),
+    },
   });
   let opened: HttpLoad | undefined;
   try {
-    log('starting gateway and writer');
+    log(`starting ${o.gateways} gateway(s) and ${o.writers} writer(s) on ${o.partitions} partition(s)`);
     await h.start();
     // The rate limit is not what is measured: set it out of the way.
     const ingestKey = await h.tenant(TENANT, 10_000_000);
-    const factory = new BatchFactory({ batchSize: o.batchSize, customers: o.customers, zipfExponent: o.zipfExponent });
+    const factory = new BatchFactory({
+      batchSize: o.batchSize,
+      customers: o.customers,
+      zipfExponent: o.zipfExponent,
+    });
     const load = new HttpLoad(
-      { url: h.gatewayUrl, apiKey: ingestKey, connections: o.connections, pipelining: o.pipelining },
+      { url: h.gatewayUrls, apiKey: ingestKey, connections: o.connections, pipelining: o.pipelining },
       factory,
     );
     opened = load;
     const stored = () => h.storedRows();
-    const pids = { gateway: h.gateway.child.pid as number, writer: h.writer.child.pid as number };
+    const pids = {
+      gateway: h.gateways.map((g) => g.child.pid as number),
+      writer: h.writers.map((w) => w.child.pid as number),
+    };
     // Only the NATS server the bench talks to (a machine may run others, e.g. a distribution's own).
     const natsServer = { url: h.natsUrl, version: h.nc.info?.version ?? 'unknown' };
     const natsPids = pidsListeningOn('nats-server', Number(new URL(h.natsUrl).port || 4222));
-    log(`NATS server ${natsServer.version} at ${natsServer.url} (pid ${natsPids.join(', ') || 'not found on this machine'})`);
+    log(
+      `NATS server ${natsServer.version} at ${natsServer.url} (pid ${natsPids.join(', ') || 'not found on this machine'})`,
+    );
     const cpuSources = {
-      gateway: () => cpuSeconds(pids.gateway),
-      writer: () => cpuSeconds(pids.writer),
+      gateway: () => sum(pids.gateway.map(cpuSeconds)),
+      writer: () => sum(pids.writer.map(cpuSeconds)),
       clickhouse: () => sum(pidsOf('clickhouse-server').map(cpuSeconds)),
       nats: () => sum(natsPids.map(cpuSeconds)),
       // The bench process itself: load generation, probes, counting.
@@ -158,7 +204,11 @@ export async function runIngestBench(options: IngestBenchOptions) {
       const backlog = load.eventsAccepted - storedAtEnd;
       log(`${name}: ${result.eventsPerSecond} accepted events/s, backlog ${backlog}; draining`);
       const drainStarted = performance.now();
-      await waitUntil(async () => (await stored()) >= load.eventsAccepted, 180_000, 'the writer to store every accepted event');
+      await waitUntil(
+        async () => (await stored()) >= load.eventsAccepted,
+        180_000,
+        'the writer to store every accepted event',
+      );
       const drainSeconds = (performance.now() - drainStarted) / 1000;
       const receiptToQueryable = await tracker.stop(30_000);
       const seconds = result.durationMs / 1000;
@@ -191,7 +241,14 @@ export async function runIngestBench(options: IngestBenchOptions) {
     let backlogGate: { maxBacklogEvents: number; requestsHeld: number } | 'off' = 'off';
     const max = await runPhase('max', async (tracker, series) => {
       // The gate reads the phase's own stored-count samples: no second stream of count queries.
-      const gate = o.maxBacklogEvents > 0 ? new BacklogGate(() => load.eventsAccepted, async () => series.latest, o.maxBacklogEvents) : undefined;
+      const gate =
+        o.maxBacklogEvents > 0
+          ? new BacklogGate(
+              () => load.eventsAccepted,
+              async () => series.latest,
+              o.maxBacklogEvents,
+            )
+          : undefined;
       await gate?.start();
       try {
         return await load.closedLoop({
@@ -207,18 +264,32 @@ export async function runIngestBench(options: IngestBenchOptions) {
     });
     // End to end: the rate at which events reached ClickHouse, measured over whole inserts, and
     // only as far as the gateway accepted them (a writer draining an older backlog does not count).
-    const steady = Number.isFinite(max.steadyStoredEventsPerSecond) ? max.steadyStoredEventsPerSecond : max.storedEventsPerSecond;
+    const steady = Number.isFinite(max.steadyStoredEventsPerSecond)
+      ? max.steadyStoredEventsPerSecond
+      : max.storedEventsPerSecond;
     const sustained = Math.min(steady, max.load.eventsPerSecond);
     const halfRate = Math.max(o.batchSize, Math.round(sustained / 2));
     log(`half-rate phase: ${o.halfDurationS} s open loop at ${halfRate} events/s`);
     const half = await runPhase('half', (tracker) =>
-      load.openLoop({ durationMs: o.halfDurationS * 1000, eventsPerSecond: halfRate, probes: { tracker, intervalMs: o.probeIntervalMs } }),
+      load.openLoop({
+        durationMs: o.halfDurationS * 1000,
+        eventsPerSecond: halfRate,
+        probes: { tracker, intervalMs: o.probeIntervalMs },
+      }),
     );
 
     log('checking ClickHouse against what was accepted');
     const exactness = await checkExactness(h, load.eventsAccepted, load.quantityMilliAccepted);
-    const writerHistogram = await receiptHistogram(`${h.writerUrl}/metrics`);
-    const memory = { gateway: memoryMb(pids.gateway), writer: memoryMb(pids.writer) };
+    const writerMetrics = await Promise.all(
+      h.writerUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()),
+    );
+    const writerHistogram = receiptHistogram(writerMetrics);
+    // Who stored what: with several writers, each should hold partitions and store a share.
+    const insertedByWriter = writerMetrics.map((text) =>
+      sumSamples(text, 'tally_writer_events_inserted_total'),
+    );
+    // The largest process of each kind: the figure to hold against a per-process memory target.
+    const memory = { gateway: largestMemory(pids.gateway), writer: largestMemory(pids.writer) };
     const warmupAccepted = load.eventsAccepted - max.load.eventsAccepted - half.load.eventsAccepted;
 
     log('stopping gateway and writer');
@@ -229,7 +300,9 @@ export async function runIngestBench(options: IngestBenchOptions) {
     const batches = sampleBatches(factory, 200);
     const js: JetStreamBaseline = await jetstreamBaseline(h.nc, batches, { seconds: o.baselineJetStreamS });
     log(`baseline: raw ClickHouse insert of ${o.baselineClickHouseRows} rows`);
-    const ch: ClickHouseBaseline = await clickhouseBaseline(h.db.client, batches, { totalRows: o.baselineClickHouseRows });
+    const ch: ClickHouseBaseline = await clickhouseBaseline(h.db.client, batches, {
+      totalRows: o.baselineClickHouseRows,
+    });
     log(`baseline: raw ClickHouse RowBinary insert of ${o.baselineClickHouseRows} rows`);
     const chRowBinary: ClickHouseBaseline = await clickhouseBaseline(h.db.client, batches, {
       totalRows: o.baselineClickHouseRows,
@@ -242,15 +315,22 @@ export async function runIngestBench(options: IngestBenchOptions) {
       command: 'npm run bench:ingest',
       date: new Date().toISOString(),
       options: { ...o, log: undefined },
+      topology: { gateways: o.gateways, writers: o.writers, partitions: o.partitions },
       tally: {
         sustainedEventsPerSecond: sustained,
-        maxPhase: { ...max, backlogGate, httpP50Ms: max.load.latency.p50Ms, httpP99Ms: max.load.latency.p99Ms },
+        maxPhase: {
+          ...max,
+          backlogGate,
+          httpP50Ms: max.load.latency.p50Ms,
+          httpP99Ms: max.load.latency.p99Ms,
+        },
         halfRatePhase: { ...half, httpP50Ms: half.load.latency.p50Ms, httpP99Ms: halfP99 },
         receiptToQueryableP99Ms: r2q,
         writerReceiptToStoredHistogram: writerHistogram,
         peakRssMb: { gateway: memory.gateway.peakRssMb, writer: memory.writer.peakRssMb },
         memory,
         exactness: { ...exactness, warmupAccepted },
+        insertedByWriter,
         profiles,
       },
       baselines: { jetstreamPublish: js, clickhouseInsert: ch, clickhouseInsertRowBinary: chRowBinary },
@@ -318,13 +398,18 @@ function milliToDecimal(milli: number): string {
   return `${Math.floor(milli / 1000)}.${String(milli % 1000).padStart(3, '0')}`;
 }
 
-/** Reads the writer's receipt-to-stored histogram: bucket bounds that hold 50% and 99% of the batches. */
-async function receiptHistogram(url: string) {
-  const text = await (await fetch(url)).text();
-  const buckets: { le: number; count: number }[] = [];
-  for (const m of text.matchAll(/^tally_writer_receipt_to_stored_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)$/gm)) {
-    buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
+/** The writers' receipt-to-stored histograms (their `/metrics` texts), summed: bucket bounds that hold 50% and 99% of the batches. */
+function receiptHistogram(texts: string[]) {
+  const counts = new Map<number, number>();
+  for (const text of texts) {
+    for (const m of text.matchAll(
+      /^tally_writer_receipt_to_stored_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)$/gm,
+    )) {
+      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+      counts.set(le, (counts.get(le) ?? 0) + Number(m[2]));
+    }
   }
+  const buckets = [...counts].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
   const total = buckets.at(-1)?.count ?? 0;
   const bound = (q: number) => buckets.find((b) => b.count >= q * total)?.le ?? NaN;
   const within2s = buckets.find((b) => b.le === 2)?.count ?? NaN;
@@ -336,9 +421,10 @@ async function receiptHistogram(url: string) {
   };
 }
 
-function latestProfiles(dir: string, pids: Record<string, number>): Record<string, ProfileSummary> {
+/** The latest profile of the first process of each kind. */
+function latestProfiles(dir: string, pids: Record<string, number[]>): Record<string, ProfileSummary> {
   const out: Record<string, ProfileSummary> = {};
-  for (const [name, pid] of Object.entries(pids)) {
+  for (const [name, [pid]] of Object.entries(pids)) {
     const file = readdirSync(dir)
       .filter((f) => f.startsWith(`${name}-${pid}-`) && f.endsWith('.cpuprofile'))
       .sort()
@@ -348,8 +434,12 @@ function latestProfiles(dir: string, pids: Record<string, number>): Record<strin
   return out;
 }
 
-function signalAll(pids: Record<string, number>, signal: NodeJS.Signals): void {
-  for (const pid of Object.values(pids)) process.kill(pid, signal);
+function signalAll(pids: Record<string, number[]>, signal: NodeJS.Signals): void {
+  for (const pid of Object.values(pids).flat()) process.kill(pid, signal);
+}
+
+function largestMemory(pids: number[]): ReturnType<typeof memoryMb> {
+  return pids.map(memoryMb).reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));
 }
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

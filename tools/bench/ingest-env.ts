@@ -23,18 +23,24 @@ import {
 export interface IngestEnvOptions {
   gatewayEnv?: Record<string, string>;
   writerEnv?: Record<string, string>;
+  /** Gateway processes (default 1); each has its own port. */
+  gateways?: number;
+  /** Writer processes (default 1), sharing the events stream's partitions through their leases. */
+  writers?: number;
+  /** Partitions of the events stream (`TALLY_EVENT_PARTITIONS`, default 1): at most this many writers store at once. */
+  partitions?: number;
 }
 
 /**
- * A gateway and a writer as real processes (the same `apps/<app>/src/main.ts` production runs),
+ * Gateways and writers as real processes (the same `apps/<app>/src/main.ts` production runs),
  * isolated on their own NATS prefix (streams, subjects, buckets) and their own ClickHouse database,
  * as apps/gateway/test/ingestion-harness.ts does for the integration tests.
  */
 export class IngestEnv {
-  gateway!: ServiceProcess;
-  writer!: ServiceProcess;
-  gatewayUrl = '';
-  writerUrl = '';
+  gateways: ServiceProcess[] = [];
+  writers: ServiceProcess[] = [];
+  gatewayUrls: string[] = [];
+  writerUrls: string[] = [];
   nc!: NatsConnection;
   readonly natsUrl = testNatsUrl();
   db!: TestDatabase;
@@ -58,27 +64,59 @@ export class IngestEnv {
     this.db = await createTestDatabase();
     this.catalog = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
-    const [gatewayPort, writerPort] = [await freePort(), await freePort()];
-    this.gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    this.writerUrl = `http://127.0.0.1:${writerPort}`;
     const env = {
       NATS_URL: natsUrl,
       TALLY_NATS_PREFIX: prefix,
       CLICKHOUSE_DATABASE: this.db.database,
+      TALLY_EVENT_PARTITIONS: String(this.options.partitions ?? 1),
       LOG_LEVEL: 'warn',
     };
-    this.gateway = startService('gateway', {
-      ...env,
-      GATEWAY_PORT: String(gatewayPort),
-      ...this.options.gatewayEnv,
-    });
-    this.writer = startService('writer', {
-      ...env,
-      WRITER_PORT: String(writerPort),
-      ...this.options.writerEnv,
-    });
-    await Promise.all([healthy(this.gatewayUrl, this.gateway), healthy(this.writerUrl, this.writer)]);
+    for (let i = 0; i < (this.options.gateways ?? 1); i++) {
+      const port = await freePort();
+      this.gatewayUrls.push(`http://127.0.0.1:${port}`);
+      this.gateways.push(
+        startService('gateway', { ...env, GATEWAY_PORT: String(port), ...this.options.gatewayEnv }),
+      );
+    }
+    for (let i = 0; i < (this.options.writers ?? 1); i++) {
+      const port = await freePort();
+      this.writerUrls.push(`http://127.0.0.1:${port}`);
+      this.writers.push(
+        startService('writer', { ...env, WRITER_PORT: String(port), ...this.options.writerEnv }),
+      );
+    }
+    await Promise.all([
+      ...this.gateways.map((g, i) => healthy(this.gatewayUrls[i], g)),
+      ...this.writers.map((w, i) => healthy(this.writerUrls[i], w)),
+    ]);
+    await this.partitionsSettled();
     return this;
+  }
+
+  /**
+   * Waits until the writers hold every partition between them, each its share: writers that start
+   * together first take what is free, then hand extras over (a lease, a fence), and a measurement
+   * started before that would count the hand-over, not the steady state.
+   */
+  private async partitionsSettled(): Promise<void> {
+    const partitions = this.options.partitions ?? 1;
+    const fairShare = Math.floor(partitions / this.writers.length);
+    await waitFor(
+      async () => {
+        const owned = await Promise.all(
+          this.writerUrls.map(async (url) => {
+            const text = await (await fetch(`${url}/metrics`)).text();
+            return sumSamples(text, 'tally_writer_partitions_owned');
+          }),
+        );
+        return owned.reduce((a, b) => a + b, 0) === partitions && owned.every((n) => n >= fairShare);
+      },
+      {
+        timeoutMs: 120_000,
+        intervalMs: 250,
+        what: `${this.writers.length} writer(s) to hold the ${partitions} partition(s)`,
+      },
+    );
   }
 
   /** Creates the tenant and an ingest key, and waits until the gateway knows the key. */
@@ -94,17 +132,19 @@ export class IngestEnv {
       requireKnownCustomers: false,
     });
     const { key } = await keys.create(id, 'ingest', 'ingest benchmark');
-    await waitFor(
-      async () => {
-        const response = await fetch(`${this.gatewayUrl}/v1/events`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: '{"events":[]}',
-        });
-        return response.status !== 401;
-      },
-      { what: 'the ingest key to reach the gateway' },
-    );
+    for (const url of this.gatewayUrls) {
+      await waitFor(
+        async () => {
+          const response = await fetch(`${url}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: '{"events":[]}',
+          });
+          return response.status !== 401;
+        },
+        { what: `the ingest key to reach the gateway at ${url}` },
+      );
+    }
     return key;
   }
 
@@ -126,7 +166,7 @@ export class IngestEnv {
   /** SIGTERM each service, SIGKILL what has not exited after `graceMs`. */
   async stopServices(graceMs = 15_000): Promise<void> {
     await Promise.all(
-      [this.gateway, this.writer].filter(Boolean).map(async (service) => {
+      [...this.gateways, ...this.writers].map(async (service) => {
         let timer: NodeJS.Timeout | undefined;
         const timedOut = await Promise.race([
           service.stop('SIGTERM').then(() => false),
@@ -163,4 +203,12 @@ async function healthy(url: string, service: ServiceProcess): Promise<void> {
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}\n--- service output ---\n${service.output()}`);
   });
+}
+
+/** A metric's samples in a Prometheus text exposition, summed over their labels (0 when absent). */
+export function sumSamples(text: string, metric: string): number {
+  let total = 0;
+  for (const m of text.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'gm')))
+    total += Number(m[1]);
+  return total;
 }

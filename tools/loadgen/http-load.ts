@@ -4,8 +4,11 @@ import { LatencyRecorder, round, type LatencySummary } from './latency';
 import type { ProbeTracker } from './probes';
 
 export interface HttpLoadOptions {
-  /** Gateway base URL, e.g. `http://127.0.0.1:3000`. */
-  url: string;
+  /**
+   * Gateway base URL, e.g. `http://127.0.0.1:3000`, or several gateways' URLs: requests then go to
+   * them in turn, each gateway with its share of the connections.
+   */
+  url: string | readonly string[];
   /** An ingest (or admin) key of the tenant. */
   apiKey: string;
   /** Keep-alive connections in the pool (default 8). */
@@ -83,7 +86,8 @@ const ACCEPTED = /^\{"accepted":(\d+),"duplicates":(\d+)/;
  * fixed rate and measures latency the way a client population that does not wait would see it.
  */
 export class HttpLoad {
-  private readonly pool: Pool;
+  private readonly pools: Pool[];
+  private nextPool = 0;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   readonly connections: number;
@@ -98,11 +102,16 @@ export class HttpLoad {
     this.connections = options.connections ?? 8;
     this.pipelining = options.pipelining ?? 1;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.pool = new Pool(options.url, {
-      connections: this.connections,
-      pipelining: this.pipelining,
-      keepAliveTimeout: 60_000,
-    });
+    const urls = typeof options.url === 'string' ? [options.url] : options.url;
+    if (urls.length === 0) throw new RangeError('HttpLoad needs at least one gateway URL');
+    this.pools = urls.map(
+      (url) =>
+        new Pool(url, {
+          connections: Math.max(1, Math.ceil(this.connections / urls.length)),
+          pipelining: this.pipelining,
+          keepAliveTimeout: 60_000,
+        }),
+    );
     this.headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' };
   }
 
@@ -165,7 +174,11 @@ export class HttpLoad {
       const tick = () => {
         const now = performance.now();
         // Everything due by now goes out, so a late timer catches up instead of lowering the rate.
-        for (let dueAt = started + sent * intervalMs; dueAt <= now && dueAt < end; dueAt = started + sent * intervalMs) {
+        for (
+          let dueAt = started + sent * intervalMs;
+          dueAt <= now && dueAt < end;
+          dueAt = started + sent * intervalMs
+        ) {
           sent++;
           if (inFlight.size >= maxInFlight) skipped++;
           else fire(dueAt);
@@ -196,14 +209,16 @@ export class HttpLoad {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all(this.pools.map((pool) => pool.close()));
   }
 
   /** Sends one batch; returns the status, or 0 when no answer came. */
   private async send(batch: GeneratedBatch, tally: Tally): Promise<number> {
     tally.requests++;
     try {
-      const response = await this.pool.request({
+      const pool = this.pools[this.nextPool];
+      this.nextPool = (this.nextPool + 1) % this.pools.length;
+      const response = await pool.request({
         path: '/v1/events',
         method: 'POST',
         headers: this.headers,

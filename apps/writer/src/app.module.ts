@@ -119,6 +119,7 @@ export class AppModule {
         loop: loopOptions,
       },
     );
+    metrics.watchPartitions(() => loop.partitions().length, registry);
     return {
       module: AppModule,
       imports: [

@@ -64,6 +64,21 @@ export class WriterMetrics {
     });
   }
 
+  /**
+   * Partitions whose loop runs in this writer now: summed over the writers it is the stream's
+   * partition count once they have settled (a partition being handed over counts nowhere).
+   */
+  watchPartitions(read: () => number, registry: Registry): void {
+    new Gauge({
+      name: 'tally_writer_partitions_owned',
+      help: 'Events-stream partitions this writer stores now',
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   recordBatch(outcome: WriteOutcome, seconds: number, batch: JsMsg[]): void {
     this.batchSize.observe(outcome.inserted);
     this.batchSeconds.observe(seconds);
