@@ -26,12 +26,15 @@ ARG APP=gateway
 ENV APP=${APP} \
     NODE_ENV=production
 
-# gateway 3000, query 3001, writer 3002, billing-worker 3003 (health endpoint)
-EXPOSE 3000 3001 3002 3003
+# Public API: gateway 3000, query 3001, writer 3002. Internal listener (/metrics, detailed /health;
+# docs/operations.md#internal-port): gateway 9400, query 9401, writer 9402, billing-worker 9403 (the
+# worker has no public API). Publish only the public ports; Prometheus reaches the internal ones on
+# the container network (TALLY_INTERNAL_HOST=0.0.0.0 in the container, as docker-compose.yml sets).
+EXPOSE 3000 3001 3002 9400 9401 9402 9403
 
-# GET /health on the app's port: <APP>_PORT (e.g. BILLING_WORKER_PORT), else the app's default
+# GET /health on the internal port: <APP>_INTERNAL_PORT (e.g. BILLING_WORKER_INTERNAL_PORT), else the app's default
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
-  CMD node -e "const a=process.env.APP,d={gateway:3000,query:3001,writer:3002,'billing-worker':3003}[a],p=process.env[a.toUpperCase().replace(/-/g,'_')+'_PORT']||d;fetch('http://127.0.0.1:'+p+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const a=process.env.APP,d={gateway:9400,query:9401,writer:9402,'billing-worker':9403}[a],p=process.env[a.toUpperCase().replace(/-/g,'_')+'_INTERNAL_PORT']||d,h=process.env.TALLY_INTERNAL_HOST,host=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h;fetch('http://'+host+':'+p+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
 USER node
 CMD ["sh", "-c", "exec node \"dist/apps/${APP}/src/main.js\""]

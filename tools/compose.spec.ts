@@ -64,17 +64,37 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds the four Tally services from one Dockerfile, each on its port', () => {
-    const expected: Record<string, string> = {
+    const expected: Record<string, string | undefined> = {
       gateway: '3000:3000',
       query: '3001:3001',
       writer: '3002:3002',
-      'billing-worker': '3003:3003',
+      'billing-worker': undefined, // no public API
     };
     for (const [name, port] of Object.entries(expected)) {
       const service = compose.services[name];
       expect(service).toBeDefined();
       expect(service.build).toBeDefined();
-      expect(publishedPorts(service)).toContain(port);
+      expect(publishedPorts(service)).toEqual(port ? [port] : []);
+    }
+  });
+
+  it('keeps /metrics and the detailed /health on internal ports that Prometheus scrapes and the host never sees', () => {
+    const internal: Record<string, [string, number]> = {
+      gateway: ['GATEWAY_INTERNAL_PORT', 9400],
+      query: ['QUERY_INTERNAL_PORT', 9401],
+      writer: ['WRITER_INTERNAL_PORT', 9402],
+      'billing-worker': ['BILLING_WORKER_INTERNAL_PORT', 9403],
+    };
+    const prometheus = parse(readFileSync(path.join(__dirname, '..', 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    for (const [name, [variable, port]] of Object.entries(internal)) {
+      const env = compose.services[name].environment as Record<string, string>;
+      expect(env[variable]).toBe(String(port));
+      expect(env.TALLY_INTERNAL_HOST ?? (compose as unknown as { 'x-tally-env': Record<string, string> })['x-tally-env'].TALLY_INTERNAL_HOST).toBe('0.0.0.0');
+      expect(publishedPorts(compose.services[name]).some((p) => p.endsWith(`:${port}`))).toBe(false);
+      const job = prometheus.scrape_configs.find((c) => c.job_name === `tally-${name}`);
+      expect(job?.static_configs[0].targets).toEqual([`${name}:${port}`]);
     }
   });
 });

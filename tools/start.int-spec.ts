@@ -42,7 +42,15 @@ describe('npm start', () => {
       BILLING_SCHEDULES: 'false',
       LOG_LEVEL: 'warn',
     };
-    for (const p of ['GATEWAY_PORT', 'QUERY_PORT', 'WRITER_PORT', 'BILLING_WORKER_PORT'])
+    for (const p of [
+      'GATEWAY_PORT',
+      'QUERY_PORT',
+      'WRITER_PORT',
+      'GATEWAY_INTERNAL_PORT',
+      'QUERY_INTERNAL_PORT',
+      'WRITER_INTERNAL_PORT',
+      'BILLING_WORKER_INTERNAL_PORT',
+    ])
       env[p] = String(await freePort());
     // Its own process group, as a supervisor starts it: the signal reaches npm alone, not its children.
     const npm = spawn('npm', ['start'], {

@@ -89,7 +89,11 @@ run node tools/build/compile.js
 # One migration run before the services start (they also migrate at boot; this makes errors visible first).
 run node -r @swc-node/register libs/clickhouse/src/cli.ts migrate
 
-declare -A ports=([gateway]=${GATEWAY_PORT:-3000} [query]=${QUERY_PORT:-3001} [writer]=${WRITER_PORT:-3002} [billing-worker]=${BILLING_WORKER_PORT:-3003})
+declare -A ports=([gateway]=${GATEWAY_PORT:-3000} [query]=${QUERY_PORT:-3001} [writer]=${WRITER_PORT:-3002})
+# /metrics and the detailed /health are on each service's internal port (docs/operations.md#internal-port);
+# the billing worker has no public port, only this one.
+declare -A internal=([gateway]=${GATEWAY_INTERNAL_PORT:-9400} [query]=${QUERY_INTERNAL_PORT:-9401} [writer]=${WRITER_INTERNAL_PORT:-9402} [billing-worker]=${BILLING_WORKER_INTERNAL_PORT:-9403})
+internal_host=${TALLY_INTERNAL_HOST:-127.0.0.1}
 for app in gateway writer query billing-worker; do
   if [ -f "$RUN/$app.pid" ] && kill -0 "$(cat "$RUN/$app.pid")" 2>/dev/null; then
     echo "[start] $app already running (pid $(cat "$RUN/$app.pid")); stop it first" >&2
@@ -105,7 +109,8 @@ for app in gateway writer query billing-worker; do
 done
 
 for app in gateway writer query billing-worker; do
-  url="http://127.0.0.1:${ports[$app]}/health"
+  # The detailed /health: 200 once the service's dependencies answer.
+  url="http://${internal_host}:${internal[$app]}/health"
   for i in $(seq 1 120); do
     if curl -sf "$url" >/dev/null; then echo "[start] $app healthy at $url"; break; fi
     if [ "$i" = 120 ]; then echo "[start] $app did not become healthy; last log lines:" >&2; tail -n 30 "$LOGS/$app.log" >&2; exit 1; fi
@@ -118,10 +123,10 @@ if [ "${TALLY_DEMO:-1}" != 0 ]; then run node -r @swc-node/register tools/demo/d
 cat <<MSG
 
 Tally is running.
-  Gateway (ingestion)  http://127.0.0.1:${ports[gateway]}     POST /v1/events, /health, /metrics
-  Query API            http://127.0.0.1:${ports[query]}     /docs, /health
-  Writer               http://127.0.0.1:${ports[writer]}     /health, /metrics
-  Billing worker       http://127.0.0.1:${ports[billing-worker]}     /health
+  Gateway (ingestion)  http://127.0.0.1:${ports[gateway]}     POST /v1/events, /health (liveness)
+  Query API            http://127.0.0.1:${ports[query]}     /docs, /health (liveness)
+  Writer               http://127.0.0.1:${ports[writer]}     /health (liveness)
+  Internal ports       http://${internal_host}:<port>/metrics and /health (details): gateway ${internal[gateway]}, query ${internal[query]}, writer ${internal[writer]}, billing worker ${internal[billing-worker]}
   Temporal Web UI      http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}
   Logs                 $LOGS
 Press Ctrl-C (or run \`npm stop\` elsewhere) to stop everything this command started.

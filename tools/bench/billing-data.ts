@@ -160,7 +160,7 @@ export async function startBenchBillingWorker(target: {
     CLICKHOUSE_DATABASE: target.database,
     TALLY_TASK_QUEUE: target.taskQueue,
     BILLING_SCHEDULES: 'false',
-    BILLING_WORKER_PORT: String(port),
+    BILLING_WORKER_INTERNAL_PORT: String(port),
     LOG_LEVEL: 'warn',
   });
   try {

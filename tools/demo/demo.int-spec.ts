@@ -43,7 +43,7 @@ describe('npm start demo (real gateway, writer, query, billing worker)', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    for (const p of ['GATEWAY_PORT', 'QUERY_PORT', 'WRITER_PORT', 'BILLING_WORKER_PORT'])
+    for (const p of ['GATEWAY_PORT', 'QUERY_PORT', 'WRITER_PORT', 'BILLING_WORKER_INTERNAL_PORT'])
       ports[p] = await freePort();
     env = {
       NATS_URL: testNatsUrl(),
@@ -65,7 +65,7 @@ describe('npm start demo (real gateway, writer, query, billing worker)', () => {
       ports.GATEWAY_PORT,
       ports.WRITER_PORT,
       ports.QUERY_PORT,
-      ports.BILLING_WORKER_PORT,
+      ports.BILLING_WORKER_INTERNAL_PORT,
     ].entries()) {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, {
         timeoutMs: 90_000,

@@ -13,6 +13,7 @@ interface Container {
   envFrom: { configMapRef: { name: string } }[];
   startupProbe: { httpGet: { path: string; port: string } };
   readinessProbe: { httpGet: { path: string; port: string } };
+
   livenessProbe: { tcpSocket: { port: string } };
   resources: { requests: Record<string, string>; limits: Record<string, string> };
 }
@@ -66,7 +67,7 @@ describe('Helm chart deploy/helm/tally', () => {
       'Deployment/prod-tally-gateway',
       'Deployment/prod-tally-query',
       'Deployment/prod-tally-writer',
-      'Service/prod-tally-billing-worker',
+      // none for the billing worker: it has no public API, only its internal port
       'Service/prod-tally-gateway',
       'Service/prod-tally-query',
       'Service/prod-tally-writer',
@@ -79,35 +80,48 @@ describe('Helm chart deploy/helm/tally', () => {
       TEMPORAL_ADDRESS: 'temporal.infra:7233',
     });
 
-    const ports = { gateway: 3000, query: 3001, writer: 3002, 'billing-worker': 3003 };
+    const ports = { gateway: 3000, query: 3001, writer: 3002, 'billing-worker': undefined };
+    const internalPorts = { gateway: 9400, query: 9401, writer: 9402, 'billing-worker': 9403 };
     const replicas = { gateway: 3, query: 2, writer: 1, 'billing-worker': 1 };
-    for (const [app, port] of Object.entries(ports) as [keyof typeof ports, number][]) {
+    for (const [app, port] of Object.entries(ports) as [keyof typeof ports, number | undefined][]) {
       const deployment = manifests.find(
         (m) => m.kind === 'Deployment' && m.metadata.name === `prod-tally-${app}`,
-      ) as Manifest;
+      ) as Manifest & { spec: { template: { metadata: { annotations: Record<string, string> } } } };
       expect(deployment.spec.replicas).toBe(replicas[app]);
       expect(deployment.spec.template.metadata.labels).toMatchObject(
         deployment.spec.selector?.matchLabels ?? { missing: true },
       );
       const [container] = deployment.spec.template.spec.containers;
       expect(container.image).toBe(`registry.example.com/tally/tally-${app}:1.2.3`);
-      expect(container.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
-      // Probes on the service's own (internal) port
-      expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' });
-      expect(container.readinessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
-      expect(container.livenessProbe.tcpSocket).toEqual({ port: 'http' });
+      const internal = { name: 'internal', containerPort: internalPorts[app], protocol: 'TCP' };
+      expect(container.ports).toEqual(port ? [{ name: 'http', containerPort: port, protocol: 'TCP' }, internal] : [internal]);
+      // Startup and readiness read the detailed /health on the internal port (docs/operations.md#internal-port).
+      expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'internal' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/health', port: 'internal' });
+      expect(container.livenessProbe.tcpSocket).toEqual({ port: port ? 'http' : 'internal' });
+      // Prometheus scrapes the internal port: /metrics is not on the public one.
+      expect(deployment.spec.template.metadata.annotations).toMatchObject({
+        'prometheus.io/port': String(internalPorts[app]),
+        'prometheus.io/path': '/metrics',
+      });
       expect(container.resources.requests).toHaveProperty('memory');
       expect(container.resources.limits).toHaveProperty('memory');
       const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e.valueFrom]));
-      const portVar = `${app.toUpperCase().replace('-', '_')}_PORT`;
-      expect(env[portVar]).toBe(String(port));
-      expect(env[portVar.replace('_PORT', '_HOST')]).toBe('0.0.0.0');
+      const prefix = app.toUpperCase().replace('-', '_');
+      expect(env[`${prefix}_INTERNAL_PORT`]).toBe(String(internalPorts[app]));
+      expect(env.TALLY_INTERNAL_HOST).toBe('0.0.0.0');
+      if (port) {
+        expect(env[`${prefix}_PORT`]).toBe(String(port));
+        expect(env[`${prefix}_HOST`]).toBe('0.0.0.0');
+      } else {
+        expect(Object.keys(env)).not.toContain(`${prefix}_PORT`);
+      }
       expect(env.CLICKHOUSE_PASSWORD).toEqual({ secretKeyRef: { name: 'ch-credentials', key: 'password' } });
       expect(container.envFrom).toEqual([{ configMapRef: { name: 'prod-tally' } }]);
-      const service = manifests.find(
-        (m) => m.kind === 'Service' && m.metadata.name === `prod-tally-${app}`,
-      ) as Manifest;
-      expect(service.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
+      const service = manifests.find((m) => m.kind === 'Service' && m.metadata.name === `prod-tally-${app}`);
+      // The Service routes to the public port only, never to the internal one.
+      if (port) expect(service?.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
+      else expect(service).toBeUndefined();
     }
     const writer = manifests.find(
       (m) => m.kind === 'Deployment' && m.metadata.name === 'prod-tally-writer',

@@ -23,20 +23,22 @@ import {
   type ServiceProcess,
   testStreamLimits,
   testNatsAuth,
+  internalPortEnv,
 } from '@tally/testing';
 import { parse } from 'yaml';
 import { opsBinary, repoRoot } from './ops-binaries';
 
 /**
  * The four services, started here on random ports, scraped by a real Prometheus (random port, temp
- * data dir) that loads the committed alert rules; every Grafana dashboard query and every alert
- * expression is evaluated through Prometheus's HTTP API.
+ * data dir) on their internal ports, as deploy/prometheus/prometheus.yml does; it loads the committed
+ * alert rules; every Grafana dashboard query and every alert expression is evaluated through
+ * Prometheus's HTTP API. The billing worker has no public port, only the internal one.
  */
 const SERVICES = {
   gateway: 'GATEWAY_PORT',
   query: 'QUERY_PORT',
   writer: 'WRITER_PORT',
-  'billing-worker': 'BILLING_WORKER_PORT',
+  'billing-worker': undefined,
 } as const;
 type Service = keyof typeof SERVICES;
 
@@ -58,6 +60,8 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
   let promUrl: string;
   const services: Partial<Record<Service, ServiceProcess>> = {};
   const urls = {} as Record<Service, string>;
+  /** Each service's internal listener: what Prometheus scrapes. */
+  const internalUrls = {} as Record<Service, string>;
 
   const prom = async <T>(api: string, params: Record<string, string> = {}): Promise<PromAnswer<T>> => {
     const answer = await fetch(`${promUrl}/api/v1/${api}?${new URLSearchParams(params).toString()}`);
@@ -82,16 +86,23 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
       LOG_LEVEL: 'warn',
       WRITER_FLUSH_INTERVAL_MS: '200',
     };
-    for (const [service, portVar] of Object.entries(SERVICES) as [Service, string][]) {
+    for (const [service, portVar] of Object.entries(SERVICES) as [Service, string | undefined][]) {
       const port = await freePort();
+      const internalPort = await freePort();
       urls[service] = `http://127.0.0.1:${port}`;
+      internalUrls[service] = `http://127.0.0.1:${internalPort}`;
       // The writer logs each stored batch (with its request ids) at debug level.
       const level = service === 'writer' ? { LOG_LEVEL: 'debug' } : {};
-      services[service] = startService(service, { ...env, ...level, [portVar]: String(port) });
+      services[service] = startService(service, {
+        ...env,
+        ...level,
+        ...(portVar ? { [portVar]: String(port) } : {}),
+        [internalPortEnv(service)]: String(internalPort),
+      });
     }
     await Promise.all(
       (Object.keys(SERVICES) as Service[]).map((s) =>
-        waitFor(async () => (await fetch(`${urls[s]}/health`)).ok, {
+        waitFor(async () => (await fetch(`${internalUrls[s]}/health`)).ok, {
           timeoutMs: 150_000,
           intervalMs: 250,
           what: `${s} healthy`,
@@ -176,7 +187,7 @@ describe('metrics, dashboards and alert rules on a real Prometheus', () => {
       rule_files: [path.join(repoRoot, 'deploy/prometheus/rules/tally-alerts.yml')],
       scrape_configs: (Object.keys(SERVICES) as Service[]).map((s) => ({
         job_name: `tally-${s}`,
-        static_configs: [{ targets: [urls[s].replace('http://', '')] }],
+        static_configs: [{ targets: [internalUrls[s].replace('http://', '')] }],
       })),
     };
     writeFileSync(path.join(dataDir, 'prometheus.yml'), JSON.stringify(config));

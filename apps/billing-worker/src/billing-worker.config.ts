@@ -1,8 +1,9 @@
 import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 
 export const billingWorkerConfigSpec = {
-  port: env.port('BILLING_WORKER_PORT', 3003, 'health and metrics port'),
-  host: env.string('BILLING_WORKER_HOST', '127.0.0.1', 'interface of the health and metrics endpoint'),
+  /** The worker has no public API: its one listener is the internal one (docs/operations.md#internal-port). */
+  internalPort: env.port('BILLING_WORKER_INTERNAL_PORT', 9403, 'internal listener: /metrics and /health (temporal, nats)'),
+  internalHost: infraConfig.internalHost,
   sdkMetricsPort: env.port(
     'BILLING_WORKER_SDK_METRICS_PORT',
     0,

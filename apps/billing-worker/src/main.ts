@@ -15,12 +15,12 @@ import {
 } from '@tally/billing';
 import { CatalogProjection, CatalogStore } from '@tally/catalog';
 import { ClickHouseMetrics, createClickHouse, migrate } from '@tally/clickhouse';
-import { connectNats, ensureStreams, natsNames, reportStreamDrift } from '@tally/nats';
-import { createLogger, createMetricsRegistry, type Logger } from '@tally/observability';
+import { connectNats, ensureStreams, NatsHealth, natsNames, reportStreamDrift } from '@tally/nats';
+import { createLogger, createMetricsRegistry, startInternalServer } from '@tally/observability';
 import { Gauge } from 'prom-client';
-import { connectTemporal, temporalLogger, workflowBundlerHook, workflowsPath } from '@tally/temporal';
-import { loadBillingWorkerConfig, type BillingWorkerConfig } from './billing-worker.config';
-import { freeLoopbackPort, startMetricsServer } from './metrics-server';
+import { connectTemporal, TemporalHealth, temporalLogger, workflowBundlerHook, workflowsPath } from '@tally/temporal';
+import { loadBillingWorkerConfig } from './billing-worker.config';
+import { freeLoopbackPort, sdkMetrics } from './metrics-server';
 
 async function main(): Promise<void> {
   const config = loadBillingWorkerConfig();
@@ -128,28 +128,25 @@ async function main(): Promise<void> {
     },
   });
 
-  const health = startMetricsServer({
+  // /health names its components: the Temporal frontend and this worker's polling, and NATS.
+  const checks = [new TemporalHealth(temporal.client, () => worker.getState()), new NatsHealth(nc)];
+  const internal = await startInternalServer({
+    host: config.internalHost,
+    port: config.internalPort,
     registry,
-    sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
-    host: config.host,
-    port: config.port,
-    health: () => {
-      const running = worker.getState() === 'RUNNING' && !nc.isClosed();
-      return {
-        ok: running,
-        body: { status: running ? 'ok' : worker.getState().toLowerCase(), taskQueue: config.taskQueue },
-      };
-    },
+    checks: () => checks,
+    extraMetrics: sdkMetrics(registry, `http://127.0.0.1:${sdkMetricsPort}/metrics`),
+    logger,
   });
   logger.info(
-    { taskQueue: config.taskQueue, port: config.port, schedules: config.schedules },
+    { taskQueue: config.taskQueue, internalPort: internal.port, schedules: config.schedules },
     'worker started',
   );
 
   try {
     await worker.run();
   } finally {
-    health.close();
+    await internal.close();
     await progressive.stop();
     await creditGrants.stop();
     await notices.stop();

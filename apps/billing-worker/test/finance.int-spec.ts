@@ -162,7 +162,7 @@ describe('finance terms on Temporal: plan change + grant + coupon + tax (real Te
       const port = await freePort();
       const worker = startService(
         'billing-worker',
-        h.workerEnv({ BILLING_WORKER_PORT: String(port), ...extra }),
+        h.workerEnv({ BILLING_WORKER_INTERNAL_PORT: String(port), ...extra }),
       );
       workers.push(worker);
       await waitFor(

@@ -30,7 +30,7 @@ describe('late events survive a writer crash while Temporal is down (real proces
     const port = await freePort();
     worker = startService(
       'billing-worker',
-      billing.workerEnv({ BILLING_WORKER_PORT: String(port), BILLING_REBILL_QUIET_SECONDS: '2' }),
+      billing.workerEnv({ BILLING_WORKER_INTERNAL_PORT: String(port), BILLING_REBILL_QUIET_SECONDS: '2' }),
     );
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, {
       timeoutMs: 90_000,

@@ -19,7 +19,7 @@ describe('billing worker killed mid-run (real process, SIGKILL)', () => {
     const port = await freePort();
     const worker = startService(
       'billing-worker',
-      h.workerEnv({ BILLING_WORKER_PORT: String(port), ...extra }),
+      h.workerEnv({ BILLING_WORKER_INTERNAL_PORT: String(port), ...extra }),
     );
     workers.push(worker);
     await waitFor(

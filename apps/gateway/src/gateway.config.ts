@@ -3,6 +3,8 @@ import { env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/confi
 export const gatewayConfigSpec = {
   port: env.port('GATEWAY_PORT', 3000),
   host: env.string('GATEWAY_HOST', '127.0.0.1', 'interface to listen on'),
+  internalPort: env.port('GATEWAY_INTERNAL_PORT', 9400, 'internal listener: /metrics and the detailed /health (docs/operations.md#internal-port)'),
+  internalHost: infraConfig.internalHost,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,

@@ -37,13 +37,15 @@ export async function connectQueryDependencies(
 ): Promise<QueryDependencies> {
   const names = natsNames(config.natsPrefix);
   const nc = await connectNats(config.natsUrl, 'tally-query', config);
+  // One observer for both users: a registry refuses a metric name registered twice.
+  const observer = registry && new ClickHouseMetrics(registry);
   const clickhouse = createClickHouse({
     url: config.clickhouseUrl,
     username: config.clickhouseUser,
     password: config.clickhousePassword,
     database: config.clickhouseDatabase,
     application: 'tally-query',
-    observer: registry && new ClickHouseMetrics(registry),
+    observer,
   });
   const reader = config.clickhouseReaderUser
     ? createClickHouse({
@@ -52,7 +54,7 @@ export async function connectQueryDependencies(
         password: config.clickhouseReaderPassword,
         database: config.clickhouseDatabase,
         application: 'tally-query-reader',
-        observer: registry && new ClickHouseMetrics(registry),
+        observer,
       })
     : clickhouse;
   if (reader === clickhouse) {

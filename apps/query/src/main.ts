@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     port: config.port,
     trustProxy: config.trustProxy,
     host: config.host,
+    internal: { host: config.internalHost, port: config.internalPort },
     logger,
     registry,
     bodyLimitBytes: config.bodyLimitBytes,

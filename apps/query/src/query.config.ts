@@ -5,6 +5,8 @@ import { usageConfigSpec } from '@tally/usage';
 export const queryConfigSpec = {
   port: env.port('QUERY_PORT', 3001),
   host: env.string('QUERY_HOST', '127.0.0.1', 'interface to listen on'),
+  internalPort: env.port('QUERY_INTERNAL_PORT', 9401, 'internal listener: /metrics and the detailed /health (docs/operations.md#internal-port)'),
+  internalHost: infraConfig.internalHost,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   ...natsConnectionConfig,
   clickhouseUrl: infraConfig.clickhouseUrl,

@@ -26,6 +26,8 @@ export interface HttpResult {
 export class QueryHarness {
   service!: ServiceProcess;
   url!: string;
+  /** The internal listener: `/metrics` and the detailed `/health` (docs/operations.md#internal-port). */
+  internalUrl!: string;
   nc!: NatsConnection;
   names!: NatsNames;
   natsUrl!: string;
@@ -41,12 +43,15 @@ export class QueryHarness {
     this.store = await CatalogStore.open(this.nc, this.names);
     this.keys = await ApiKeyStore.open(this.nc, this.names);
     const port = await freePort();
+    const internalPort = await freePort();
     this.url = `http://127.0.0.1:${port}`;
+    this.internalUrl = `http://127.0.0.1:${internalPort}`;
     this.service = startService('query', {
       NATS_URL: this.natsUrl,
       TALLY_NATS_PREFIX: this.names.prefix,
       CLICKHOUSE_DATABASE: this.db.database,
       QUERY_PORT: String(port),
+      QUERY_INTERNAL_PORT: String(internalPort),
       LOG_LEVEL: 'warn',
       ...extraEnv,
     });
@@ -54,9 +59,9 @@ export class QueryHarness {
       async () => {
         if (this.service.child.exitCode !== null)
           throw new Error(`query exited early:\n${this.service.output()}`);
-        return (await fetch(`${this.url}/health`).catch(() => undefined))?.ok;
+        return (await fetch(`${this.internalUrl}/health`).catch(() => undefined))?.ok;
       },
-      { timeoutMs: 60_000, what: 'query /health' },
+      { timeoutMs: 60_000, what: 'query internal /health' },
     ).catch((error: unknown) => {
       throw new Error(`${String(error)}\n--- query output ---\n${this.service.output()}`);
     });

@@ -1,8 +1,10 @@
 import { ConfigError, env, infraConfig, loadConfig, natsConnectionConfig } from '@tally/config';
 
 export const writerConfigSpec = {
-  port: env.port('WRITER_PORT', 3002, 'health and metrics port'),
+  port: env.port('WRITER_PORT', 3002, 'public port: liveness /health only'),
   host: env.string('WRITER_HOST', '127.0.0.1', 'interface to listen on'),
+  internalPort: env.port('WRITER_INTERNAL_PORT', 9402, 'internal listener: /metrics and the detailed /health (docs/operations.md#internal-port)'),
+  internalHost: infraConfig.internalHost,
   natsPrefix: env.string('TALLY_NATS_PREFIX', 'tally', 'prefix of every stream, subject and bucket'),
   ...natsConnectionConfig,
   eventsMaxBytes: infraConfig.eventsMaxBytes,

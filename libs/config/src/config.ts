@@ -206,6 +206,8 @@ export const infraConfig = {
   streamReplicas: env.int('TALLY_STREAM_REPLICAS', 1, 1, 5, 'replicas of the streams and buckets Tally creates (at most the NATS cluster size)'),
   temporalAddress: env.hostPort('TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend host:port'),
   temporalNamespace: env.string('TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
+  /** The internal listener's interface (docs/operations.md#internal-port): `/metrics` and the detailed `/health`. */
+  internalHost: env.string('TALLY_INTERNAL_HOST', '127.0.0.1', 'interface of the internal listener (/metrics, detailed /health); never a public one'),
   trustProxy: env.bool('TALLY_TRUST_PROXY', false, 'believe X-Forwarded-* headers (only behind a proxy that sets them)'),
   logLevel: env.oneOf(
     'LOG_LEVEL',

@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError, RateLimitedError, ValidationFailedError
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard, CurrentPrincipal, PRINCIPAL_RESOLVER, Roles, TENANT_REQUEST_RATE, TenantRequestRate, type Principal } from './auth';
-import { startHttpApp, type NestFastifyApplication } from './bootstrap';
+import { internalServerOf, startHttpApp, type NestFastifyApplication } from './bootstrap';
 import { HealthModule, type HealthCheck } from './health';
 import { toHttpError } from './tally-exception.filter';
 
@@ -82,12 +82,19 @@ class RateLimitedProbeModule {}
 describe('nest-kit: one HTTP stack for every service', () => {
   let app: NestFastifyApplication;
   let url: string;
+  let internalUrl: string;
   const logged: Array<{ level: number; msg: string; err?: { message: string } }> = [];
 
   beforeAll(async () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    app = await startHttpApp(ProbeModule, { port: 0, logger, bodyLimitBytes: 1024 });
+    app = await startHttpApp(ProbeModule, {
+      port: 0,
+      logger,
+      bodyLimitBytes: 1024,
+      internal: { host: '127.0.0.1', port: 0 },
+    });
     url = await app.getUrl();
+    internalUrl = internalServerOf(app)?.url ?? 'http://no-internal-listener';
   });
 
   afterAll(async () => {
@@ -251,31 +258,65 @@ describe('nest-kit: one HTTP stack for every service', () => {
     }
   });
 
-  describe('HealthModule', () => {
-    it('answers 200 while every check passes and 503 naming the failing one', async () => {
+  describe('HealthModule and the internal listener', () => {
+    const get = async (base: string, path: string) => {
+      const response = await fetch(`${base}${path}`);
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    };
+
+    it('answers the public /health with a plain liveness answer that names no dependency, even while one fails', async () => {
+      dependencyUp = false;
+      try {
+        expect(await get(url, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+      } finally {
+        dependencyUp = true;
+      }
+    });
+
+    it('answers 404 to /metrics on the public port', async () => {
+      expect(await get(url, '/metrics')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    });
+
+    it('answers the internal /health with 200 while every check passes and 503 naming the failing one', async () => {
       dependencyUp = true;
-      expect(await call('/health')).toEqual({
+      expect(await get(internalUrl, '/health')).toEqual({
         status: 200,
-        headers: expect.anything(),
         body: { status: 'ok', checks: { always: 'ok', dependency: 'ok' } },
       });
       dependencyUp = false;
-      expect(await call('/health')).toMatchObject({
+      expect(await get(internalUrl, '/health')).toEqual({
         status: 503,
         body: { status: 'degraded', checks: { always: 'ok', dependency: 'failing: connection refused' } },
       });
       dependencyUp = true;
     });
 
-    it('serves the registry in Prometheus text format', async () => {
-      const response = await fetch(`${url}/metrics`);
+    it('serves the registry in Prometheus text format on the internal port only, and 404 to anything else there', async () => {
+      const response = await fetch(`${internalUrl}/metrics`);
+      expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe(registry.contentType);
       new (await import('prom-client')).Counter({
         name: 'probe_total',
         help: 'probe',
         registers: [registry],
       }).inc(3);
-      expect(await (await fetch(`${url}/metrics`)).text()).toContain('probe_total{service="probe"} 3');
+      expect(await (await fetch(`${internalUrl}/metrics`)).text()).toContain('probe_total{service="probe"} 3');
+      // The API is not on the internal listener either.
+      expect((await get(internalUrl, '/t/me')).status).toBe(404);
+    });
+
+    it('logs the bound internal port and closes the internal listener with the app', async () => {
+      const lines: Array<{ msg: string; internalPort?: number }> = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const other = await startHttpApp(ProbeModule, { port: 0, logger, internal: { host: '127.0.0.1', port: 0 } });
+      const internal = internalServerOf(other);
+      if (!internal) throw new Error('no internal listener');
+      expect(internal.port).toBeGreaterThan(0);
+      expect(lines.find((l) => l.msg === 'internal listener (metrics, health)')?.internalPort).toBe(internal.port);
+      expect((await fetch(`${internal.url}/health`)).status).toBe(200);
+      await other.close();
+      await expect(fetch(`${internal.url}/health`)).rejects.toThrow();
     });
   });
 });

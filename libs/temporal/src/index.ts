@@ -2,3 +2,4 @@ export * from './bundle';
 export * from './client';
 export * from './schedules';
 export * from './logger';
+export * from './health';

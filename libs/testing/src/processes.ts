@@ -60,15 +60,21 @@ function faultPreloads(app: string): string[] {
     .flatMap((name) => ['-r', path.join(dir, name)]);
 }
 
+/** `<APP>_INTERNAL_PORT`: the app's internal listener (`/metrics`, detailed `/health`). */
+export const internalPortEnv = (app: string): string =>
+  `${app.toUpperCase().replace(/-/g, '_')}_INTERNAL_PORT`;
+
 /**
  * Starts one of Tally's apps as a real child process, compiled (`dist/apps/<name>/src/main.js`) as
- * production runs it, plus its test-only fault modules (see `faultPreloads`).
+ * production runs it, plus its test-only fault modules (see `faultPreloads`). Its internal listener
+ * takes any free port (0) unless `env` names one: tests run side by side, and a test that reads
+ * `/metrics` or the detailed `/health` picks a `freePort()` and passes it as `<APP>_INTERNAL_PORT`.
  */
 export function startService(app: string, env: Record<string, string>): ServiceProcess {
   compileServices();
   const child = spawn(process.execPath, [...faultPreloads(app), `dist/apps/${app}/src/main.js`], {
     cwd: workspaceRoot,
-    env: { ...process.env, ...testStreamEnv, ...testNatsEnv(), ...env },
+    env: { ...process.env, ...testStreamEnv, ...testNatsEnv(), [internalPortEnv(app)]: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

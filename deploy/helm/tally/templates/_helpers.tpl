@@ -34,14 +34,15 @@ app.kubernetes.io/component: {{ .app }}
 {{- end -}}
 
 {{/*
-The services: app name (image and component), values key, and the environment variables that
-set its port and interface.
+The services: app name (image and component), values key, the environment variables that set its
+public port and interface (none for the billing worker, which has no public API), and the one that
+sets its internal port (/metrics, detailed /health; docs/operations.md#internal-port).
 */}}
 {{- define "tally.apps" -}}
-gateway: { key: gateway, portEnv: GATEWAY_PORT, hostEnv: GATEWAY_HOST }
-query: { key: query, portEnv: QUERY_PORT, hostEnv: QUERY_HOST }
-writer: { key: writer, portEnv: WRITER_PORT, hostEnv: WRITER_HOST }
-billing-worker: { key: billingWorker, portEnv: BILLING_WORKER_PORT, hostEnv: BILLING_WORKER_HOST }
+gateway: { key: gateway, portEnv: GATEWAY_PORT, hostEnv: GATEWAY_HOST, internalPortEnv: GATEWAY_INTERNAL_PORT }
+query: { key: query, portEnv: QUERY_PORT, hostEnv: QUERY_HOST, internalPortEnv: QUERY_INTERNAL_PORT }
+writer: { key: writer, portEnv: WRITER_PORT, hostEnv: WRITER_HOST, internalPortEnv: WRITER_INTERNAL_PORT }
+billing-worker: { key: billingWorker, portEnv: '', hostEnv: '', internalPortEnv: BILLING_WORKER_INTERNAL_PORT }
 {{- end -}}
 
 {{- define "tally.natsSecretName" -}}
