@@ -281,7 +281,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
     log('checking ClickHouse against what was accepted');
     const exactness = await checkExactness(h, load.eventsAccepted, load.quantityMilliAccepted);
     const writerMetrics = await Promise.all(
-      h.writerUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()),
+      h.writerInternalUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()),
     );
     const writerHistogram = receiptHistogram(writerMetrics);
     // Who stored what: with several writers, each should hold partitions and store a share.

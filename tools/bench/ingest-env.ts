@@ -41,6 +41,8 @@ export class IngestEnv {
   writers: ServiceProcess[] = [];
   gatewayUrls: string[] = [];
   writerUrls: string[] = [];
+  /** Each writer's internal listener (`/metrics`, detailed `/health`; docs/operations.md#internal-port). */
+  writerInternalUrls: string[] = [];
   nc!: NatsConnection;
   readonly natsUrl = testNatsUrl();
   db!: TestDatabase;
@@ -79,10 +81,16 @@ export class IngestEnv {
       );
     }
     for (let i = 0; i < (this.options.writers ?? 1); i++) {
-      const port = await freePort();
+      const [port, internalPort] = [await freePort(), await freePort()];
       this.writerUrls.push(`http://127.0.0.1:${port}`);
+      this.writerInternalUrls.push(`http://127.0.0.1:${internalPort}`);
       this.writers.push(
-        startService('writer', { ...env, WRITER_PORT: String(port), ...this.options.writerEnv }),
+        startService('writer', {
+          ...env,
+          WRITER_PORT: String(port),
+          WRITER_INTERNAL_PORT: String(internalPort),
+          ...this.options.writerEnv,
+        }),
       );
     }
     await Promise.all([
@@ -104,7 +112,7 @@ export class IngestEnv {
     await waitFor(
       async () => {
         const owned = await Promise.all(
-          this.writerUrls.map(async (url) => {
+          this.writerInternalUrls.map(async (url) => {
             const text = await (await fetch(`${url}/metrics`)).text();
             return sumSamples(text, 'tally_writer_partitions_owned');
           }),
