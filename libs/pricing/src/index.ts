@@ -114,5 +114,6 @@ export {
   meterOfSeries,
   planWithGrantedUnits,
   priceUsageWithUnitGrants,
+  showGrantedUnits,
   unitGrantBalance,
 } from './unit-grants';

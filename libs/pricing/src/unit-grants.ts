@@ -242,15 +242,15 @@ export function drawUnitGrants(req: UnitDrawRequest): { consumedUnits: string; d
 }
 
 /**
- * The plan with the units grants paid for added to the free units of every charge on their meter:
- * what `priceUsage` then bills is the rest, through the tiers from the first.
+ * The plan with the units grants paid for (by usage key, a charge's `meter`) added to the free units of
+ * every charge on that key: what `priceUsage` then bills is the rest, through the tiers from the first.
  */
 export function planWithGrantedUnits(plan: Plan, granted: Readonly<Record<string, DecimalString>>): Plan {
   return {
     ...plan,
     charges: plan.charges.map((c) => {
       if (c.kind === 'flat') return c;
-      const g = granted[meterOfSeries(c.meter)];
+      const g = granted[c.meter];
       if (g === undefined || dec(g).isZero()) return c;
       return { ...c, freeUnits: str(dec(c.freeUnits ?? '0').plus(units(g, `granted.${c.meter}`))) };
     }),
@@ -258,22 +258,29 @@ export function planWithGrantedUnits(plan: Plan, granted: Readonly<Record<string
 }
 
 /**
- * `priceUsage` with the units that grants paid for (by meter) taken off first: each line of a charge
- * on such a meter says how many units of its quantity the grants paid for (`grantedUnits`).
+ * Names on each line of a charge the units of its quantity that grants paid for (`grantedUnits`): at
+ * most what the charge's own free units left. `plan` is the plan without the granted units.
  */
+export function showGrantedUnits<L extends InvoiceLineDraft>(
+  lines: readonly L[],
+  plan: Plan,
+  granted: Readonly<Record<string, DecimalString>>,
+): L[] {
+  return lines.map((l) => {
+    const g = l.meter === undefined ? undefined : granted[l.meter];
+    if (g === undefined || dec(g).isZero()) return l;
+    const charge = plan.charges.find((c) => c.id === l.chargeId);
+    const free = charge && charge.kind !== 'flat' && charge.freeUnits ? dec(charge.freeUnits) : ZERO;
+    const paid = min(dec(g), max(ZERO, dec(l.quantity).minus(free)));
+    return paid.gt(0) ? { ...l, grantedUnits: str(paid) } : l;
+  });
+}
+
+/** `priceUsage` with the units that grants paid for (by usage key) taken off first, shown on the lines. */
 export function priceUsageWithUnitGrants(
   input: PricingInput,
   granted: Readonly<Record<string, DecimalString>>,
 ): PriceResult {
   const priced = priceUsage({ ...input, plan: planWithGrantedUnits(input.plan, granted) });
-  const lines: InvoiceLineDraft[] = priced.lines.map((l) => {
-    const g = l.meter === undefined ? undefined : granted[meterOfSeries(l.meter)];
-    if (g === undefined || dec(g).isZero()) return l;
-    // The units of this line the grants paid for: at most what its own free units left.
-    const charge = input.plan.charges.find((c) => c.id === l.chargeId);
-    const free = charge && charge.kind !== 'flat' && charge.freeUnits ? dec(charge.freeUnits) : ZERO;
-    const paid = min(dec(g), max(ZERO, dec(l.quantity).minus(free)));
-    return paid.gt(0) ? { ...l, grantedUnits: str(paid) } : l;
-  });
-  return { ...priced, lines };
+  return { ...priced, lines: showGrantedUnits(priced.lines, input.plan, granted) };
 }
