@@ -53,6 +53,7 @@ describe('query service: unit grants API', () => {
       grantedUnits: '1000',
       drawnUnits: '0',
       expiredUnits: '0',
+      voidedUnits: '0',
       buckets: [
         {
           grantId: 'free-calls',

@@ -182,5 +182,9 @@ describe('unit grants through the API (docs/finance.md#unit-grants)', () => {
     ]);
     await entries.append('acme', 'c1', unitGrant());
     expect(await codes(entries.append('acme', 'c1', unitGrant()))).toEqual([['id', 'DUPLICATE_ID']]);
+    // A unit grant is voided like a grant, once.
+    const voidIt = (id: string) => ({ type: 'void', id, grantId: 'free-calls', date: '2026-12-10' });
+    expect((await entries.append('acme', 'c1', voidIt('v1'))).entry).toMatchObject({ grantId: 'free-calls' });
+    expect(await codes(entries.append('acme', 'c1', voidIt('v2')))).toEqual([['grantId', 'ALREADY_VOIDED']]);
   });
 });

@@ -47,7 +47,9 @@ export class CreditLedgerEntries {
       if (issues.length) throw new ValidationFailedError(issues);
     }
     if (entry.type === 'void') {
-      const grant = ledger.find((e) => e.type === 'grant' && e.id === entry.grantId);
+      const grant = ledger.find(
+        (e) => (e.type === 'grant' || e.type === 'unit_grant') && e.id === entry.grantId,
+      );
       if (!grant)
         throw new ValidationFailedError([
           { field: 'grantId', code: 'UNKNOWN_GRANT', message: `no grant '${entry.grantId}' to void` },

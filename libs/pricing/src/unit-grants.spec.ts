@@ -221,3 +221,35 @@ describe('unit grants', () => {
     );
   });
 });
+
+describe('a voided unit grant', () => {
+  it('pays for nothing from the void on; what was left is voided, not expired', () => {
+    // 500 calls from 1 October, voided on 10 October (refunded); 300 calls on 5 October, 400 on 12 October.
+    const grants: UnitGrant[] = [
+      { id: 'g', meter: 'api_calls', units: '500', effective: '2026-10-01', voidedOn: '2026-10-10' },
+    ];
+    const r = drawUnitGrants({
+      grants,
+      draws: [],
+      meter: 'api_calls',
+      days: [
+        { day: '2026-10-05', value: '300' },
+        { day: '2026-10-12', value: '400' },
+      ],
+      invoiceId: 'inv',
+    });
+    // Only 5 October's 300 are granted; 12 October's 400 are billed.
+    expect(r.consumedUnits).toBe('300');
+    // 500 − 300 drawn − 200 voided = 0 from 10 October; before it, 200 usable.
+    expect(unitGrantBalance(grants, r.draws, 'api_calls', '2026-10-09')).toMatchObject({
+      balanceUnits: '200',
+      voidedUnits: '0',
+    });
+    expect(unitGrantBalance(grants, r.draws, 'api_calls', '2026-10-10')).toMatchObject({
+      balanceUnits: '0',
+      drawnUnits: '300',
+      voidedUnits: '200',
+      expiredUnits: '0',
+    });
+  });
+});

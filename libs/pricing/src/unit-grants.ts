@@ -38,6 +38,11 @@ export interface UnitGrant {
   expires?: string;
   /** Lower is drawn first. Default 10. */
   priority?: number;
+  /**
+   * The date of the ledger's `void` of this grant (the grant itself is never edited): from that day
+   * on it pays for nothing, and what was left is voided, not expired.
+   */
+  voidedOn?: string;
 }
 
 /** Units of a grant that an invoice used: written with the invoice, its id derived from it. */
@@ -69,6 +74,7 @@ export interface UnitGrantBalance {
   grantedUnits: string;
   drawnUnits: string;
   expiredUnits: string;
+  voidedUnits: string;
   /** Grants usable on `asOf` with units left, in draw order. */
   buckets: UnitGrantBucket[];
 }
@@ -109,8 +115,16 @@ function order(a: UnitGrant, b: UnitGrant): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-const usableOn = (g: UnitGrant, day: string) =>
-  g.effective <= day && (g.expires === undefined || day < g.expires);
+/** The first day a grant pays for nothing: its expiry or its void, whichever comes first. */
+function endOf(g: UnitGrant): string | undefined {
+  if (g.voidedOn === undefined) return g.expires;
+  return g.expires === undefined || g.voidedOn < g.expires ? g.voidedOn : g.expires;
+}
+
+const usableOn = (g: UnitGrant, day: string) => {
+  const end = endOf(g);
+  return g.effective <= day && (end === undefined || day < end);
+};
 
 /** What is left of each grant of `meter` after `draws` (dated up to `asOf` when given). */
 function remaining(
@@ -142,8 +156,8 @@ function remaining(
 }
 
 /**
- * The unit balance of `meter` on `asOf` (after everything dated `asOf`): granted − drawn − expired,
- * counting only grants effective by then.
+ * The unit balance of `meter` on `asOf` (after everything dated `asOf`): granted − drawn − expired −
+ * voided, counting only grants effective by then.
  */
 export function unitGrantBalance(
   grants: readonly UnitGrant[],
@@ -155,23 +169,28 @@ export function unitGrantBalance(
   let granted = ZERO;
   let drawn = ZERO;
   let expired = ZERO;
+  let voided = ZERO;
   const usable: UnitGrant[] = [];
   const left = remaining(grants, draws, meter, asOf);
   for (const b of left.values()) {
     if (b.grant.effective > asOf) continue;
     granted = granted.plus(b.grant.units);
     drawn = drawn.plus(b.drawn);
-    if (b.grant.expires !== undefined && b.grant.expires <= asOf) expired = expired.plus(b.left);
-    else if (b.left.gt(0)) usable.push(b.grant);
+    const end = endOf(b.grant);
+    if (end !== undefined && end <= asOf) {
+      if (end === b.grant.voidedOn) voided = voided.plus(b.left);
+      else expired = expired.plus(b.left);
+    } else if (b.left.gt(0)) usable.push(b.grant);
   }
   usable.sort(order);
   return {
     asOf,
     meter,
-    balanceUnits: str(granted.minus(drawn).minus(expired)),
+    balanceUnits: str(granted.minus(drawn).minus(expired).minus(voided)),
     grantedUnits: str(granted),
     drawnUnits: str(drawn),
     expiredUnits: str(expired),
+    voidedUnits: str(voided),
     buckets: usable.map((g) => ({
       grantId: g.id,
       meter: g.meter,

@@ -71,4 +71,22 @@ describe('an invoice draws unit grants before pricing', () => {
     const ledger = unitLedgerOf(ports.catalog.getCustomer('acme', 'c'), ports.ledger.documents);
     expect(unitGrantBalance(ledger.grants, ledger.draws, 'calls', '2026-11-01').balanceUnits).toBe('500');
   });
+
+  it('a void of the grant in the ledger stops it: usage after the void is priced', async () => {
+    const { services, ports } = world([
+      calls1500,
+      { type: 'void', id: 'v1', grantId: 'calls', date: '2026-10-12', reason: 'refunded' },
+    ]);
+    const [issued] = await issueOctober(services);
+    // Starter's 1,000 calls of 5 October granted; pro's 4,000 (15 and 25 October) after the void: 2000.
+    // Lines 1000 + 0 + 4200 + 2000 = 7200; 20 % off 200 + 0 + 840 + 400 = 1440; 4 % of 800, 3360, 1600:
+    // 32 + 134 (134.4) + 64 = 230; total 7200 − 1440 + 230 = 5990.
+    expect(issued).toMatchObject({ status: 'issued', totalMinor: '5990' });
+    const ledger = unitLedgerOf(ports.catalog.getCustomer('acme', 'c'), ports.ledger.documents);
+    expect(unitGrantBalance(ledger.grants, ledger.draws, 'calls', '2026-11-01')).toMatchObject({
+      drawnUnits: '1000',
+      voidedUnits: '500',
+      balanceUnits: '0',
+    });
+  });
 });

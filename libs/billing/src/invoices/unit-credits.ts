@@ -28,8 +28,16 @@ export function unitLedgerOf(
   documents: readonly InvoiceDocument[],
 ): UnitLedger {
   const grants: UnitGrant[] = [];
+  // The earliest void of each grant (the entries API refuses a second one; a catalog file might not).
+  const voided = new Map<string, string>();
+  for (const e of customer?.billing?.credits ?? []) {
+    if (e.type !== 'void') continue;
+    const seen = voided.get(e.grantId);
+    if (seen === undefined || e.date < seen) voided.set(e.grantId, e.date);
+  }
   for (const e of customer?.billing?.credits ?? []) {
     if (e.type !== 'unit_grant') continue;
+    const voidedOn = voided.get(e.id);
     grants.push({
       id: e.id,
       meter: e.meter,
@@ -37,6 +45,7 @@ export function unitLedgerOf(
       effective: e.effective,
       ...(e.expires !== undefined ? { expires: e.expires } : {}),
       ...(e.priority !== undefined ? { priority: e.priority } : {}),
+      ...(voidedOn !== undefined ? { voidedOn } : {}),
     });
   }
   const newest = new Map<string, InvoiceDocument>();
