@@ -24,7 +24,7 @@ import { documentFormat, PDF_RENDERER } from './documents/document-format';
 import { InvoiceReadService, type InvoiceSummary } from './invoice-read.service';
 import { CreditBalanceService } from './credit-balance.service';
 import { CreditNoteService } from './credit-note.service';
-import type { CreditBalance } from '@tally/pricing';
+import type { CreditBalance, UnitGrantBalance } from '@tally/pricing';
 import { SimulationService, type SimulationStatus } from './simulation.service';
 
 type QueryString = Record<string, string | string[] | undefined>;
@@ -178,12 +178,20 @@ export class CreditsController {
     description: "local date YYYY-MM-DD; today in the customer's zone",
   })
   @ApiQuery({ name: 'currency', required: false, description: "ISO 4217 code; the tenant's by default" })
+  @ApiQuery({
+    name: 'meter',
+    required: false,
+    description: 'a meter key: the unit grants of that meter (units, not money)',
+  })
   async balance(
     @CurrentPrincipal() principal: Principal,
     @Param('customer') customer: string,
     @Query() query: QueryString,
-  ): Promise<CreditBalance> {
-    only(query, ['asOf', 'currency']);
+  ): Promise<CreditBalance | UnitGrantBalance> {
+    only(query, ['asOf', 'currency', 'meter']);
+    const meter = single(query, 'meter');
+    if (meter !== undefined)
+      return this.credits.unitBalance(principal.tenant, customer, meter, single(query, 'asOf'));
     return this.credits.balance(principal.tenant, customer, single(query, 'asOf'), single(query, 'currency'));
   }
 }

@@ -13,6 +13,7 @@ import type {
   Plan as PricingPlan,
   TaxProfile,
   TaxSummary,
+  UnitDraw,
 } from '@tally/pricing';
 
 /**
@@ -123,6 +124,11 @@ export interface InvoiceFinance {
   /** Each draw from the customer's credit ledger: bucket, the dates it paid for, amount. */
   credits: CreditDraw[];
   creditMinor: string;
+  /**
+   * Unit grants drawn before pricing (docs/finance.md#unit-grants): per grant, the units of its meter
+   * this document's usage consumed (the lines' `grantedUnits`); absent when none.
+   */
+  unitCredits?: UnitDraw[];
   taxableMinor: string;
   taxes: TaxSummary[];
   taxInclusiveMinor: string;

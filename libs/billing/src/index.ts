@@ -14,6 +14,7 @@
 export * from './errors';
 export * from './invoices/invoice';
 export * from './invoices/finance';
+export * from './invoices/unit-credits';
 export * from './invoices/progressive';
 export * from './core/ports';
 export * from './core/collections';

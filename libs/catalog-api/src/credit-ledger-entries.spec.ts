@@ -126,3 +126,65 @@ describe('credit ledger entries (top-ups, grants, voids) through the API', () =>
     ]);
   });
 });
+
+describe('unit grants through the API (docs/finance.md#unit-grants)', () => {
+  const unitGrant = (over: Record<string, unknown> = {}) => ({
+    type: 'unit_grant',
+    id: 'free-calls',
+    meter: 'api_calls',
+    units: '1000',
+    effective: '2026-12-01',
+    ...over,
+  });
+
+  it('appends a grant of 1,000 calls of a meter of the tenant', async () => {
+    const { store, entries } = await setUp();
+    await store.putMeter({
+      tenant: 'acme',
+      key: 'api_calls',
+      name: 'API calls',
+      eventTypes: ['call'],
+      aggregation: 'count',
+    });
+    expect((await entries.append('acme', 'c1', unitGrant({ expires: '2027-01-01' }))).entry).toEqual(
+      unitGrant({ expires: '2027-01-01' }),
+    );
+    expect(
+      (await store.getCustomer('acme', 'c1'))?.value.billing?.credits?.map((e) => [e.type, e.id]),
+    ).toEqual([['unit_grant', 'free-calls']]);
+  });
+
+  it('refuses no units, an expiry not after the start, an unknown meter and bad fields, with fields and codes', async () => {
+    const { store, entries } = await setUp();
+    expect(await codes(entries.append('acme', 'c1', unitGrant()))).toEqual([['meter', 'UNKNOWN_METER']]);
+    await store.putMeter({
+      tenant: 'acme',
+      key: 'api_calls',
+      name: 'API calls',
+      eventTypes: ['call'],
+      aggregation: 'count',
+    });
+    expect(await codes(entries.append('acme', 'c1', unitGrant({ units: '0.000' })))).toEqual([
+      ['units', 'NOT_POSITIVE'],
+    ]);
+    expect(await codes(entries.append('acme', 'c1', unitGrant({ expires: '2026-12-01' })))).toEqual([
+      ['expires', 'EXPIRES_NOT_AFTER_EFFECTIVE'],
+    ]);
+    // Units are decimal text, never a JSON number or an exponent; the meter is a meter key.
+    expect(await codes(entries.append('acme', 'c1', unitGrant({ units: 1000 })))).toEqual([
+      ['units', expect.any(String)],
+    ]);
+    expect(await codes(entries.append('acme', 'c1', unitGrant({ units: '1e3' })))).toEqual([
+      ['units', expect.any(String)],
+    ]);
+    expect(await codes(entries.append('acme', 'c1', unitGrant({ meter: 'Not A Key' })))).toEqual([
+      ['meter', expect.any(String)],
+    ]);
+    await entries.append('acme', 'c1', unitGrant());
+    expect(await codes(entries.append('acme', 'c1', unitGrant()))).toEqual([['id', 'DUPLICATE_ID']]);
+    // A unit grant is voided like a grant, once.
+    const voidIt = (id: string) => ({ type: 'void', id, grantId: 'free-calls', date: '2026-12-10' });
+    expect((await entries.append('acme', 'c1', voidIt('v1'))).entry).toMatchObject({ grantId: 'free-calls' });
+    expect(await codes(entries.append('acme', 'c1', voidIt('v2')))).toEqual([['grantId', 'ALREADY_VOIDED']]);
+  });
+});

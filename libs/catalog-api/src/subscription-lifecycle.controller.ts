@@ -98,7 +98,9 @@ export class CreditEntriesController {
 
   @Post(':id/credits/entries')
   @HttpCode(201)
-  @ApiOperation({ summary: "Append a grant (a top-up is a grant) or a void to the customer's credit ledger" })
+  @ApiOperation({
+    summary: "Append a grant (a top-up is a grant), a unit grant or a void to the customer's credit ledger",
+  })
   @ApiParam({ name: 'id', description: 'customer external id (URL-encoded)' })
   @ApiBody({
     schema: exampleSchema({

@@ -14,13 +14,16 @@ import {
   type Customer,
 } from './entities';
 import type { Versioned } from './kv';
+import { unitGrantIssues } from './unit-grant-rules';
 
-export type CreditLedgerStorePort = Pick<CatalogStore, 'getCustomer' | 'putCustomer'>;
+/** `getMeter`, when the store has it, lets a unit grant of an unknown meter be refused. */
+export type CreditLedgerStorePort = Pick<CatalogStore, 'getCustomer' | 'putCustomer'> &
+  Partial<Pick<CatalogStore, 'getMeter'>>;
 
 export class CreditLedgerEntries {
   constructor(private readonly store: CreditLedgerStorePort) {}
 
-  /** Appends `body` (a `grant` or a `void`) and answers the entry and the customer's new revision. */
+  /** Appends `body` (a `grant`, a `unit_grant` or a `void`) and answers the entry and the customer's new revision. */
   async append(
     tenant: string,
     customer: string,
@@ -36,8 +39,17 @@ export class CreditLedgerEntries {
       throw new ValidationFailedError([
         { field: 'id', code: 'DUPLICATE_ID', message: `the ledger already has an entry '${entry.id}'` },
       ]);
+    if (entry.type === 'unit_grant') {
+      const meter = this.store.getMeter
+        ? (await this.store.getMeter(tenant, entry.meter)) !== undefined
+        : undefined;
+      const issues = unitGrantIssues(entry, meter);
+      if (issues.length) throw new ValidationFailedError(issues);
+    }
     if (entry.type === 'void') {
-      const grant = ledger.find((e) => e.type === 'grant' && e.id === entry.grantId);
+      const grant = ledger.find(
+        (e) => (e.type === 'grant' || e.type === 'unit_grant') && e.id === entry.grantId,
+      );
       if (!grant)
         throw new ValidationFailedError([
           { field: 'grantId', code: 'UNKNOWN_GRANT', message: `no grant '${entry.grantId}' to void` },

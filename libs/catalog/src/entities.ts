@@ -159,8 +159,27 @@ const creditVoidEntry = z
   })
   .strict();
 
-/** An entry of a customer's credit ledger as clients write it: a grant (or top-up), or a void. Draws are written by invoices. */
-export const creditEntrySchema = z.discriminatedUnion('type', [creditGrantEntry, creditVoidEntry]);
+/** Credit in units of a meter (docs/finance.md#unit-grants): drawn by the meter's usage before it is priced. */
+const unitGrantEntry = z
+  .object({
+    type: z.literal('unit_grant'),
+    id: entityId,
+    name: name.optional(),
+    meter: z.string().regex(METER_KEY_PATTERN, 'must be a meter key'),
+    units: decimalText,
+    priority: z.number().int().min(0).max(1000).optional(),
+    effective: isoDate,
+    expires: isoDate.optional(),
+  })
+  .strict();
+export type UnitGrantLedgerEntry = z.infer<typeof unitGrantEntry>;
+
+/** An entry of a customer's credit ledger as clients write it: a grant (or top-up), a unit grant, or a void. Draws are written by invoices. */
+export const creditEntrySchema = z.discriminatedUnion('type', [
+  creditGrantEntry,
+  unitGrantEntry,
+  creditVoidEntry,
+]);
 
 /**
  * What a grant's timer workflow records (docs/finance.md#expiry-and-recurrence-timers): an expiry or an
@@ -184,6 +203,7 @@ export const creditTimerEntrySchema = z.discriminatedUnion('type', [
 /** An entry of the stored ledger: what clients write and what the timers record. */
 export const storedCreditEntrySchema = z.discriminatedUnion('type', [
   creditGrantEntry,
+  unitGrantEntry,
   creditVoidEntry,
   timerEntry('expiry'),
   timerEntry('recurrence'),

@@ -24,6 +24,7 @@ export {
   type CatalogCoupon,
   type CreditLedgerEntry,
   type CreditTimerLedgerEntry,
+  type UnitGrantLedgerEntry,
   type CustomerBilling,
   datasetSchema,
   meterInputSchema,

@@ -107,3 +107,15 @@ export type { CreditNoteAmounts, CreditNoteLine, CreditNoteRequest } from './cre
 export { computeCreditNote } from './credit-notes';
 export type { Commitment } from './commitments';
 export { commitmentTrueUp, prepaidCommitmentGrant } from './commitments';
+export type { PrepaidCommitmentStatement, PrepaidCommitmentUpfront } from './prepaid-commitment';
+export { prepaidCommitmentTrueUp, prepaidCommitmentUpfront } from './prepaid-commitment';
+export type { UnitDraw, UnitDrawRequest, UnitGrant, UnitGrantBalance, UnitGrantBucket } from './unit-grants';
+export {
+  DEFAULT_UNIT_GRANT_PRIORITY,
+  drawUnitGrants,
+  meterOfSeries,
+  planWithGrantedUnits,
+  priceUsageWithUnitGrants,
+  showGrantedUnits,
+  unitGrantBalance,
+} from './unit-grants';

@@ -184,6 +184,11 @@ export interface InvoiceLineDraft {
   billableQuantity: DecimalString;
   /** Package lines: `ceil(billableQuantity / packageSize)`, the number of packages billed. */
   packages?: DecimalString;
+  /**
+   * Units of `quantity` that unit grants paid for (`priceUsageWithUnitGrants`): taken off after the
+   * plan's free units and before the tiers, like free units (`billableQuantity` is what is left).
+   */
+  grantedUnits?: DecimalString;
   /** Graduated and volume lines: the tiers that priced units, in tier order (empty when none did). */
   tiers?: TierBreakdown[];
   /** Flat lines billed for part of the period: the days used as `amount × activeDays / daysInPeriod`. */

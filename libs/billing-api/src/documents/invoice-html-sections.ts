@@ -25,6 +25,11 @@ export function financeSection(doc: InvoiceDocument): string {
       (d) =>
         `<tr><td>Credit: ${escapeHtml(d.bucketId)}</td><td class="small">grant ${escapeHtml(d.grantId)}, usage of ${escapeHtml(d.date)} to ${escapeHtml(d.segmentTo)}</td><td class="n">${minus(d.amountMinor, c)}</td></tr>`,
     ),
+    // Unit grants move no money: their units came off the lines' quantities before pricing.
+    ...(f.unitCredits ?? []).map(
+      (u) =>
+        `<tr><td>Units granted: ${escapeHtml(u.grantId)}</td><td class="small">${escapeHtml(u.units)} ${escapeHtml(u.meter)}, usage from ${escapeHtml(u.date)}</td><td class="n"></td></tr>`,
+    ),
     ...f.taxes.map(
       (t) =>
         `<tr><td>Tax: ${escapeHtml(t.name)}</td><td class="small">${escapeHtml(t.percent)} % of ${escapeHtml(money(t.baseMinor, c))}${t.inclusive ? ', included in the prices' : ''}</td><td class="n">${t.inclusive ? `(${escapeHtml(money(t.amountMinor, c))})` : escapeHtml(money(t.amountMinor, c))}</td></tr>`,

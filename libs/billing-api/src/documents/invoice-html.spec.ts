@@ -113,3 +113,36 @@ describe('invoice HTML: discounts, credits, taxes and usage per day', () => {
     expect(html).toContain('<tr><td>2026-10-09</td><td class="n">1000</td></tr>');
   });
 });
+
+describe('invoice HTML: unit grants', () => {
+  it('shows the granted units on the line and each draw in the finance section', () => {
+    const c = computation('1200', '1200');
+    const doc = computeInvoice({
+      ...c,
+      usage: {
+        [evil]: {
+          calls: {
+            total: '1200',
+            days: [
+              { day: '2026-10-02', value: '200' },
+              { day: '2026-10-09', value: '1000' },
+            ],
+          },
+        },
+      },
+      pricing: { ...c.pricing, finance: { coupons: [], taxProfile: {}, taxRates: [] } },
+      unitLedger: {
+        grants: [{ id: 'free300', meter: 'calls', units: '300', effective: '2026-10-01' }],
+        draws: [],
+      },
+    });
+    // 1,200 calls − 300 granted (200 of 2 October, 100 of 9 October) = 900 × 1 = 900.00.
+    expect(doc.totalMinor).toBe('90000');
+    const html = renderInvoiceHtml(doc);
+    expect(html).toContain('<span class="nowrap">300 granted</span>, 900 billable');
+    expect(html).toContain(
+      '<td>Units granted: free300</td><td class="small">300 calls, usage from 2026-10-02</td>',
+    );
+    expect(html).toContain('<tr><td colspan="2">Total</td><td class="n">900.00 EUR</td></tr>');
+  });
+});

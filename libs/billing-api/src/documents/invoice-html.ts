@@ -22,7 +22,11 @@ table.daily td, table.daily th { padding: .1rem .5rem; font-size: 12px; }
 function invoiceRows(doc: InvoiceDocument): string {
   return (doc.lines as InvoiceLine[])
     .map((l) => {
-      const detail = l.tiers?.length
+      // Units paid by unit grants come off before the tiers (docs/finance.md#unit-grants).
+      const granted = l.grantedUnits
+        ? `<span class="nowrap">${escapeHtml(l.grantedUnits)} granted</span>${l.tiers?.length ? '<br>' : ', '}`
+        : '';
+      const priced = l.tiers?.length
         ? l.tiers
             .map(
               (t) =>
@@ -34,6 +38,7 @@ function invoiceRows(doc: InvoiceDocument): string {
           : l.billableQuantity !== l.quantity
             ? `${escapeHtml(l.billableQuantity)} billable`
             : '';
+      const detail = granted + (priced || (granted ? `${escapeHtml(l.billableQuantity)} billable` : ''));
       return `<tr><td>${escapeHtml(l.name)}<div class="small">${escapeHtml(l.subscription)} · ${escapeHtml(l.meter ?? l.kind)}</div></td>
 <td class="n">${escapeHtml(l.quantity)}</td><td class="small">${detail}</td><td class="n">${escapeHtml(money(l.amountMinor, doc.currency))}</td></tr>`;
     })

@@ -4,6 +4,7 @@ import { isTallyError } from '@tally/errors';
 import type { Logger } from '@tally/observability';
 import type { CreditEntry, TaxEngine } from '@tally/pricing';
 import { creditEntriesOf, termSpendMinor, withTaxEngine } from '../invoices/finance';
+import { unitLedgerOf, type UnitLedger } from '../invoices/unit-credits';
 import { computeInvoice, type InvoiceDocument } from '../invoices/invoice';
 import { groupBy, mapLimit } from './collections';
 import type {
@@ -57,7 +58,7 @@ export class InvoiceIssuer {
     tenant: string,
     item: Priced,
     issuedNow: Map<string, InvoiceDocument[]>,
-  ): Promise<{ credits: CreditEntry[]; commitmentSpend: Record<string, string> }> {
+  ): Promise<{ credits: CreditEntry[]; commitmentSpend: Record<string, string>; unitLedger?: UnitLedger }> {
     const none = { credits: [], commitmentSpend: {} };
     if (!item.pricing.finance) return none;
     const customer = this.deps.catalog?.getCustomer(tenant, item.customer);
@@ -67,7 +68,12 @@ export class InvoiceIssuer {
     const commitmentSpend: Record<string, string> = {};
     for (const c of item.pricing.finance.commitments ?? [])
       commitmentSpend[c.id] = termSpendMinor(documents, c.start, c.end).toString();
-    return { credits: creditEntriesOf(customer, documents), commitmentSpend };
+    const unitLedger = unitLedgerOf(customer, documents);
+    return {
+      credits: creditEntriesOf(customer, documents),
+      commitmentSpend,
+      ...(unitLedger.grants.length ? { unitLedger } : {}),
+    };
   }
 
   async issueInvoices(req: IssueRequest): Promise<IssueOutcome[]> {
@@ -138,11 +144,12 @@ export class InvoiceIssuer {
     const documents: InvoiceDocument[] = [];
     for (const item of todo) {
       try {
-        const { credits, commitmentSpend } = await this.creditLedger(req.tenant, item, issuedNow);
+        const { credits, commitmentSpend, unitLedger } = await this.creditLedger(req.tenant, item, issuedNow);
         const doc = await withTaxEngine(this.deps.taxEngine, (taxCalculator) =>
           computeInvoice({
             ...(taxCalculator ? { taxCalculator } : {}),
             credits,
+            ...(unitLedger ? { unitLedger } : {}),
             commitmentSpend,
             tenant: req.tenant,
             customer: item.customer,

@@ -104,6 +104,8 @@ export function creditEntriesOf(
   for (const e of customer?.billing?.credits ?? []) {
     if (e.type === 'void') entries.push({ type: 'void', id: e.id, grantId: e.grantId, date: e.date });
     else if (e.type === 'expiry' || e.type === 'recurrence') entries.push({ ...e });
+    else if (e.type === 'unit_grant')
+      continue; // units, not money: `unitLedgerOf` (unit-credits.ts)
     else {
       const grant: Record<string, unknown> = { ...e };
       delete grant.type;

@@ -12,7 +12,9 @@ import {
   formatMinor,
   normalizeDecimal,
   priceMeteredAfter,
+  planWithGrantedUnits,
   priceUsage,
+  showGrantedUnits,
   sumDecimals,
   toMinorUnits,
   type Charge,
@@ -25,6 +27,13 @@ import {
   type Plan as PricingPlan,
 } from '@tally/pricing';
 import { commitmentTrueUps, computeFinance, lineIdOf, planFeeShare } from './finance';
+import {
+  drawUnitGrantsForPeriod,
+  keptUnitGrants,
+  withUnitCredits,
+  type GrantedUnits,
+  type UnitLedger,
+} from './unit-credits';
 import type {
   AdjustmentLine,
   InvoiceDocument,
@@ -132,6 +141,8 @@ export interface InvoiceComputation {
   commitmentSpend?: Record<string, string>;
   /** The customer's credit ledger (catalog entries + earlier invoices' draws); used when `pricing.finance` is set. */
   credits?: CreditEntry[];
+  /** The customer's unit grants and earlier unit draws (docs/finance.md#unit-grants). */
+  unitLedger?: UnitLedger;
   tenant: string;
   customer: string;
   period: CustomerPeriod;
@@ -156,34 +167,43 @@ export interface PricedPeriod {
   totalMinor: string;
 }
 
-/** Prices every subscription of the period with its plan; one currency per invoice. */
-export function pricePeriod(c: Pick<InvoiceComputation, 'period' | 'pricing' | 'usage'>): PricedPeriod {
+/**
+ * Prices every subscription of the period with its plan; one currency per invoice. `granted`: the units
+ * unit grants pay for, per subscription and usage key, taken off before the tiers (unit-credits.ts).
+ */
+export function pricePeriod(
+  c: Pick<InvoiceComputation, 'period' | 'pricing' | 'usage'>,
+  granted: GrantedUnits = {},
+): PricedPeriod {
   const lines: InvoiceLine[] = [];
   let subtotal = 0n;
   let total = 0n;
   let currency: string | undefined;
   for (const share of c.period.subscriptions) {
-    const plan = c.pricing.plans[share.plan];
-    if (!plan)
+    const listed = c.pricing.plans[share.plan];
+    if (!listed)
       throw new ValidationFailedError([
         { field: 'plan', code: 'UNKNOWN_PLAN', message: `plan '${share.plan}' is missing` },
       ]);
-    if (currency !== undefined && plan.currency !== currency) {
+    if (currency !== undefined && listed.currency !== currency) {
       throw new ValidationFailedError([
         {
           field: 'subscriptions',
           code: 'MIXED_CURRENCIES',
-          message: `subscriptions of one period must share a currency (${currency} and ${plan.currency})`,
+          message: `subscriptions of one period must share a currency (${currency} and ${listed.currency})`,
         },
       ]);
     }
-    currency = plan.currency;
+    currency = listed.currency;
+    const grants = granted[share.subscription] ?? {};
+    const plan = planWithGrantedUnits(listed, grants);
     const usage: Record<string, string> = {};
     for (const [series, u] of Object.entries(c.usage[share.subscription] ?? {})) usage[series] = u.total;
     const priced = priceUsage({ plan, usage, period: planFeeShare(share, plan, c.period.timezone) });
     const carried = carryOver(c, share, plan, usage);
     const own = carried ?? priced;
-    for (const line of own.lines) lines.push({ ...line, subscription: share.subscription, plan: plan.id });
+    for (const line of showGrantedUnits(own.lines, listed, grants))
+      lines.push({ ...line, subscription: share.subscription, plan: plan.id });
     subtotal += BigInt(own.subtotalMinor);
     total += BigInt(own.totalMinor);
   }
@@ -268,23 +288,29 @@ function appendLines(priced: PricedPeriod, extra: readonly InvoiceLine[]): Price
 
 /** The first document of a period: version 1. */
 export function computeInvoice(c: InvoiceComputation): InvoiceDocument {
-  const base = pricePeriod(c);
+  const id = invoiceId(c.tenant, c.customer, c.period.period, 1);
+  const units = c.unitLedger
+    ? drawUnitGrantsForPeriod(c.unitLedger, c.period, c.pricing, c.usage, id)
+    : { granted: {}, draws: [] };
+  const base = pricePeriod(c, units.granted);
   const priced = appendLines(
     base,
     commitmentTrueUps(c.pricing.finance, base.currency, c.period, base.lines, c.commitmentSpend ?? {}),
   );
-  const id = invoiceId(c.tenant, c.customer, c.period.period, 1);
-  const finance = computeFinance(
-    {
-      invoiceId: id,
-      currency: priced.currency,
-      period: c.period,
-      pricing: c.pricing,
-      usage: c.usage,
-      lines: priced.lines,
-      ...(c.taxCalculator ? { taxCalculator: c.taxCalculator } : {}),
-    },
-    { ledger: c.credits ?? [] },
+  const finance = withUnitCredits(
+    units.draws,
+    computeFinance(
+      {
+        invoiceId: id,
+        currency: priced.currency,
+        period: c.period,
+        pricing: c.pricing,
+        usage: c.usage,
+        lines: priced.lines,
+        ...(c.taxCalculator ? { taxCalculator: c.taxCalculator } : {}),
+      },
+      { ledger: c.credits ?? [] },
+    ),
   );
   const total = finance?.totalMinor ?? priced.totalMinor;
   // Progressive billing: the period's amount is `total`, of which the interim invoices billed a part;
@@ -363,7 +389,8 @@ export function computeAdjustment(
   };
   // A commitment true-up is decided when the invoice is issued; corrections keep it as it was.
   const kept = latest.effectiveLines.filter((l) => l.kind === 'commitment_true_up');
-  const priced = appendLines(pricePeriod({ period, pricing, usage: recomputed.usage }), kept);
+  const units = keptUnitGrants(latest, period, pricing, recomputed.usage, invoice.invoiceId);
+  const priced = appendLines(pricePeriod({ period, pricing, usage: recomputed.usage }, units.granted), kept);
   const key = (l: { subscription: string; chargeId: string }) => `${l.subscription}\u0000${l.chargeId}`;
   const before = new Map(latest.effectiveLines.map((l) => [key(l), l]));
   const after = new Map(priced.lines.map((l) => [key(l), l]));
@@ -391,17 +418,20 @@ export function computeAdjustment(
   const version = latest.version + 1;
   // Finance terms are the invoice's (same coupons, taxes); credit keeps the newest document's draws
   // (trimmed when the period now owes less; never grown again: that credit may be drawn elsewhere since).
-  const finance = computeFinance(
-    {
-      invoiceId: invoice.invoiceId,
-      currency: priced.currency,
-      period,
-      pricing,
-      usage: recomputed.usage,
-      lines: priced.lines,
-      ...(recomputed.taxCalculator ? { taxCalculator: recomputed.taxCalculator } : {}),
-    },
-    { keep: latest.finance?.credits ?? [] },
+  const finance = withUnitCredits(
+    units.draws,
+    computeFinance(
+      {
+        invoiceId: invoice.invoiceId,
+        currency: priced.currency,
+        period,
+        pricing,
+        usage: recomputed.usage,
+        lines: priced.lines,
+        ...(recomputed.taxCalculator ? { taxCalculator: recomputed.taxCalculator } : {}),
+      },
+      { keep: latest.finance?.credits ?? [] },
+    ),
   );
   const docs = periodDocuments ?? [latest];
   const credited = docs.reduce((s, d) => (d.creditNote ? s + BigInt(d.totalMinor) : s), 0n);
