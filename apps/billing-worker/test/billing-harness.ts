@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
+import { billingWorkflowIds, type BillingRunState } from '@tally/billing-contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Client, Connection } from '@temporalio/client';
 import {
@@ -354,6 +355,15 @@ export class BillingHarness {
     });
     await insertEvents(this.db.client, this.db.database, rows);
     return rows.map((r) => r.eventId);
+  }
+
+  /** Runs one billing run of `tenant` at `at` on the harness's task queue and returns its end state. */
+  async runBilling(tenant: string, at: string): Promise<BillingRunState> {
+    return (await this.client.workflow.execute('billingRunWorkflow', {
+      taskQueue: this.taskQueue,
+      workflowId: `${billingWorkflowIds.billingRun(tenant)}-${randomPrefix('r')}`,
+      args: [{ tenant, at, graceSeconds: 0, ...testTimings }],
+    })) as BillingRunState;
   }
 
   async documents(tenant: string, customer: string, period?: string): Promise<InvoiceDocument[]> {

@@ -135,12 +135,7 @@ describe('finance terms on Temporal: plan change + grant + coupon + tax (real Te
     await h.stop();
   });
 
-  const run = async (tenant: string, at: string): Promise<BillingRunState> =>
-    (await h.client.workflow.execute('billingRunWorkflow', {
-      taskQueue: h.taskQueue,
-      workflowId: `${billingWorkflowIds.billingRun(tenant)}-${randomPrefix('r')}`,
-      args: [{ tenant, at, graceSeconds: 0, ...testTimings }],
-    })) as BillingRunState;
+  const run = (tenant: string, at: string) => h.runBilling(tenant, at);
 
   it('gives exactly one invoice per period with the expected lines, discounts, draws and taxes', async () => {
     await h.startWorker();

@@ -1,9 +1,8 @@
 import { unitLedgerOf, type InvoiceDocument } from '@tally/billing';
-import { billingWorkflowIds, type BillingRunState } from '@tally/billing-contracts';
 import { CreditLedgerEntries } from '@tally/catalog';
 import { unitGrantBalance } from '@tally/pricing';
-import { randomPrefix, waitFor } from '@tally/testing';
-import { BillingHarness, testTimings } from './billing-harness';
+import { waitFor } from '@tally/testing';
+import { BillingHarness } from './billing-harness';
 
 /**
  * Unit grants end to end on Temporal (real Temporal, NATS and ClickHouse; docs/finance.md#unit-grants).
@@ -127,12 +126,7 @@ describe('unit grants on Temporal: drawn before pricing, the next period draws t
     await h.stop();
   });
 
-  const run = async (tenant: string, at: string): Promise<BillingRunState> =>
-    (await h.client.workflow.execute('billingRunWorkflow', {
-      taskQueue: h.taskQueue,
-      workflowId: `${billingWorkflowIds.billingRun(tenant)}-${randomPrefix('r')}`,
-      args: [{ tenant, at, graceSeconds: 0, ...testTimings }],
-    })) as BillingRunState;
+  const run = (tenant: string, at: string) => h.runBilling(tenant, at);
 
   it('bills October and November with the granted calls taken off, once each', async () => {
     await h.startWorker();
