@@ -116,11 +116,7 @@ export function creditEntriesOf(
     if (c.kind === 'prepaid') entries.push({ type: 'grant', grant: prepaidCommitmentGrant({ ...c }) });
   // Per period, the newest document's draws: an adjustment that now owes less than the credit drawn
   // trims its draws, and the rest is back in the balance. Ids stay the invoice's.
-  const newest = new Map<string, InvoiceDocument>();
-  for (const d of documents) {
-    const seen = newest.get(d.period);
-    if (!seen || d.version > seen.version) newest.set(d.period, d);
-  }
+  const newest = newestDocumentPerPeriod(documents);
   for (const d of [...newest.values()].sort((a, b) => (a.period < b.period ? -1 : 1))) {
     if (!d.finance) continue;
     const invoice = d.kind === 'invoice' ? d.invoiceId : d.referencesInvoiceId;
@@ -245,11 +241,7 @@ export function computeFinance(
  * period's newest document's lines, commitment true-ups excluded.
  */
 export function termSpendMinor(documents: readonly InvoiceDocument[], start: string, end: string): bigint {
-  const newest = new Map<string, InvoiceDocument>();
-  for (const d of documents) {
-    const seen = newest.get(d.period);
-    if (!seen || d.version > seen.version) newest.set(d.period, d);
-  }
+  const newest = newestDocumentPerPeriod(documents);
   let spend = 0n;
   for (const d of newest.values()) {
     const first = d.pricing.subscriptions.reduce((m, s) => (s.start < m ? s.start : m), '9999-12-31');
@@ -318,4 +310,17 @@ export async function withTaxEngine<T>(
   if (!request) return first;
   const answer = await engine.calculate(request);
   return compute({ calculate: () => answer });
+}
+
+/**
+ * Each period's newest document (highest version): what the period stands at now. Draws of credit and
+ * of unit grants, and a term's spend, follow it: an adjustment replaces what its invoice said.
+ */
+export function newestDocumentPerPeriod(documents: readonly InvoiceDocument[]): Map<string, InvoiceDocument> {
+  const newest = new Map<string, InvoiceDocument>();
+  for (const d of documents) {
+    const seen = newest.get(d.period);
+    if (!seen || d.version > seen.version) newest.set(d.period, d);
+  }
+  return newest;
 }

@@ -12,6 +12,7 @@
 import type { InvoiceDocument, InvoiceFinance, PricingSnapshot, SeriesUsage } from '@tally/billing-contracts';
 import type { CustomerPeriod } from '@tally/billing-periods';
 import type { Customer } from '@tally/catalog';
+import { newestDocumentPerPeriod } from './finance';
 import { drawUnitGrants, meterOfSeries, sumDecimals, type UnitDraw, type UnitGrant } from '@tally/pricing';
 
 export interface UnitLedger {
@@ -48,11 +49,7 @@ export function unitLedgerOf(
       ...(voidedOn !== undefined ? { voidedOn } : {}),
     });
   }
-  const newest = new Map<string, InvoiceDocument>();
-  for (const d of documents) {
-    const seen = newest.get(d.period);
-    if (!seen || d.version > seen.version) newest.set(d.period, d);
-  }
+  const newest = newestDocumentPerPeriod(documents);
   const draws = [...newest.values()].flatMap((d) => d.finance?.unitCredits ?? []);
   return { grants, draws };
 }
