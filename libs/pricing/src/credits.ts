@@ -147,16 +147,40 @@ export function grantOccurrence(
 }
 
 function order(a: Bucket, b: Bucket): number {
-  const pa = a.grant.priority ?? DEFAULT_CREDIT_PRIORITY;
-  const pb = b.grant.priority ?? DEFAULT_CREDIT_PRIORITY;
-  if (pa !== pb) return pa - pb;
+  return compareDrawOrder(
+    {
+      priority: a.grant.priority ?? DEFAULT_CREDIT_PRIORITY,
+      expires: a.expires,
+      effective: a.effective,
+      id: a.bucketId,
+    },
+    {
+      priority: b.grant.priority ?? DEFAULT_CREDIT_PRIORITY,
+      expires: b.expires,
+      effective: b.effective,
+      id: b.bucketId,
+    },
+  );
+}
+
+/** What decides which of two usable grants (money or units) is drawn first. */
+export interface DrawOrderKey {
+  priority: number;
+  expires?: string;
+  effective: string;
+  id: string;
+}
+
+/** Lowest priority first, then the earliest expiry (none last), then the earliest start, then the id. */
+export function compareDrawOrder(a: DrawOrderKey, b: DrawOrderKey): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
   if (a.expires !== b.expires) {
     if (a.expires === undefined) return 1;
     if (b.expires === undefined) return -1;
     return a.expires < b.expires ? -1 : 1;
   }
   if (a.effective !== b.effective) return a.effective < b.effective ? -1 : 1;
-  return a.bucketId < b.bucketId ? -1 : a.bucketId > b.bucketId ? 1 : 0;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**

@@ -21,6 +21,7 @@
  * are exact decimals (a grant of `0.5` GB-hours is fine), never JavaScript floats.
  */
 import { type Dec, ZERO, dec, max, min, str } from './decimal';
+import { compareDrawOrder } from './credits';
 import { PricingError } from './errors';
 import { isLocalDate } from './dates';
 import type { DecimalString, InvoiceLineDraft, Plan, PriceResult, PricingInput } from './types';
@@ -103,16 +104,10 @@ function units(value: string, field: string): Dec {
 }
 
 function order(a: UnitGrant, b: UnitGrant): number {
-  const pa = a.priority ?? DEFAULT_UNIT_GRANT_PRIORITY;
-  const pb = b.priority ?? DEFAULT_UNIT_GRANT_PRIORITY;
-  if (pa !== pb) return pa - pb;
-  if (a.expires !== b.expires) {
-    if (a.expires === undefined) return 1;
-    if (b.expires === undefined) return -1;
-    return a.expires < b.expires ? -1 : 1;
-  }
-  if (a.effective !== b.effective) return a.effective < b.effective ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareDrawOrder(
+    { ...a, priority: a.priority ?? DEFAULT_UNIT_GRANT_PRIORITY },
+    { ...b, priority: b.priority ?? DEFAULT_UNIT_GRANT_PRIORITY },
+  );
 }
 
 /** The first day a grant pays for nothing: its expiry or its void, whichever comes first. */
