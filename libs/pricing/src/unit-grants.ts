@@ -20,7 +20,7 @@
  * from the dates, so the balance on any date is the same whoever replays it and whenever. Quantities
  * are exact decimals (a grant of `0.5` GB-hours is fine), never JavaScript floats.
  */
-import { type Dec, ZERO, dec, max, min, str } from './decimal';
+import { type Dec, ZERO, dec, max, min, parseArgument, str } from './decimal';
 import { compareDrawOrder } from './credits';
 import { PricingError } from './errors';
 import { isLocalDate } from './dates';
@@ -92,13 +92,9 @@ function argError(message: string, field: string): PricingError {
   return new PricingError('INVALID_ARGUMENT', message, [{ field, code: 'REQUIRED', message }]);
 }
 
+/** A non-negative decimal argument (`parseArgument` refuses what is not a decimal). */
 function units(value: string, field: string): Dec {
-  let d: Dec;
-  try {
-    d = dec(value);
-  } catch {
-    throw argError(`${field} '${value}' is not a decimal`, field);
-  }
+  const d = parseArgument(value, field);
   if (d.isNeg()) throw argError(`${field} must not be negative`, field);
   return d;
 }
