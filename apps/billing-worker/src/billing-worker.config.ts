@@ -88,6 +88,13 @@ export const billingWorkerConfigSpec = {
     86_400,
     'how often open periods on plans with progressiveBilling are checked against their thresholds (0: never)',
   ),
+  progressiveClaimTimeoutSeconds: env.int(
+    'BILLING_PROGRESSIVE_CLAIM_TIMEOUT_SECONDS',
+    300,
+    1,
+    86_400,
+    'a threshold alert claimed but not delivered (its worker died, Temporal refused the signal) is delivered again after this long',
+  ),
   logLevel: infraConfig.logLevel,
 };
 

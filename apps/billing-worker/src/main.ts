@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { BillingMetrics, createBillingActivities, createEchoActivities } from '@tally/activities';
+import { AlertDispatcher, AlertStateStore } from '@tally/alerts';
 import {
   BillingScheduleSync,
   ClosedPeriodStore,
@@ -103,13 +104,17 @@ async function main(): Promise<void> {
   );
   await notices.start();
   // Progressive billing: open periods that reached a threshold → progressiveBillingWorkflow (interim invoices).
-  const progressive = new ProgressiveMonitor(
-    () => catalog.listTenants().map((t) => t.id),
-    billing.progressive,
-    new TemporalInterimTrigger(temporal.client, config.taskQueue),
+  // Crossings go through the alert path the usage alerts use (one claim per crossing across workers).
+  const progressive = new ProgressiveMonitor({
+    tenants: () => catalog.listTenants().map((t) => t.id),
+    progressive: billing.progressive,
+    trigger: new TemporalInterimTrigger(temporal.client, config.taskQueue),
+    alerts: new AlertDispatcher(nc, (tenant) => names.alertsSubject(tenant), new AlertStateStore(nc, names), logger, {
+      claimTimeoutMs: config.progressiveClaimTimeoutSeconds * 1000,
+    }),
     logger,
-    config.progressiveIntervalSeconds * 1000,
-  );
+    intervalMs: config.progressiveIntervalSeconds * 1000,
+  });
   progressive.start();
   // Credit grants with an expiry or a recurrence → their creditGrantWorkflow (durable timers).
   const creditGrants = new CreditGrantStarter(

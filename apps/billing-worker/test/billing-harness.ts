@@ -385,7 +385,8 @@ export class BillingHarness {
     await this.cache?.close();
     await deleteBillingBucket(this.nc, this.names);
     const jsm = await jetstreamManager(this.nc).catch(() => undefined);
-    await jsm?.streams.delete(`KV_${this.names.billingBucket}`).catch(() => undefined);
+    for (const bucket of [this.names.billingBucket, this.names.alertStateBucket])
+      await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
     if (this.owned) {
       await deleteStreams(this.nc, this.names).catch(() => undefined);
       await deleteCatalogBuckets(this.nc, this.names);

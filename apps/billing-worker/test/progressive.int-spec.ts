@@ -6,8 +6,11 @@ import {
   THRESHOLD_CROSSED_SIGNAL,
   type ProgressiveBillingState,
 } from '@tally/billing-contracts';
+import type { Subscription } from '@nats-io/transport-node';
+import { AlertDispatcher, AlertStateStore } from '@tally/alerts';
 import {
   ProgressiveMonitor,
+  type BillingThresholdAlert,
   TemporalInterimTrigger,
   TemporalRebillTrigger,
   type InvoiceDocument,
@@ -31,6 +34,8 @@ describe('progressive billing (real NATS, ClickHouse, Temporal)', () => {
   const today = new Date().toISOString().slice(0, 10);
   let period: string;
   let monitor: ProgressiveMonitor;
+  let alertSubscription: Subscription;
+  const alerts: BillingThresholdAlert[] = [];
   let sent = 0;
 
   const subscription = (customer: string, plan: string, end?: string) =>
@@ -94,16 +99,25 @@ describe('progressive billing (real NATS, ClickHouse, Temporal)', () => {
         period: string;
       }
     ).period;
-    monitor = new ProgressiveMonitor(
-      () => [tenant],
-      h.billing.progressive,
-      new TemporalInterimTrigger(h.client, h.taskQueue, testTimings),
-      h.logger,
-      0, // driven by the test (runOnce)
-    );
+    monitor = new ProgressiveMonitor({
+      tenants: () => [tenant],
+      progressive: h.billing.progressive,
+      trigger: new TemporalInterimTrigger(h.client, h.taskQueue, testTimings),
+      alerts: new AlertDispatcher(h.nc, (t) => h.names.alertsSubject(t), new AlertStateStore(h.nc, h.names), h.logger, {
+        claimTimeoutMs: 60_000,
+      }),
+      logger: h.logger,
+      intervalMs: 0, // driven by the test (runOnce)
+    });
+    alertSubscription = h.nc.subscribe(h.names.alertsSubject(tenant));
+    void (async () => {
+      for await (const m of alertSubscription) alerts.push(m.json<BillingThresholdAlert>());
+    })();
   });
 
   afterAll(async () => {
+    alertSubscription.unsubscribe();
+    await monitor.stop();
     for (const id of [
       billingWorkflowIds.progressiveBilling(tenant, 'p', period),
       billingWorkflowIds.rebill(tenant, 'p', period),
@@ -138,6 +152,13 @@ describe('progressive billing (real NATS, ClickHouse, Temporal)', () => {
       timeoutMs: 30_000,
       what: 'second interim invoice',
     });
+    // Each crossing went through the alert path: one billing.threshold_crossed alert per interim invoice.
+    await monitor.idle();
+    await waitFor(async () => alerts.length === 2, { what: 'two threshold alerts on the alerts subject' });
+    expect(alerts.map((a) => [a.type, a.customer, a.billingPeriod, a.thresholdsCrossed, a.accruedMinor, a.currency])).toEqual([
+      ['billing.threshold_crossed', 'p', period, '1', '12', 'USD'],
+      ['billing.threshold_crossed', 'p', period, '3', '35', 'USD'],
+    ]);
     const handle = h.client.workflow.getHandle(billingWorkflowIds.progressiveBilling(tenant, 'p', period));
     const state = await handle.query<ProgressiveBillingState>(PROGRESS_QUERY);
     expect(state.issued).toBe(2);

@@ -35,7 +35,6 @@ export type {
 } from './usage.types';
 export { AlertEvaluator, type AlertRunReport } from './alerts/alert-evaluator';
 export type { AlertMessage } from './alerts/alert-message';
-export { MAX_WEBHOOK_RESPONSE_BYTES, WEBHOOK_HEADERS, deliverWebhook, signWebhook } from './alerts/webhook';
 export { entitlementLimit, isAllowed, type EntitlementLimit, type LimitSource } from './entitlements';
 export { QueryTooExpensiveError, RangeTooLargeError, ResultTooLargeError } from './errors';
 export { seriesValue } from './rollups/series-value';

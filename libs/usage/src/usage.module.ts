@@ -13,7 +13,7 @@ import type { NatsConnection, NatsNames } from '@tally/nats';
 import { PRINCIPAL_RESOLVER } from '@tally/nest-kit';
 import { createLogger, type Logger } from '@tally/observability';
 import { AlertEvaluator } from './alerts/alert-evaluator';
-import { AlertStateStore } from './alerts/alert-state';
+import { AlertDispatcher, AlertStateStore } from '@tally/alerts';
 import { UsageController } from './http/usage.controller';
 import { QueryRunner } from './query-runner';
 import { RollupCoverage } from './rollups/rollup-coverage';
@@ -89,9 +89,14 @@ const PROVIDERS: Provider[] = [
     inject: [USAGE_CLICKHOUSE, USAGE_LOGGER, USAGE_OPTIONS],
   },
   {
-    provide: AlertStateStore,
-    useFactory: (nc: NatsConnection, names: NatsNames) => new AlertStateStore(nc, names),
-    inject: [USAGE_NATS, USAGE_NATS_NAMES],
+    provide: AlertDispatcher,
+    useFactory: (nc: NatsConnection, names: NatsNames, logger: Logger, o: UsageOptions) =>
+      new AlertDispatcher(nc, (tenant) => names.alertsSubject(tenant), new AlertStateStore(nc, names), logger, {
+        claimTimeoutMs: o.alertClaimTimeoutMs,
+        webhook: { maxAttempts: o.webhookMaxAttempts, backoffMs: o.webhookBackoffMs, timeoutMs: o.webhookTimeoutMs },
+        webhookAllow: o.webhookAllow,
+      }),
+    inject: [USAGE_NATS, USAGE_NATS_NAMES, USAGE_LOGGER, USAGE_OPTIONS],
   },
   UsageCatalog,
   UsagePlanner,

@@ -141,7 +141,17 @@ describe('progressive billing on in-memory ports', () => {
     // 25.00 reached: the monitor sees it, the activity issues it, a repeat issues nothing.
     w.calls(1500);
     expect(await w.services.progressive.crossings('acme')).toEqual([
-      { tenant: 'acme', customer: 'a', period: '2026-10', thresholdsCrossed: '1', accruedMinor: '2500' },
+      {
+        tenant: 'acme',
+        customer: 'a',
+        period: '2026-10',
+        fromMs: Date.UTC(2026, 9, 1),
+        toMs: Date.UTC(2026, 10, 1),
+        timezone: 'UTC',
+        thresholdsCrossed: '1',
+        accruedMinor: '2500',
+        currency: 'USD',
+      },
     ]);
     const first = await w.issue();
     expect(first).toMatchObject({

@@ -31,8 +31,13 @@ export interface ThresholdCrossing {
   tenant: string;
   customer: string;
   period: string;
+  /** The period's instants (epoch ms) and zone, for the alert. */
+  fromMs: number;
+  toMs: number;
+  timezone: string;
   thresholdsCrossed: string;
   accruedMinor: string;
+  currency: string;
 }
 
 type Candidate = PricedSeries & { customer: string; share: CustomerPeriod };
@@ -114,8 +119,12 @@ export class ProgressiveBilling {
               tenant,
               customer: c.customer,
               period,
+              fromMs: c.share.fromMs,
+              toMs: c.share.toMs,
+              timezone: c.share.timezone,
               thresholdsCrossed: decision.crossed.count,
               accruedMinor: decision.accruedMinor,
+              currency: decision.currency,
             });
         }
       }

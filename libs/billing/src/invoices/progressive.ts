@@ -63,8 +63,8 @@ export interface InterimComputation {
 }
 
 export type InterimDecision =
-  | { issue: InvoiceDocument; crossed: ThresholdsCrossed; accruedMinor: string }
-  | { issue?: undefined; crossed: ThresholdsCrossed; accruedMinor: string };
+  | { issue: InvoiceDocument; crossed: ThresholdsCrossed; accruedMinor: string; currency: string }
+  | { issue?: undefined; crossed: ThresholdsCrossed; accruedMinor: string; currency: string };
 
 /**
  * The interim invoice the period calls for: one when the accrued amount reached more thresholds than
@@ -81,7 +81,7 @@ export function decideInterim(c: InterimComputation): InterimDecision | undefine
     const n = BigInt(d.interim?.thresholdsCrossed ?? '0');
     return n > m ? n : m;
   }, 0n);
-  if (BigInt(crossed.count) <= last) return { crossed, accruedMinor };
+  if (BigInt(crossed.count) <= last) return { crossed, accruedMinor, currency: found.currency };
   const charges = c.priced.lines.filter((l) => l.chargeId !== MINIMUM_TRUE_UP_ID);
   const deductions = interimDeductionLines(c.previous, c.priced.currency);
   const previouslyBilled = -deductions.reduce((s, l) => s + BigInt(l.amountMinor), 0n);
@@ -116,5 +116,5 @@ export function decideInterim(c: InterimComputation): InterimDecision | undefine
     issuedBy: c.issuedBy,
     createdAt: c.createdAt,
   };
-  return { issue, crossed, accruedMinor };
+  return { issue, crossed, accruedMinor, currency: found.currency };
 }

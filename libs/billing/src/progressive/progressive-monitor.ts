@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { type AlertDispatcher, type AlertEnvelope, alertId, PeriodicRun } from '@tally/alerts';
 import {
   BILLING_WORKFLOWS,
   billingAttributes,
@@ -48,93 +49,140 @@ export class TemporalInterimTrigger implements InterimTrigger {
 export interface ProgressiveMonitorReport {
   tenants: number;
   crossings: number;
+  /** Crossings this run fired through the alert path (each wakes its period's workflow). */
   signalled: number;
 }
 
+/** The alert a crossing fires, on `<prefix>.alerts.<tenant>` beside the usage alerts. */
+export interface BillingThresholdAlert extends AlertEnvelope {
+  type: 'billing.threshold_crossed';
+  /** The billing period's id (`2026-12`, or the subscription's anchored period). */
+  billingPeriod: string;
+  /** How many of the plan's thresholds the accrued amount has reached: the interim invoice's number. */
+  thresholdsCrossed: string;
+  /** What had accrued when it fired, in minor units of `currency`. */
+  accruedMinor: string;
+  currency: string;
+}
+
+export interface ProgressiveMonitorOptions {
+  tenants: () => readonly string[];
+  progressive: Pick<ProgressiveBilling, 'crossings'>;
+  trigger: InterimTrigger;
+  /** The alert path the usage alerts go through (shared alert-state bucket, claim timeout). */
+  alerts: AlertDispatcher;
+  logger: Logger;
+  intervalMs: number;
+  clock?: () => Date;
+}
+
+/** The alert-state key of a crossing: one per customer, period and number of thresholds reached. */
+export function billingThresholdKey(c: ThresholdCrossing): string {
+  const customerToken = Buffer.from(c.customer, 'utf8').toString('base64url') || '_';
+  return `${c.tenant}.billing.progressive.${customerToken}.${Math.floor(c.fromMs / 1000)}.t${c.thresholdsCrossed}`;
+}
+
 /**
- * The billing worker's threshold evaluation for progressive billing, the amount counterpart of the usage
- * alerts (`libs/usage/src/alerts`): every `intervalMs`, each tenant's open periods on a plan with
- * `progressiveBilling` are priced on their usage so far, and each that reached a threshold no interim
- * invoice billed yet wakes its `progressiveBillingWorkflow`, which issues the invoice.
+ * Progressive billing's thresholds, evaluated by the billing worker and fired through the alert path
+ * (`@tally/alerts`) that usage alerts use: every `intervalMs`, each tenant's open periods on a plan with
+ * `progressiveBilling` are priced on their usage so far; each that reached a threshold no interim
+ * invoice billed yet fires a `billing.threshold_crossed` alert (claimed once across workers, published
+ * on `<prefix>.alerts.<tenant>`) whose action wakes the period's `progressiveBillingWorkflow`, which
+ * issues the interim invoice.
  *
- * Nothing here writes: a crossing missed (a worker down, Temporal unreachable) is seen again on the next
- * evaluation, and one signalled twice (two workers, a retry) is decided once by the workflow's activity.
- * Runs do not overlap.
+ * The alert is the crossing's at-least-once delivery: an action that failed (Temporal unreachable) or
+ * a worker that died after claiming leaves the alert `claimed`, and it is delivered again after the
+ * claim timeout. A crossing signalled twice is decided once by the workflow's activity. Runs do not
+ * overlap.
  */
 export class ProgressiveMonitor {
-  private timer?: ReturnType<typeof setTimeout>;
-  private running?: Promise<ProgressiveMonitorReport>;
-  private stopped = false;
+  private readonly runs: PeriodicRun<ProgressiveMonitorReport>;
+  private readonly clock: () => Date;
 
-  constructor(
-    private readonly tenants: () => readonly string[],
-    private readonly progressive: Pick<ProgressiveBilling, 'crossings'>,
-    private readonly trigger: InterimTrigger,
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
-  ) {}
+  constructor(private readonly o: ProgressiveMonitorOptions) {
+    this.clock = o.clock ?? (() => new Date());
+    this.runs = new PeriodicRun(
+      () => this.evaluate(),
+      o.intervalMs,
+      (error) => o.logger.error({ err: error }, 'progressive billing evaluation failed'),
+    );
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.runs.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.runs.stop();
+    await this.o.alerts.close();
   }
 
   /** Evaluates every tenant once (a call during a run waits for that run). */
   runOnce(): Promise<ProgressiveMonitorReport> {
-    this.running ??= this.evaluate().finally(() => (this.running = undefined));
-    return this.running;
+    return this.runs.runOnce();
   }
 
-  private schedule(): void {
-    if (this.stopped || this.intervalMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.runOnce()
-        .catch((error: unknown) => this.logger.error({ err: error }, 'progressive billing evaluation failed'))
-        .finally(() => this.schedule());
-    }, this.intervalMs);
-    this.timer.unref();
+  /** Resolves when every alert fired so far has been delivered (tests). */
+  idle(): Promise<void> {
+    return this.o.alerts.idle();
   }
 
   private async evaluate(): Promise<ProgressiveMonitorReport> {
     const report: ProgressiveMonitorReport = { tenants: 0, crossings: 0, signalled: 0 };
-    for (const tenant of this.tenants()) {
+    const now = this.clock();
+    this.o.alerts.forgetEnded(now);
+    for (const tenant of this.o.tenants()) {
       report.tenants++;
       let crossings: ThresholdCrossing[];
       try {
-        crossings = await this.progressive.crossings(tenant);
+        crossings = await this.o.progressive.crossings(tenant);
       } catch (error) {
-        this.logger.error({ err: error, tenant }, 'could not evaluate progressive billing thresholds');
+        this.o.logger.error({ err: error, tenant }, 'could not evaluate progressive billing thresholds');
         continue;
       }
       report.crossings += crossings.length;
       for (const c of crossings) {
         try {
-          await this.trigger.trigger(c);
-          report.signalled++;
-          this.logger.info(
-            {
-              tenant,
-              customer: c.customer,
-              period: c.period,
-              thresholdsCrossed: c.thresholdsCrossed,
-              accruedMinor: c.accruedMinor,
-            },
-            'progressive billing threshold reached',
-          );
+          if (await this.fire(c, now)) report.signalled++;
         } catch (error) {
-          this.logger.error(
+          this.o.logger.error(
             { err: error, tenant, customer: c.customer, period: c.period },
-            'could not signal progressive billing',
+            'could not fire progressive billing alert',
           );
         }
       }
     }
     return report;
+  }
+
+  private fire(c: ThresholdCrossing, now: Date): Promise<boolean> {
+    const key = billingThresholdKey(c);
+    const alert: BillingThresholdAlert = {
+      id: alertId(key),
+      type: 'billing.threshold_crossed',
+      tenant: c.tenant,
+      customer: c.customer,
+      period: {
+        from: new Date(c.fromMs).toISOString(),
+        to: new Date(c.toMs).toISOString(),
+        timezone: c.timezone,
+      },
+      billingPeriod: c.period,
+      thresholdsCrossed: c.thresholdsCrossed,
+      accruedMinor: c.accruedMinor,
+      currency: c.currency,
+      firedAt: now.toISOString(),
+    };
+    this.o.logger.info(
+      {
+        tenant: c.tenant,
+        customer: c.customer,
+        period: c.period,
+        thresholdsCrossed: c.thresholdsCrossed,
+        accruedMinor: c.accruedMinor,
+      },
+      'progressive billing threshold reached',
+    );
+    return this.o.alerts.fire(key, alert, c.toMs, { action: () => this.o.trigger.trigger(c) }, now);
   }
 }

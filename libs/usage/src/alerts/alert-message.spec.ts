@@ -1,5 +1,6 @@
 import type { AlertRule } from '@tally/catalog';
-import { alertId, alertKey, thresholdValue } from './alert-message';
+import { alertId } from '@tally/alerts';
+import { alertKey, thresholdValue } from './alert-message';
 
 const rule: AlertRule = {
   tenant: 'acme',

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AlertRule, AlertThreshold } from '@tally/catalog';
+import type { AlertEnvelope } from '@tally/alerts';
 import { toDecimalText } from '@tally/metering';
 import { multiplyDecimals, normalizeDecimal } from '@tally/pricing';
 
 /** What an alert says, on NATS (`<prefix>.alerts.<tenant>`) and in the webhook body. */
-export interface AlertMessage {
+export interface AlertMessage extends AlertEnvelope {
   /** Stable for one rule, customer, period and threshold: receivers deduplicate on it. */
   id: string;
   type: 'usage.threshold_crossed';
@@ -39,8 +40,4 @@ export function alertKey(rule: AlertRule, customer: string, periodFrom: Date): s
   const threshold = createHash('sha256').update(JSON.stringify(rule.threshold)).digest('hex').slice(0, 16);
   const customerToken = Buffer.from(customer, 'utf8').toString('base64url') || '_';
   return `${rule.tenant}.${rule.id}.${customerToken}.${Math.floor(periodFrom.getTime() / 1000)}.${threshold}`;
-}
-
-export function alertId(key: string): string {
-  return `alr_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }

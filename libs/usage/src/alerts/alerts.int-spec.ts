@@ -9,7 +9,7 @@ import { waitFor } from '@tally/testing';
 import { UsageHarness, type TestEvent } from '../test-support/usage-harness';
 import type { AlertMessage } from './alert-message';
 import { AlertEvaluator } from './alert-evaluator';
-import { verifyStandardWebhook } from '../test-support/standard-webhooks';
+import { verifyStandardWebhook } from '@tally/alerts/testing';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebhookDestinationPolicy } from '@tally/catalog';
-import { verifyStandardWebhook } from '../test-support/standard-webhooks';
+import { verifyStandardWebhook } from './test-support/standard-webhooks';
 import { deliverWebhook, signWebhook } from './webhook';
 
 /** Webhook delivery against a real HTTP receiver on loopback (allowed only where a test says so). */
@@ -49,7 +49,10 @@ describe('webhook delivery', () => {
     ['http://10.0.0.1/hook', 'private'],
     ['http://[::1]:PORT/hook', 'loopback'],
   ])('refuses %s at send time (%s), without connecting and without retrying', async (url, why) => {
-    const result = await deliverWebhook({ url: url.replace('PORT', String(port)), body: '{}', secret, id: 'alr_1' }, policy);
+    const result = await deliverWebhook(
+      { url: url.replace('PORT', String(port)), body: '{}', secret, id: 'alr_1' },
+      policy,
+    );
     expect(result).toMatchObject({ delivered: false, refused: true, attempts: 1 });
     expect(result.error).toContain(`a ${why} address`);
     expect(received).toHaveLength(0);
@@ -57,29 +60,48 @@ describe('webhook delivery', () => {
 
   it('delivers where the operator allow-list says so, signed in the Standard Webhooks format', async () => {
     const body = JSON.stringify({ id: 'alr_2', type: 'usage.threshold_crossed' });
-    const result = await deliverWebhook({ url: `http://127.0.0.1:${port}/hook`, body, secret, id: 'alr_2' }, policy, {
-      destinations: WebhookDestinationPolicy.parse('127.0.0.1/32'),
-      now: () => Date.now(),
-    });
+    const result = await deliverWebhook(
+      { url: `http://127.0.0.1:${port}/hook`, body, secret, id: 'alr_2' },
+      policy,
+      {
+        destinations: WebhookDestinationPolicy.parse('127.0.0.1/32'),
+        now: () => Date.now(),
+      },
+    );
     expect(result).toEqual({ delivered: true, attempts: 1, status: 204 });
     const [r] = received;
     expect(r.headers['webhook-id']).toBe('alr_2');
     expect(verifyStandardWebhook(secret, r.body, r.headers as Record<string, string>)).toBe(true);
-    expect(verifyStandardWebhook('whsec_YW5vdGhlci1zZWNyZXQtdmFsdWUtMTIz', r.body, r.headers as Record<string, string>)).toBe(false);
+    expect(
+      verifyStandardWebhook(
+        'whsec_YW5vdGhlci1zZWNyZXQtdmFsdWUtMTIz',
+        r.body,
+        r.headers as Record<string, string>,
+      ),
+    ).toBe(false);
     expect(JSON.stringify(r.headers)).not.toContain(secret);
     // The specification's published example (Svix/standardwebhooks docs), byte for byte.
-    expect(signWebhook('msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toBe(
-      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    );
+    expect(
+      signWebhook(
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        1614265330,
+        '{"test": 2432232314}',
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      ),
+    ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
   it('reads a bounded part of the answer: a receiver that never stops sending does not hold the delivery', async () => {
     endless = true;
     const started = Date.now();
-    const result = await deliverWebhook({ url: `http://127.0.0.1:${port}/hook`, body: '{}', id: 'alr_3' }, policy, {
-      destinations: WebhookDestinationPolicy.parse('127.0.0.1'),
-      maxResponseBytes: 256 * 1024,
-    });
+    const result = await deliverWebhook(
+      { url: `http://127.0.0.1:${port}/hook`, body: '{}', id: 'alr_3' },
+      policy,
+      {
+        destinations: WebhookDestinationPolicy.parse('127.0.0.1'),
+        maxResponseBytes: 256 * 1024,
+      },
+    );
     expect(result).toEqual({ delivered: true, attempts: 1, status: 200 });
     expect(Date.now() - started).toBeLessThan(policy.timeoutMs);
   });

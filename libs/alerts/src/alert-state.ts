@@ -1,22 +1,23 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection, NatsNames } from '@tally/nats';
-import type { AlertMessage } from './alert-message';
+import type { AlertEnvelope } from './alert-envelope';
 
 /** How long fired-alert records are kept: past any billing period they can belong to. */
 const STATE_TTL_MS = 400 * 86_400_000;
 
-export interface AlertStateRecord {
+export interface AlertStateRecord<M extends AlertEnvelope = AlertEnvelope> {
   /** `claimed`: one instance owns the delivery; `delivered` / `failed`: done (webhook outcome). */
   status: 'claimed' | 'delivered' | 'failed';
   claimedAt: string;
   claimedBy: string;
-  alert: AlertMessage;
+  alert: M;
   webhook?: { attempts: number; status?: number; error?: string };
 }
 
 /**
- * Which alerts have fired, in a KV bucket shared by every query instance. A record is created with
+ * Which alerts have fired, in a KV bucket shared by every instance that evaluates thresholds (query
+ * instances for usage rules, billing workers for progressive billing). A record is created with
  * create-if-absent, so of two instances that see the same threshold crossed, exactly one gets to fire.
  * The bucket is opened (and created) when the first alert fires, so a deployment without alert rules
  * never has one.
@@ -46,7 +47,7 @@ export class AlertStateStore {
   }
 
   /** Creates the record; false when one exists already (someone fired, or is firing, this alert). */
-  async claim(key: string, record: AlertStateRecord): Promise<boolean> {
+  async claim(key: string, record: AlertStateRecord<AlertEnvelope>): Promise<boolean> {
     try {
       await (await this.bucket()).create(key, JSON.stringify(record));
       return true;
@@ -56,14 +57,16 @@ export class AlertStateStore {
     }
   }
 
-  async get(key: string): Promise<{ record: AlertStateRecord; revision: number } | undefined> {
+  async get<M extends AlertEnvelope>(
+    key: string,
+  ): Promise<{ record: AlertStateRecord<M>; revision: number } | undefined> {
     const entry = await (await this.bucket()).get(key);
     if (!entry || entry.operation !== 'PUT') return undefined;
-    return { record: entry.json<AlertStateRecord>(), revision: entry.revision };
+    return { record: entry.json<AlertStateRecord<M>>(), revision: entry.revision };
   }
 
   /** Replaces the record if it is still at `revision`; false when someone else changed it first. */
-  async replace(key: string, revision: number, record: AlertStateRecord): Promise<boolean> {
+  async replace(key: string, revision: number, record: AlertStateRecord<AlertEnvelope>): Promise<boolean> {
     try {
       await (await this.bucket()).update(key, JSON.stringify(record), revision);
       return true;

@@ -11,7 +11,11 @@ import { Agent, fetch } from 'undici';
  * Webhooks library (`new Webhook(secret).verify(body, headers)`); the timestamp inside the signed text
  * lets them refuse replays of old deliveries.
  */
-export const WEBHOOK_HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
+export const WEBHOOK_HEADERS = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+} as const;
 
 export function signWebhook(id: string, timestampSeconds: number, body: string, secret: string): string {
   const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
@@ -58,11 +62,15 @@ export function guardedAgent(policy: WebhookDestinationPolicy): Agent {
         dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
           if (err) return callback(err, '', 4);
           try {
-            policy.assertAllowed(hostname, addresses.map((a) => a.address));
+            policy.assertAllowed(
+              hostname,
+              addresses.map((a) => a.address),
+            );
           } catch (error) {
             return callback(error as Error, '', 4);
           }
-          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+          if ((options as { all?: boolean }).all)
+            return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
           return callback(null, addresses[0].address, addresses[0].family);
         });
       },
@@ -112,7 +120,13 @@ export async function deliverWebhook(
       };
       const timestamp = Math.floor(now() / 1000);
       headers[WEBHOOK_HEADERS.timestamp] = String(timestamp);
-      if (delivery.secret) headers[WEBHOOK_HEADERS.signature] = signWebhook(delivery.id, timestamp, delivery.body, delivery.secret);
+      if (delivery.secret)
+        headers[WEBHOOK_HEADERS.signature] = signWebhook(
+          delivery.id,
+          timestamp,
+          delivery.body,
+          delivery.secret,
+        );
       try {
         // Checked at every attempt, on what the name resolves to now; an address literal never goes
         // through the agent's lookup, so this check is the one that covers it.
@@ -128,12 +142,19 @@ export async function deliverWebhook(
           redirect: 'manual',
           dispatcher: agent,
         });
-        await drainCapped(response.body, options.maxResponseBytes ?? MAX_WEBHOOK_RESPONSE_BYTES).catch(() => undefined);
+        await drainCapped(response.body, options.maxResponseBytes ?? MAX_WEBHOOK_RESPONSE_BYTES).catch(
+          () => undefined,
+        );
         last = { delivered: response.ok, attempts: attempt, status: response.status };
         if (response.ok) return last;
       } catch (error) {
-        const refused = error instanceof WebhookDestinationError || (error as { cause?: unknown }).cause instanceof WebhookDestinationError;
-        const message = refused && !(error instanceof WebhookDestinationError) ? ((error as { cause: Error }).cause.message) : (error as Error).message;
+        const refused =
+          error instanceof WebhookDestinationError ||
+          (error as { cause?: unknown }).cause instanceof WebhookDestinationError;
+        const message =
+          refused && !(error instanceof WebhookDestinationError)
+            ? (error as { cause: Error }).cause.message
+            : (error as Error).message;
         last = { delivered: false, attempts: attempt, error: message, ...(refused ? { refused: true } : {}) };
         if (refused) return last; // the same answer next time: not retried
       }

@@ -1,0 +1,1 @@
+export { verifyStandardWebhook } from './test-support/standard-webhooks';
