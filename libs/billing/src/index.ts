@@ -13,6 +13,9 @@
  */
 export * from './errors';
 export * from './invoices/invoice';
+export * from './invoices/period-pricing';
+export * from './invoices/document-ids';
+export * from './invoices/credit-note-document';
 export * from './invoices/finance';
 export * from './invoices/unit-credits';
 export * from './invoices/progressive';

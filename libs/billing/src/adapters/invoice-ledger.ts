@@ -1,5 +1,6 @@
 import { join, raw, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
-import { creditNoteNumber, type DocumentKind, type InvoiceDocument } from '../invoices/invoice';
+import { creditNoteNumber } from '../invoices/document-ids';
+import type { DocumentKind, InvoiceDocument } from '../invoices/invoice';
 
 /** Columns of `invoices` an insert names (see migration `0005_invoices`). */
 export const INVOICE_COLUMNS = [
