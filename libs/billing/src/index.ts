@@ -33,6 +33,7 @@ export * from './simulation/plan-change';
 export * from './simulation/simulator';
 export * from './simulation/simulation-csv';
 export * from './adapters/invoice-ledger';
+export { INVOICE_COLUMNS, serializeCompletenessRow, serializeInvoiceRow } from './adapters/invoice-rows';
 export * from './adapters/closed-periods';
 export * from './adapters/writer-watermark';
 export * from './adapters/clickhouse-usage-source';
