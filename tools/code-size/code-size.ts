@@ -41,40 +41,35 @@ function propertyName(name: ts.PropertyName | ts.BindingName, source: ts.SourceF
     : name.getText(source);
 }
 
-function ownerName(node: ts.Node, source: ts.SourceFile): string | undefined {
-  const owner = node.parent;
-  if (owner && (ts.isClassLike(owner) || ts.isObjectLiteralExpression(owner))) {
-    if (ts.isClassLike(owner) && owner.name) return owner.name.text;
-    const holder = owner.parent;
-    if (holder && ts.isVariableDeclaration(holder)) return propertyName(holder.name, source);
-  }
+/** The named class, or the object literal assigned to a variable, that a declaration sits in. */
+function ownerName(declaration: ts.Node, source: ts.SourceFile): string | undefined {
+  const owner = declaration.parent;
+  if (ts.isClassLike(owner)) return owner.name?.text;
+  if (ts.isObjectLiteralExpression(owner) && ts.isVariableDeclaration(owner.parent))
+    return propertyName(owner.parent.name, source);
   return undefined;
 }
 
-/** The name a reader would search for: `Class.method`, `Class.constructor`, `get Class.x`, or the variable or property an arrow is assigned to. */
-function functionName(node: FunctionLike, source: ts.SourceFile): string {
-  const qualify = (name: string) => {
-    const owner = ownerName(node, source);
-    return owner ? `${owner}.${name}` : name;
-  };
-  if (ts.isConstructorDeclaration(node)) return qualify('constructor');
-  if (ts.isGetAccessor(node)) return `get ${qualify(propertyName(node.name, source))}`;
-  if (ts.isSetAccessor(node)) return `set ${qualify(propertyName(node.name, source))}`;
-  if (node.name) return qualify(propertyName(node.name, source));
-  const parent = node.parent;
-  if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent))
-    return qualifyParent(parent, source);
-  if (ts.isCallExpression(parent)) return `<callback to ${parent.expression.getText(source).slice(0, 60)}>`;
-  return '<anonymous>';
+/** `Owner.name` when the declaration has an owner (see `ownerName`), else `name`. */
+function qualified(name: string, declaration: ts.Node, source: ts.SourceFile): string {
+  const owner = ownerName(declaration, source);
+  return owner ? `${owner}.${name}` : name;
 }
 
-function qualifyParent(
-  parent: ts.VariableDeclaration | ts.PropertyAssignment | ts.PropertyDeclaration,
-  source: ts.SourceFile,
-): string {
-  const name = propertyName(parent.name, source);
-  const owner = ownerName(parent, source);
-  return owner ? `${owner}.${name}` : name;
+/**
+ * The name a reader would search for: `Class.method`, `Class.constructor`, `get Class.x`, the variable
+ * or property a function is assigned to, or the call a callback is passed to.
+ */
+function functionName(node: FunctionLike, source: ts.SourceFile): string {
+  if (ts.isConstructorDeclaration(node)) return qualified('constructor', node, source);
+  if (ts.isGetAccessor(node)) return `get ${qualified(propertyName(node.name, source), node, source)}`;
+  if (ts.isSetAccessor(node)) return `set ${qualified(propertyName(node.name, source), node, source)}`;
+  if (node.name) return qualified(propertyName(node.name, source), node, source);
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent))
+    return qualified(propertyName(parent.name, source), parent, source);
+  if (ts.isCallExpression(parent)) return `<callback to ${parent.expression.getText(source).slice(0, 60)}>`;
+  return '<anonymous>';
 }
 
 /** 1-based line of a position. */
