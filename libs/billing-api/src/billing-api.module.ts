@@ -125,7 +125,7 @@ class BillingApiRuntime implements OnApplicationShutdown {
   }
 }
 
-/** The Temporal client and the billing worker's task queue that replays and simulations start workflows on. */
+/** The Temporal client, and the billing worker's task queue replays and simulations start workflows on. */
 type TemporalQueue = { client: Client; taskQueue: string };
 
 /** The module's own lazy Temporal connection, from the environment (the app passed no client). */
