@@ -33,6 +33,7 @@ import {
   UsageLoader,
   type BillingCatalogPort,
   type MeterVersionsPort,
+  type PaymentExportConfig,
 } from '@tally/billing';
 import { SimulationService } from './simulation.service';
 import { PaymentExportService } from './payment-export.service';
@@ -124,6 +125,88 @@ class BillingApiRuntime implements OnApplicationShutdown {
   }
 }
 
+/** The Temporal client, and the billing worker's task queue replays and simulations start workflows on. */
+type TemporalQueue = { client: Client; taskQueue: string };
+
+/** The module's own lazy Temporal connection, from the environment (the app passed no client). */
+async function connectOwnTemporal() {
+  const config = loadConfig('billing API', billingApiConfigSpec);
+  const temporal = await connectTemporal({
+    address: config.temporalAddress,
+    namespace: config.temporalNamespace,
+    lazy: true,
+  });
+  return { ...temporal, taskQueue: config.taskQueue };
+}
+
+/** Invoices, credit notes, dead-letter replay, invoice PDFs and payment exports: served in every setup. */
+function documentProviders(
+  deps: BillingApiDependencies,
+  pdf: PdfRenderer,
+  payments: PaymentExportConfig,
+): Provider[] {
+  return [
+    {
+      provide: InvoiceReadService,
+      useFactory: () => new InvoiceReadService(new InvoiceLedger(deps.clickhouse)),
+    },
+    {
+      provide: CreditNoteService,
+      useFactory: () => new CreditNoteService(new InvoiceLedger(deps.clickhouse)),
+    },
+    {
+      provide: TEMPORAL,
+      useFactory: async () =>
+        deps.temporal
+          ? { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue }
+          : connectOwnTemporal(),
+    },
+    {
+      provide: DeadLetterReplayService,
+      useFactory: (t: TemporalQueue) => new DeadLetterReplayService(t.client, t.taskQueue),
+      inject: [TEMPORAL],
+    },
+    { provide: PDF_RENDERER, useValue: pdf },
+    {
+      provide: PaymentExportService,
+      useFactory: async () => {
+        const { nc, names } = deps;
+        const exporter =
+          nc && names
+            ? await paymentExporterFromConfig(payments, {
+                nc,
+                names,
+                documents: new InvoiceLedger(deps.clickhouse),
+              })
+            : undefined;
+        return new PaymentExportService(exporter);
+      },
+    },
+  ];
+}
+
+/** Plan-change simulations: priced like invoices, over the catalog cache and the meter versions. */
+function simulationProvider(
+  deps: BillingApiDependencies & { cache: BillingCatalogPort; store: MeterVersionsPort },
+  simulation: ConfigOf<typeof simulationConfigSpec>,
+): Provider {
+  const { cache, store } = deps;
+  return {
+    provide: SimulationService,
+    useFactory: (t: TemporalQueue) => {
+      const simulator = new Simulator({
+        ledger: new InvoiceLedger(deps.clickhouse),
+        catalog: cache,
+        pricing: new PricingSnapshots(cache, store),
+        usage: new UsageLoader(new ClickHouseUsageSource(deps.clickhouse)),
+      });
+      const results = new SimulationResultStore(deps.clickhouse);
+      return new SimulationService(simulator, results, t.client, t.taskQueue, simulation.directLimit);
+    },
+    inject: [TEMPORAL],
+  };
+}
+
 /**
  * Invoices (`GET /v1/customers/:id/invoices`, `GET /v1/invoices/:id[.html|.pdf]`) and dead-letter replay
  * (`POST /v1/dead-letters/replay`, `GET /v1/dead-letters/replays/:id`) for the query service.
@@ -134,58 +217,12 @@ class BillingApiRuntime implements OnApplicationShutdown {
 @Module({})
 export class BillingApiModule {
   static register(deps: BillingApiDependencies): DynamicModule {
-    const connectOwn = async () => {
-      const config = loadConfig('billing API', billingApiConfigSpec);
-      const temporal = await connectTemporal({
-        address: config.temporalAddress,
-        namespace: config.temporalNamespace,
-        lazy: true,
-      });
-      return { ...temporal, taskQueue: config.taskQueue };
-    };
     // Bad settings fail the boot here, listing every bad key (not at the first replay request).
     if (!deps.temporal) loadConfig('billing API', billingApiConfigSpec);
     const simulation = loadConfig('billing API', simulationConfigSpec);
     const pdf = deps.pdf ?? chromiumPdfRenderer(loadConfig('billing API', invoicePdfConfigSpec));
     const payments = loadPaymentExportConfig('billing API');
-    const providers: Provider[] = [
-      {
-        provide: InvoiceReadService,
-        useFactory: () => new InvoiceReadService(new InvoiceLedger(deps.clickhouse)),
-      },
-      {
-        provide: CreditNoteService,
-        useFactory: () => new CreditNoteService(new InvoiceLedger(deps.clickhouse)),
-      },
-      {
-        provide: TEMPORAL,
-        useFactory: async () =>
-          deps.temporal ? { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue } : connectOwn(),
-      },
-      {
-        provide: DeadLetterReplayService,
-        useFactory: (t: { client: Client; taskQueue: string }) =>
-          new DeadLetterReplayService(t.client, t.taskQueue),
-        inject: [TEMPORAL],
-      },
-      { provide: PDF_RENDERER, useValue: pdf },
-      {
-        provide: PaymentExportService,
-        useFactory: async () => {
-          const { nc, names } = deps;
-          const exporter =
-            nc && names
-              ? await paymentExporterFromConfig(payments, {
-                  nc,
-                  names,
-                  documents: new InvoiceLedger(deps.clickhouse),
-                })
-              : undefined;
-          return new PaymentExportService(exporter);
-        },
-      },
-      BillingApiRuntime,
-    ];
+    const providers: Provider[] = [...documentProviders(deps, pdf, payments), BillingApiRuntime];
     const controllers: Array<new (...args: never[]) => unknown> = [
       InvoicesController,
       CreditNotesController,
@@ -200,21 +237,7 @@ export class BillingApiModule {
       controllers.push(CreditsController);
     }
     if (deps.cache && deps.store) {
-      const { cache, store } = deps;
-      providers.push({
-        provide: SimulationService,
-        useFactory: (t: { client: Client; taskQueue: string }) => {
-          const simulator = new Simulator({
-            ledger: new InvoiceLedger(deps.clickhouse),
-            catalog: cache,
-            pricing: new PricingSnapshots(cache, store),
-            usage: new UsageLoader(new ClickHouseUsageSource(deps.clickhouse)),
-          });
-          const results = new SimulationResultStore(deps.clickhouse);
-          return new SimulationService(simulator, results, t.client, t.taskQueue, simulation.directLimit);
-        },
-        inject: [TEMPORAL],
-      });
+      providers.push(simulationProvider({ ...deps, cache: deps.cache, store: deps.store }, simulation));
       controllers.push(SimulationsController);
     }
     if (deps.keys) providers.push({ provide: PRINCIPAL_RESOLVER, useValue: deps.keys });

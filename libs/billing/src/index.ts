@@ -13,6 +13,9 @@
  */
 export * from './errors';
 export * from './invoices/invoice';
+export * from './invoices/period-pricing';
+export * from './invoices/document-ids';
+export * from './invoices/credit-note-document';
 export * from './invoices/finance';
 export * from './invoices/unit-credits';
 export * from './invoices/progressive';
@@ -30,6 +33,7 @@ export * from './simulation/plan-change';
 export * from './simulation/simulator';
 export * from './simulation/simulation-csv';
 export * from './adapters/invoice-ledger';
+export { INVOICE_COLUMNS, serializeCompletenessRow, serializeInvoiceRow } from './adapters/invoice-rows';
 export * from './adapters/closed-periods';
 export * from './adapters/writer-watermark';
 export * from './adapters/clickhouse-usage-source';

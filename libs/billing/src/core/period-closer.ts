@@ -1,5 +1,5 @@
 import type { CloseOutcome, CloseRequest, CloseResult, WatermarkState } from '@tally/billing-contracts';
-import { invoiceId } from '../invoices/invoice';
+import { invoiceId } from '../invoices/document-ids';
 import { mapLimit } from './collections';
 import type { DuePeriods } from './due-periods';
 import type { ClosedPeriodsPort, WatermarkPort } from './ports';

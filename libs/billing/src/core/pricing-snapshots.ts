@@ -3,7 +3,8 @@ import type { Meter } from '@tally/catalog';
 import type { Plan as PricingPlan } from '@tally/pricing';
 import { BillingRejectedError } from '../errors';
 import { financeSnapshotOf } from '../invoices/finance';
-import { pricingPlanOf, seriesOfPlan, type PricingSnapshot } from '../invoices/invoice';
+import type { PricingSnapshot } from '../invoices/invoice';
+import { pricingPlanOf, seriesOfPlan } from '../invoices/period-pricing';
 import type { SeriesRef } from '@tally/clickhouse';
 import type { BillingCatalogPort, MeterVersionsPort } from './ports';
 

@@ -1,5 +1,6 @@
 import { localDateOf, startOfDate, type CustomerPeriod } from '@tally/billing-periods';
-import { seriesOfPlan, type SeriesUsage, type UsageFingerprint } from '../invoices/invoice';
+import type { SeriesUsage, UsageFingerprint } from '../invoices/invoice';
+import { seriesOfPlan } from '../invoices/period-pricing';
 import type { SeriesRef } from '@tally/clickhouse';
 import { groupBy } from './collections';
 import type { PricedSeries } from './pricing-snapshots';

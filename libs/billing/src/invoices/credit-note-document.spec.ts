@@ -1,11 +1,7 @@
 import { customerPeriod } from '@tally/billing-periods';
 import type { Plan } from '@tally/pricing';
-import {
-  computeAdjustment,
-  computeCreditNoteDocument,
-  computeInvoice,
-  type InvoiceDocument,
-} from './invoice';
+import { computeCreditNoteDocument } from './credit-note-document';
+import { computeAdjustment, computeInvoice, type InvoiceDocument } from './invoice';
 
 /**
  * docs/finance.md#credit-notes, on issued documents: seats $100.00 and calls $45.67 in New York City

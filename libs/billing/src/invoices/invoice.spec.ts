@@ -1,9 +1,8 @@
 import type { Plan } from '@tally/pricing';
+import { INVOICE_ID_PATTERN, invoiceId } from './document-ids';
 import {
   computeAdjustment,
   computeInvoice,
-  INVOICE_ID_PATTERN,
-  invoiceId,
   type AdjustmentLine,
   type InvoiceComputation,
   type SeriesUsage,

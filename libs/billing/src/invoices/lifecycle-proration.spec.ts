@@ -1,6 +1,6 @@
 import { customerPeriod, type SubscriptionTerms } from '@tally/billing-periods';
 import type { Plan } from '@tally/pricing';
-import { pricePeriod } from './invoice';
+import { pricePeriod } from './period-pricing';
 
 const monthly = (id: string, amount: string, proration?: 'day' | 'second'): Plan => ({
   id,

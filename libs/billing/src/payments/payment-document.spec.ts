@@ -1,10 +1,6 @@
 import { customerPeriod } from '@tally/billing-periods';
-import {
-  computeAdjustment,
-  computeCreditNoteDocument,
-  computeInvoice,
-  type InvoiceComputation,
-} from '../invoices/invoice';
+import { computeCreditNoteDocument } from '../invoices/credit-note-document';
+import { computeAdjustment, computeInvoice, type InvoiceComputation } from '../invoices/invoice';
 import { paymentDocumentOf } from './payment-document';
 
 const period = customerPeriod([{ id: 's', plan: 'pro', start: '2026-10-01' }], '2026-10', 'UTC');

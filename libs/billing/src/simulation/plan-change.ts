@@ -5,7 +5,8 @@ import type { PlanChange, SimulationSpec } from '@tally/billing-contracts';
 import { parsePeriod } from '@tally/billing-periods';
 import { ValidationFailedError, type FieldIssue } from '@tally/errors';
 import { validatePlan, type Charge, type Plan } from '@tally/pricing';
-import { seriesOfPlan, type PricingSnapshot } from '../invoices/invoice';
+import type { PricingSnapshot } from '../invoices/invoice';
+import { seriesOfPlan } from '../invoices/period-pricing';
 
 /** The plan `change` makes of `base` (the plan as an invoice priced it). */
 export function changedPlan(base: Plan, change: PlanChange): Plan {

@@ -12,12 +12,8 @@ import { addSimulationSummaries, emptySimulationSummary } from '@tally/billing-c
 import type { SeriesRef } from '@tally/clickhouse';
 import { BillingRejectedError } from '../errors';
 import { computeFinance } from '../invoices/finance';
-import {
-  pricePeriod,
-  type InvoiceDocument,
-  type InvoiceLine,
-  type PricingSnapshot,
-} from '../invoices/invoice';
+import type { InvoiceDocument, InvoiceLine, PricingSnapshot } from '../invoices/invoice';
+import { pricePeriod } from '../invoices/period-pricing';
 import type { BillingCatalogPort, InvoiceLedgerPort, SimulationResultsPort } from '../core/ports';
 import type { PricingSnapshots } from '../core/pricing-snapshots';
 import type { CustomerUsage, UsageItem, UsageLoader } from '../core/usage-loader';

@@ -39,82 +39,86 @@ export const plan = (id: string, fee: string, unitPrice: string) =>
     'plan',
   );
 
-export function world(credits: unknown[]) {
-  const catalog = new InMemoryBillingCatalog().put(
+/** Acme: UTC, USD, New York's 4 % sales tax (exclusive) and a 20 % launch coupon for three periods. */
+function acme() {
+  return parseEntity(
+    tenantSchema,
     {
-      tenant: parseEntity(
-        tenantSchema,
+      id: 'acme',
+      name: 'Acme',
+      timezone: 'UTC',
+      currency: 'USD',
+      taxRates: [
+        { id: 'ny', name: 'NY sales tax 4 %', jurisdiction: 'US-NY', percent: '4', inclusive: false },
+      ],
+      coupons: [
         {
-          id: 'acme',
-          name: 'Acme',
-          timezone: 'UTC',
-          currency: 'USD',
-          taxRates: [
-            { id: 'ny', name: 'NY sales tax 4 %', jurisdiction: 'US-NY', percent: '4', inclusive: false },
-          ],
-          coupons: [
-            {
-              id: 'launch',
-              name: 'Launch 20 %',
-              kind: 'percentage',
-              percent: '20',
-              duration: 'repeating',
-              periods: 3,
-            },
-          ],
+          id: 'launch',
+          name: 'Launch 20 %',
+          kind: 'percentage',
+          percent: '20',
+          duration: 'repeating',
+          periods: 3,
         },
-        'tenant',
-      ),
+      ],
     },
-    {
-      customer: parseEntity(
-        customerSchema,
-        {
-          tenant: 'acme',
-          id: 'c',
-          createdAt: '2026-01-01T00:00:00Z',
-          billing: {
-            tax: { jurisdiction: 'US-NY' },
-            coupons: [{ coupon: 'launch', firstPeriod: '2026-10' }],
-            credits,
-          },
-        },
-        'customer',
-      ),
-    },
-    {
-      meter: parseEntity(
-        meterSchema,
-        {
-          tenant: 'acme',
-          key: 'calls',
-          name: 'API calls',
-          eventTypes: ['call'],
-          aggregation: 'count',
-          version: 1,
-        },
-        'meter',
-      ),
-    },
-    { plan: plan('starter', '31', '0.01') },
-    { plan: plan('pro', '62', '0.005') },
-    {
-      subscription: parseEntity(
-        subscriptionSchema,
-        { tenant: 'acme', id: 's1', customer: 'c', plan: 'starter', start: '2026-09-01', end: '2026-10-11' },
-        'subscription',
-      ),
-    },
-    {
-      subscription: parseEntity(
-        subscriptionSchema,
-        // A plan change: the new subscription starts the day the old one ends, on the old one's anchor day.
-        { tenant: 'acme', id: 's2', customer: 'c', plan: 'pro', start: '2026-10-11', billingAnchorDay: 1 },
-        'subscription',
-      ),
-    },
+    'tenant',
   );
-  const usage = new InMemoryUsageSource(
+}
+
+/** Customer c, taxed in New York, on the launch coupon from October, with the caller's credit grants. */
+function customerC(credits: unknown[]) {
+  return parseEntity(
+    customerSchema,
+    {
+      tenant: 'acme',
+      id: 'c',
+      createdAt: '2026-01-01T00:00:00Z',
+      billing: {
+        tax: { jurisdiction: 'US-NY' },
+        coupons: [{ coupon: 'launch', firstPeriod: '2026-10' }],
+        credits,
+      },
+    },
+    'customer',
+  );
+}
+
+function callsMeter() {
+  return parseEntity(
+    meterSchema,
+    {
+      tenant: 'acme',
+      key: 'calls',
+      name: 'API calls',
+      eventTypes: ['call'],
+      aggregation: 'count',
+      version: 1,
+    },
+    'meter',
+  );
+}
+
+/** c's plan change on 11 October: starter until then, pro from then. */
+function planChange() {
+  return [
+    parseEntity(
+      subscriptionSchema,
+      { tenant: 'acme', id: 's1', customer: 'c', plan: 'starter', start: '2026-09-01', end: '2026-10-11' },
+      'subscription',
+    ),
+    parseEntity(
+      subscriptionSchema,
+      // A plan change: the new subscription starts the day the old one ends, on the old one's anchor day.
+      { tenant: 'acme', id: 's2', customer: 'c', plan: 'pro', start: '2026-10-11', billingAnchorDay: 1 },
+      'subscription',
+    ),
+  ];
+}
+
+/** c's calls in October, per subscription share and per day. */
+function octoberUsage() {
+  return new InMemoryUsageSource(
     [
       // Starter's share (1-10 October): 1,000 calls on 5 October.
       { customer: 'c', series: 'calls', fromMs: day('2026-10-01') * 1000, value: '1000' },
@@ -126,13 +130,24 @@ export function world(credits: unknown[]) {
     ],
     [{ customer: 'c', event_count: '5000', checksum: '42' }],
   );
+}
+
+export function world(credits: unknown[]) {
+  const catalog = new InMemoryBillingCatalog().put(
+    { tenant: acme() },
+    { customer: customerC(credits) },
+    { meter: callsMeter() },
+    { plan: plan('starter', '31', '0.01') },
+    { plan: plan('pro', '62', '0.005') },
+    ...planChange().map((subscription) => ({ subscription })),
+  );
   const ports = {
     catalog,
     meterVersions: catalog,
     ledger: new InMemoryInvoiceLedger(),
     closed: new InMemoryClosedPeriods(),
     watermark: new SteppingWatermark(10, 10, 5),
-    usage,
+    usage: octoberUsage(),
     notices: new RecordingNotices(),
     logger: createLogger('finance-spec', 'silent'),
     clock: () => Date.parse('2026-11-01T06:00:00Z'),

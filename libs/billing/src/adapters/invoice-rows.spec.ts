@@ -1,5 +1,5 @@
 import { computeInvoice } from '../invoices/invoice';
-import { serializeInvoiceRow } from './invoice-ledger';
+import { serializeInvoiceRow } from './invoice-rows';
 import { customerPeriod } from '@tally/billing-periods';
 
 /** The value, or a test failure naming what was missing. */
