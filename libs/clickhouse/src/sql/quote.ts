@@ -49,7 +49,7 @@ export type SqlValue = string | number | bigint | boolean | null | Date | readon
 
 // DateTime is a UInt32 of epoch seconds, but 18.16 parses 'YYYY-MM-DD hh:mm:ss' text only up to the end
 // of 2105 (2106-01-01 silently becomes 0): the range both generations read the same is 1970..2105.
-const MAX_DATETIME_SECONDS = Date.UTC(2106, 0, 1) / 1000 - 1;
+export const MAX_DATETIME_SECONDS = Date.UTC(2106, 0, 1) / 1000 - 1;
 
 // No backslash, quote, control character, DEL or surrogate: the text goes in as it is. Event ids and
 // names are like this, and the writer quotes thousands of them per dedup lookup.
