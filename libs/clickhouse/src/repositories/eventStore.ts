@@ -233,6 +233,40 @@ export function readEventFields(reader: RowBinaryReader): EventRowSource {
   };
 }
 
+/**
+ * The `events` row of an event (seconds-based), for tools and tests that build rows themselves:
+ * `EventRowsEncoder.appendRow` maps it back to the event's fields and writes the same bytes as
+ * `appendEncoded` does for the gateway's `writeEventFields` record.
+ */
+export function toEventRow({
+  tenant,
+  event,
+  fingerprint,
+  receivedAt,
+}: {
+  tenant: string;
+  event: EventRowSource;
+  fingerprint: string;
+  /** Epoch milliseconds. */
+  receivedAt: number;
+}): EventRow {
+  return {
+    tenant,
+    customer: event.customer,
+    eventType: event.type,
+    ts: Math.floor(event.ts / 1000),
+    tsMs: event.ts % 1000,
+    eventId: event.id,
+    quantity: event.quantity,
+    properties: event.properties,
+    source: event.source,
+    schemaVersion: event.schemaVersion,
+    requestId: event.requestId,
+    receivedAt: Math.floor(receivedAt / 1000),
+    payloadHash: fingerprint,
+  };
+}
+
 function text(out: RowBinaryWriter, index: number, field: string, value: string): void {
   if (typeof value !== 'string')
     throw new EventRowError(index, field, `must be a string, got ${typeof value}`);
