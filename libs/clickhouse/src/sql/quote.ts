@@ -205,6 +205,15 @@ export function identifier(...parts: string[]): SqlFragment {
   return fragment(parts.map((p) => `\`${p}\``).join('.'));
 }
 
+/**
+ * A column list, `` `a`, `properties`.`key` ``: each name an `identifier()`, the parts of a Nested
+ * column (`properties.key`) quoted one by one.
+ */
+export function columnList(names: readonly string[]): SqlFragment {
+  if (names.length === 0) throw new SqlQuoteError('columnList() needs at least one column');
+  return fragment(names.map((name) => identifier(...name.split('.')).text).join(', '));
+}
+
 /** True when `name` is accepted by `identifier()`; for validating configuration early. */
 export function isValidIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
