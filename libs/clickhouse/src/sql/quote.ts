@@ -8,6 +8,7 @@
  * the real server: whatever string goes in comes back byte for byte, so no value can leave its literal.
  */
 import { TallyError } from '@tally/errors';
+import { parseDecimalText } from '../decimal-column';
 
 /** Thrown when a value or a name cannot be represented safely; a programming error, never user-facing. */
 export class SqlQuoteError extends TallyError {
@@ -165,27 +166,18 @@ export function literal(value: SqlValue): SqlFragment {
   return fragment(literalText(value, 0));
 }
 
-const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
-
 /**
  * An exact decimal: `toDecimal128('<value>', <scale>)`. The value is a string so that nothing passes
- * through a binary float on the way; it must match `^-?\d+(\.\d+)?$` with at most `scale` fraction
- * digits and at most 38 digits in all (Decimal128's precision).
+ * through a binary float on the way; it must be `Decimal(38, scale)` text as `parseDecimalText`
+ * (decimal-column.ts, the one check of such text, which the RowBinary and JSON encoders use too)
+ * accepts: `^-?\d+(\.\d+)?$`, at most `scale` fraction and `38 - scale` integer digits.
  */
 export function decimal(value: string, scale: number): SqlFragment {
-  if (typeof value !== 'string' || !DECIMAL_TEXT.test(value)) {
-    throw new SqlQuoteError(`'${String(value)}' is not a decimal number (expected ^-?\\d+(\\.\\d+)?$)`);
-  }
   if (!Number.isInteger(scale) || scale < 0 || scale > 38) {
     throw new SqlQuoteError(`Decimal scale ${scale} must be an integer between 0 and 38`);
   }
-  const [whole, fraction = ''] = value.replace(/^-/, '').split('.');
-  if (fraction.length > scale) {
-    throw new SqlQuoteError(`'${value}' has ${fraction.length} fraction digits, more than scale ${scale}`);
-  }
-  if (whole.replace(/^0+(?=\d)/, '').length + scale > 38) {
-    throw new SqlQuoteError(`'${value}' does not fit Decimal(38, ${scale})`);
-  }
+  const problem = parseDecimalText(value, scale);
+  if (typeof problem === 'string') throw new SqlQuoteError(`'${String(value)}' is not a Decimal(38, ${scale}) value: it ${problem}`);
   return fragment(`toDecimal128('${value}', ${scale})`);
 }
 
