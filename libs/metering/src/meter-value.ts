@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { canonicalDecimalNumber } from '@tally/event-schema';
 import { decimalText } from '@tally/pricing';
 
 /**
@@ -57,7 +58,11 @@ export function toDecimalText(value: unknown): string | undefined {
 /**
  * How a JSON number in a filter value compares with property strings: the canonical decimal text that
  * ingestion stores for numeric properties (`1.50` → `"1.5"`, `1e21` → `"1000000000000000000000"`).
+ * That text is defined once, by @tally/event-schema's `canonicalDecimalNumber` (what ingestion
+ * stores); numbers ingestion refuses (beyond ±(2^53 − 1), not finite) keep their decimal.js text, so
+ * that a filter naming one still matches nothing rather than failing.
  */
 export function numberToPropertyText(value: number): string {
-  return decimalText(new D(String(value)));
+  const text = canonicalDecimalNumber(value, Infinity, Infinity);
+  return typeof text === 'string' ? text : decimalText(new D(String(value)));
 }
