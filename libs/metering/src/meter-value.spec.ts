@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { canonicalDecimalNumber } from '@tally/event-schema';
 import { decimalText } from '@tally/pricing';
-import { D, numberToPropertyText } from './meter-value';
+import { D, NUMERIC_VALUE, numberToPropertyText, toDecimalText } from './meter-value';
 
 /** What numberToPropertyText computed before it took ingestion's definition: decimal.js text. */
 const decimalJsText = (value: number): string => decimalText(new D(String(value)));
@@ -34,5 +34,62 @@ describe('numberToPropertyText', () => {
     [Number.MAX_SAFE_INTEGER + 2, '9007199254740992'],
   ])('%p → %s', (value, text) => {
     expect(numberToPropertyText(value)).toBe(text);
+  });
+});
+
+/** toDecimalText as it was before it took event-schema's canonical text: decimal.js. */
+function formerToDecimalText(value: unknown): string | undefined {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    text = String(value);
+  } else if (typeof value === 'string') {
+    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(value)) return undefined;
+    text = value;
+  } else {
+    return undefined;
+  }
+  let d;
+  try {
+    d = new D(text);
+  } catch {
+    return undefined;
+  }
+  const canonical = decimalText(d);
+  return NUMERIC_VALUE.test(canonical) ? canonical : undefined;
+}
+
+describe('toDecimalText', () => {
+  const decimalString = fc
+    .tuple(
+      fc.constantFrom('', '-', '+'),
+      fc.stringMatching(/^[0-9]{0,30}$/),
+      fc.constantFrom('', '.'),
+      fc.stringMatching(/^[0-9]{0,15}$/),
+      fc.constantFrom('', 'e3', 'e-2', ' '),
+    )
+    .map((parts) => parts.join(''));
+
+  it('gives the same answer as its former decimal.js canonicalisation, for strings and numbers (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.oneof(decimalString, fc.double(), fc.integer(), fc.string({ maxLength: 6 }), fc.constant(null)), (value) => {
+        expect(toDecimalText(value)).toBe(formerToDecimalText(value));
+      }),
+      { numRuns: 30_000 },
+    );
+  });
+
+  it.each([
+    ['000123.4500', '123.45'],
+    ['-.5', '-0.5'],
+    ['5.', '5'],
+    ['-0.000', '0'],
+    ['1' + '0'.repeat(26), undefined],
+    ['0.' + '0'.repeat(12) + '1', undefined],
+    ['1e3', undefined],
+    [1e21, '1000000000000000000000'],
+    [Number.POSITIVE_INFINITY, undefined],
+  ])('%p → %p', (value, text) => {
+    expect(toDecimalText(value)).toBe(text);
   });
 });
