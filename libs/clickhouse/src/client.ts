@@ -8,6 +8,7 @@ import {
 } from '@clickhouse/client';
 import { ClickHouseError, toClickHouseError } from './errors';
 import { parseJsonEachRowExact } from './exact-json';
+import { insertFormatSql, type InsertFormat } from './sql/insert-format';
 import { SqlQuoteError, identifier, isValidIdentifier, raw, type SqlFragment } from './sql/quote';
 
 export interface ClickHouseConfig {
@@ -164,11 +165,11 @@ export class ClickHouse {
   private async insertBody(
     table: SqlFragment,
     columns: readonly string[],
-    format: 'JSONEachRow' | 'RowBinary',
+    format: InsertFormat,
     body: Buffer,
     options: QueryOptions,
   ): Promise<{ queryId: string }> {
-    const statement = `INSERT INTO ${table.text} (${columns.map((c) => columnName(c)).join(', ')}) FORMAT ${format}`;
+    const statement = insertFormatSql(table, columns, format).text;
     return this.measure(
       options.operation ?? 'insert',
       async () => {
@@ -220,14 +221,6 @@ export class ClickHouse {
 }
 
 const SELECT_VERSION = raw('SELECT version() AS v');
-
-function columnName(name: string): string {
-  // Columns of a Nested structure are addressed as `properties.key`: each part is an identifier.
-  return name
-    .split('.')
-    .map((part) => identifier(part).text)
-    .join('.');
-}
 
 function withQuerySize(
   query: SqlFragment,

@@ -103,6 +103,7 @@ export {
   readEventFields,
   readEventFieldsSummary,
   serializeEventRows,
+  toEventRow,
   writeEventFields,
   type EventFieldsSummary,
   type EventKey,

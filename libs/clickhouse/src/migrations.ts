@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { TallyError } from '@tally/errors';
 import type { ClickHouse } from './client';
 import { isClickHouseError } from './errors';
-import { raw, sql, type SqlFragment } from './sql/quote';
+import { raw, type SqlFragment } from './sql/quote';
+import { recordedMigrationsSql, recordMigrationSql } from './sql/schema-migrations';
 import { DdlContext, MIGRATIONS, type Migration, type SchemaOptions } from './schema';
 
 /** The subset of a pino logger that `migrate` uses. */
@@ -95,10 +96,6 @@ function schemaMigrationsTable(ddl: DdlContext): SqlFragment[] {
   });
 }
 
-function recordStatement(ddl: DdlContext, m: AppliedMigration): SqlFragment {
-  return sql`INSERT INTO ${ddl.table('schema_migrations')} (version, name, checksum) VALUES (${m.version}, ${m.name}, ${m.checksum})`;
-}
-
 /**
  * The whole schema as one SQL script, for operators who apply DDL themselves
  * (`clickhouse-client --multiquery < schema.sql`), including the `schema_migrations` records so that
@@ -117,7 +114,7 @@ export function renderMigrations(options: SchemaOptions & { migrations?: readonl
     [ddl.createDatabase(), ...schemaMigrationsTable(ddl)].map((s) => `${s.text};`).join('\n\n'),
   ];
   for (const m of migrations) {
-    const record = recordStatement(ddl, { version: m.version, name: m.name, checksum: migrationChecksum(m) });
+    const record = recordMigrationSql(ddl.database, { version: m.version, name: m.name, checksum: migrationChecksum(m) });
     const statements = [...m.statements(ddl), record].map((s) => `${s.text};`);
     blocks.push(`-- ${migrationId(m)}: ${m.description}\n${statements.join('\n\n')}`);
   }
@@ -157,7 +154,7 @@ export async function migrate(ch: ClickHouse, options: MigrateOptions = {}): Pro
     await run(ch, statement, 'migrate: schema_migrations');
   }
   const recorded = await ch.query<{ version: number; name: string; checksum: string }>(
-    sql`SELECT version, any(name) AS name, any(checksum) AS checksum FROM ${ddl.table('schema_migrations')} GROUP BY version ORDER BY version`,
+    recordedMigrationsSql(ddl.database),
     { operation: 'migrate: read schema_migrations' },
   );
   const byVersion = new Map(recorded.map((r) => [Number(r.version), r]));
@@ -194,7 +191,7 @@ export async function migrate(ch: ClickHouse, options: MigrateOptions = {}): Pro
       await run(ch, statement, `migration ${migrationId(m)}`);
     }
     const record = { version: m.version, name: m.name, checksum };
-    await run(ch, recordStatement(ddl, record), `migration ${migrationId(m)}: record`);
+    await run(ch, recordMigrationSql(ddl.database, record), `migration ${migrationId(m)}: record`);
     applied.push(record);
     log?.info(
       { database: ddl.database, migration: migrationId(m), ms: Date.now() - started },

@@ -163,7 +163,8 @@ function sortManyProperties(p: Record<string, string>): number {
  * `f1|<ts or *>|` then `<length>:<value>` for customer, type and quantity, the number of properties
  * and `|`, and `<length>:<key><length>:<value>` per property in key order (lengths in UTF-16 code
  * units). Every string is length-prefixed, so no choice of separators inside values can make two
- * different events serialise alike.
+ * different events serialise alike. The fields and their order are `FINGERPRINT_FIELDS` of
+ * `EVENT_FIELDS` (event-fields.ts); event-fields.spec.ts proves this unrolled writer follows them.
  */
 export function writeFingerprintInput(e: UsageEvent, out: Utf8Writer): void {
   const count = sortProperties(e.properties);

@@ -8,6 +8,16 @@ export {
   type FormatDetection,
 } from './normalize';
 export {
+  EVENT_FIELD_COLUMNS,
+  EVENT_FIELDS,
+  EVENT_FLAG_BITS,
+  EVENT_TUPLE_FIELDS,
+  FINGERPRINT_FIELDS,
+  type EventFieldDefinition,
+  type EventFlag,
+  type StoredEventField,
+} from './event-fields';
+export {
   eventFingerprint,
   findDuplicateIdsInBatch,
   fingerprintInput,

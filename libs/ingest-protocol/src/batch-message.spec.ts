@@ -1,5 +1,5 @@
 import type { UsageEvent } from '@tally/event-schema';
-import { eventFingerprint } from '@tally/event-schema';
+import { EVENT_FLAG_BITS, EVENT_TUPLE_FIELDS, eventFingerprint } from '@tally/event-schema';
 import { decodeBatchMessage, encodeBatchMessage, readEncodedBatch, type IngestBatchMessage } from './batch-message';
 import { batchMessageId } from './batch-message-id';
 
@@ -41,6 +41,16 @@ describe('batch messages', () => {
       'e-0', 1_700_000_000_123, 'cus_1', 'api_calls', '12.5', { region: 'eu', 'odd "key"': 'line\nbreak' }, 'svc', '1', 'r-1', 0,
     ]);
     expect(v2.byteLength).toBeLessThan(v1.byteLength * 0.65);
+  });
+
+  it('lays out an encoding-2 tuple as EVENT_TUPLE_FIELDS then the EVENT_FLAG_BITS, and reads it back by the same order', () => {
+    const e = event({ idGenerated: true, tsGenerated: true });
+    const [tuple] = JSON.parse(Buffer.from(encodeBatchMessage(batch(2, [e]))).toString()).events;
+    expect(tuple).toEqual([...EVENT_TUPLE_FIELDS.map((field) => e[field]), EVENT_FLAG_BITS.idGenerated | EVENT_FLAG_BITS.tsGenerated]);
+    // A tuple built from the definition decodes to the event.
+    const built = [...EVENT_TUPLE_FIELDS.map((field) => e[field]), EVENT_FLAG_BITS.tsGenerated];
+    const decoded = decodeBatchMessage(Buffer.from(JSON.stringify({ v: 2, tenant: 'acme', receivedAt: 1, events: [built] })));
+    expect(decoded).toEqual({ ok: true, message: { v: 2, tenant: 'acme', receivedAt: 1, events: [{ ...e, idGenerated: false }] } });
   });
 
   it('carries each event in encoding 3 with its fingerprint and its encoded columns, read in place', () => {

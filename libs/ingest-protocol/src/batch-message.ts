@@ -5,7 +5,7 @@ import {
   readEventFieldsSummary,
   writeEventFields,
 } from '@tally/clickhouse';
-import { eventFingerprint, type UsageEvent } from '@tally/event-schema';
+import { EVENT_FLAG_BITS, eventFingerprint, type UsageEvent } from '@tally/event-schema';
 
 /**
  * What the gateway publishes to JetStream: one message per accepted request. A request is atomic,
@@ -26,7 +26,11 @@ export interface IngestBatchMessage {
   events: UsageEvent[];
 }
 
-/** An event on the wire in encoding 2: `UsageEvent` fields by position, the two flags as bits. */
+/**
+ * An event on the wire in encoding 2: `UsageEvent` fields by position (`EVENT_TUPLE_FIELDS` of
+ * @tally/event-schema's `EVENT_FIELDS`, the one definition of that order; batch-message.spec.ts checks
+ * `toTuple` and the decoder against it), the two flags as bits (`EVENT_FLAG_BITS`).
+ */
 type EventTuple = [
   id: string,
   ts: number,
@@ -41,8 +45,8 @@ type EventTuple = [
   flags: number,
 ];
 
-const ID_GENERATED = 1;
-const TS_GENERATED = 2;
+const ID_GENERATED = EVENT_FLAG_BITS.idGenerated;
+const TS_GENERATED = EVENT_FLAG_BITS.tsGenerated;
 
 function toTuple(e: UsageEvent): EventTuple {
   const flags = (e.idGenerated ? ID_GENERATED : 0) | (e.tsGenerated ? TS_GENERATED : 0);

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { canonicalDecimalNumber, canonicalDecimalString } from '@tally/event-schema';
 import { decimalText } from '@tally/pricing';
 
 /**
@@ -29,35 +30,34 @@ export const D = Decimal.clone({
 export type Dec = InstanceType<typeof D>;
 
 
+/** Plain decimal notation as filters take it: no sign "+", no exponent; "5." and ".5" are accepted. */
+const PLAIN_DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
+
 /**
  * The canonical decimal text of a filter value given as a JSON number or a decimal string, or
- * `undefined` when it is not a plain decimal that fits Decimal(38, 12).
+ * `undefined` when it is not a plain decimal that fits Decimal(38, 12). Strings are canonicalised by
+ * @tally/event-schema's `canonicalDecimalString` (the one definition of canonical decimal text,
+ * which ingestion applies to quantities), numbers as `numberToPropertyText`.
  */
 export function toDecimalText(value: unknown): string | undefined {
-  let text: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return undefined;
-    text = String(value);
-  } else if (typeof value === 'string') {
-    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(value)) return undefined;
-    text = value;
-  } else {
-    return undefined;
+    const text = numberToPropertyText(value);
+    return NUMERIC_VALUE.test(text) ? text : undefined;
   }
-  let d: Dec;
-  try {
-    d = new D(text);
-  } catch {
-    return undefined;
-  }
-  const canonical = decimalText(d);
-  return NUMERIC_VALUE.test(canonical) ? canonical : undefined;
+  if (typeof value !== 'string' || !PLAIN_DECIMAL.test(value)) return undefined;
+  const text = canonicalDecimalString(value, 26, VALUE_SCALE);
+  return typeof text === 'string' ? text : undefined;
 }
 
 /**
  * How a JSON number in a filter value compares with property strings: the canonical decimal text that
  * ingestion stores for numeric properties (`1.50` → `"1.5"`, `1e21` → `"1000000000000000000000"`).
+ * That text is defined once, by @tally/event-schema's `canonicalDecimalNumber` (what ingestion
+ * stores); numbers ingestion refuses (beyond ±(2^53 − 1), not finite) keep their decimal.js text, so
+ * that a filter naming one still matches nothing rather than failing.
  */
 export function numberToPropertyText(value: number): string {
-  return decimalText(new D(String(value)));
+  const text = canonicalDecimalNumber(value, Infinity, Infinity);
+  return typeof text === 'string' ? text : decimalText(new D(String(value)));
 }

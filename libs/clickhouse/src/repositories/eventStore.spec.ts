@@ -1,5 +1,5 @@
 import { RowBinaryWriter } from '../row-binary';
-import { EventRowError, EventRowsEncoder, encodeEventRows, eventKey, serializeEventRows, writeEventFields, type EventRow } from './eventStore';
+import { EventRowError, EventRowsEncoder, encodeEventRows, eventKey, serializeEventRows, toEventRow, writeEventFields, type EventRow } from './eventStore';
 
 const row = (over: Partial<EventRow> = {}): EventRow => ({
   tenant: 't1',
@@ -112,6 +112,12 @@ describe('EventRowsEncoder', () => {
     const fromEvent = new EventRowsEncoder();
     fromEvent.appendEncoded('t1', fields.bytes(), 0, fields.length, 1_700_000_001_999, 'h1');
     expect(fromEvent.body().toString('hex')).toBe(encodeEventRows([row()]).toString('hex'));
+  });
+
+  it('toEventRow is the seconds-based row of an event: the same bytes again', () => {
+    const fromRow = toEventRow({ tenant: 't1', event, fingerprint: 'h1', receivedAt: 1_700_000_001_999 });
+    expect(fromRow).toEqual(row());
+    expect(encodeEventRows([fromRow]).toString('hex')).toBe(encodeEventRows([row()]).toString('hex'));
   });
 
   it('lays the columns out in EVENT_COLUMNS order', () => {

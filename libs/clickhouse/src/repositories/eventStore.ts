@@ -1,9 +1,9 @@
-import type { UsageEvent } from '@tally/event-schema';
+import { EVENT_FIELD_COLUMNS, type UsageEvent } from '@tally/event-schema';
 import { TallyError } from '@tally/errors';
 import type { ClickHouse, QueryOptions } from '../client';
 import { parseDecimalText } from '../decimal-column';
 import { findExistingEventIdsSql } from '../sql/existing-event-ids';
-import { identifier } from '../sql/quote';
+import { MAX_DATETIME_SECONDS, identifier } from '../sql/quote';
 import { RowBinaryError, RowBinaryReader, RowBinaryWriter } from '../row-binary';
 
 /**
@@ -35,23 +35,13 @@ export interface EventRow {
   payloadHash: string;
 }
 
-/** The columns an insert names; `inserted_at` is left out so that the server fills it (DEFAULT now()). */
-export const EVENT_COLUMNS = [
-  'tenant',
-  'customer',
-  'event_type',
-  'ts',
-  'ts_ms',
-  'event_id',
-  'quantity',
-  'properties.key',
-  'properties.value',
-  'source',
-  'schema_version',
-  'request_id',
-  'received_at',
-  'payload_hash',
-] as const;
+/**
+ * The columns an insert names: `tenant`, the event's own columns (`EVENT_FIELD_COLUMNS` of
+ * @tally/event-schema's `EVENT_FIELDS`, the one definition of their order), then what the writer adds.
+ * `inserted_at` is left out so that the server fills it (DEFAULT now()). event-columns.spec.ts checks
+ * them against the DDL of `events` and the bytes every encoder below writes.
+ */
+export const EVENT_COLUMNS: readonly string[] = ['tenant', ...EVENT_FIELD_COLUMNS, 'received_at', 'payload_hash'];
 
 /** A row the writer built wrongly (a bug upstream, not bad input: ingestion validates events first). */
 export class EventRowError extends TallyError {
@@ -66,7 +56,7 @@ export class EventRowError extends TallyError {
 
 const QUANTITY_SCALE = 12;
 // 18.16 reads DateTime text only up to 2105-12-31 23:59:59; keep numbers to the same range.
-const MAX_EPOCH_SECONDS = Date.UTC(2106, 0, 1) / 1000 - 1;
+const MAX_EPOCH_SECONDS = MAX_DATETIME_SECONDS;
 
 function quantityJson(index: number, value: unknown): string {
   const parts = parseDecimalText(value, QUANTITY_SCALE);
@@ -150,7 +140,8 @@ export type EventRowSource = Omit<UsageEvent, 'idGenerated' | 'tsGenerated'>;
 
 /**
  * The columns of `events` that come from the event itself, `customer` to `request_id` (the middle
- * of `EVENT_COLUMNS`), in RowBinary. The gateway encodes them once into its batch messages and the
+ * of `EVENT_COLUMNS`: `EVENT_FIELDS` of @tally/event-schema, in its order), in RowBinary. Unrolled
+ * by hand for speed; event-columns.spec.ts decodes what it writes column by column from `EVENT_FIELDS`. The gateway encodes them once into its batch messages and the
  * writer copies the bytes into the insert between the `tenant` and the `received_at`, `payload_hash`
  * it adds: no event is parsed or serialised again on the way to ClickHouse. Throws `EventRowError`
  * (row `index`) for a value that cannot be stored.
@@ -239,6 +230,40 @@ export function readEventFields(reader: RowBinaryReader): EventRowSource {
     source,
     schemaVersion,
     requestId,
+  };
+}
+
+/**
+ * The `events` row of an event (seconds-based), for tools and tests that build rows themselves:
+ * `EventRowsEncoder.appendRow` maps it back to the event's fields and writes the same bytes as
+ * `appendEncoded` does for the gateway's `writeEventFields` record.
+ */
+export function toEventRow({
+  tenant,
+  event,
+  fingerprint,
+  receivedAt,
+}: {
+  tenant: string;
+  event: EventRowSource;
+  fingerprint: string;
+  /** Epoch milliseconds. */
+  receivedAt: number;
+}): EventRow {
+  return {
+    tenant,
+    customer: event.customer,
+    eventType: event.type,
+    ts: Math.floor(event.ts / 1000),
+    tsMs: event.ts % 1000,
+    eventId: event.id,
+    quantity: event.quantity,
+    properties: event.properties,
+    source: event.source,
+    schemaVersion: event.schemaVersion,
+    requestId: event.requestId,
+    receivedAt: Math.floor(receivedAt / 1000),
+    payloadHash: fingerprint,
   };
 }
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { parseDecimalText } from '../decimal-column';
 import {
   SqlFragment,
   SqlQuoteError,
@@ -182,6 +183,16 @@ describe('decimal', () => {
     ['number instead of string', 1.5 as unknown as string, 2],
   ])('rejects %s', (_name, value, scale) => {
     expect(() => decimal(value, scale)).toThrow(SqlQuoteError);
+  });
+
+  it('accepts exactly what parseDecimalText (decimal-column.ts) accepts, the one check of Decimal(38, s) text', () => {
+    const values = ['1', '-0.5', '007.25', '1.234', '1e5', '', '.5', '5.', '+1', '9'.repeat(26), '9'.repeat(27), '1.' + '0'.repeat(12), '1.' + '0'.repeat(13)];
+    for (const scale of [0, 2, 12, 38])
+      for (const value of values) {
+        const accepted = typeof parseDecimalText(value, scale) !== 'string';
+        if (accepted) expect(decimal(value, scale).text).toBe(`toDecimal128('${value}', ${scale})`);
+        else expect(() => decimal(value, scale)).toThrow(SqlQuoteError);
+      }
   });
 
   it('accepts the widest value of Decimal(38, 12)', () => {

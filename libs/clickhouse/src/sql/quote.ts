@@ -8,6 +8,7 @@
  * the real server: whatever string goes in comes back byte for byte, so no value can leave its literal.
  */
 import { TallyError } from '@tally/errors';
+import { parseDecimalText } from '../decimal-column';
 
 /** Thrown when a value or a name cannot be represented safely; a programming error, never user-facing. */
 export class SqlQuoteError extends TallyError {
@@ -49,7 +50,7 @@ export type SqlValue = string | number | bigint | boolean | null | Date | readon
 
 // DateTime is a UInt32 of epoch seconds, but 18.16 parses 'YYYY-MM-DD hh:mm:ss' text only up to the end
 // of 2105 (2106-01-01 silently becomes 0): the range both generations read the same is 1970..2105.
-const MAX_DATETIME_SECONDS = Date.UTC(2106, 0, 1) / 1000 - 1;
+export const MAX_DATETIME_SECONDS = Date.UTC(2106, 0, 1) / 1000 - 1;
 
 // No backslash, quote, control character, DEL or surrogate: the text goes in as it is. Event ids and
 // names are like this, and the writer quotes thousands of them per dedup lookup.
@@ -165,27 +166,18 @@ export function literal(value: SqlValue): SqlFragment {
   return fragment(literalText(value, 0));
 }
 
-const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
-
 /**
  * An exact decimal: `toDecimal128('<value>', <scale>)`. The value is a string so that nothing passes
- * through a binary float on the way; it must match `^-?\d+(\.\d+)?$` with at most `scale` fraction
- * digits and at most 38 digits in all (Decimal128's precision).
+ * through a binary float on the way; it must be `Decimal(38, scale)` text as `parseDecimalText`
+ * (decimal-column.ts, the one check of such text, which the RowBinary and JSON encoders use too)
+ * accepts: `^-?\d+(\.\d+)?$`, at most `scale` fraction and `38 - scale` integer digits.
  */
 export function decimal(value: string, scale: number): SqlFragment {
-  if (typeof value !== 'string' || !DECIMAL_TEXT.test(value)) {
-    throw new SqlQuoteError(`'${String(value)}' is not a decimal number (expected ^-?\\d+(\\.\\d+)?$)`);
-  }
   if (!Number.isInteger(scale) || scale < 0 || scale > 38) {
     throw new SqlQuoteError(`Decimal scale ${scale} must be an integer between 0 and 38`);
   }
-  const [whole, fraction = ''] = value.replace(/^-/, '').split('.');
-  if (fraction.length > scale) {
-    throw new SqlQuoteError(`'${value}' has ${fraction.length} fraction digits, more than scale ${scale}`);
-  }
-  if (whole.replace(/^0+(?=\d)/, '').length + scale > 38) {
-    throw new SqlQuoteError(`'${value}' does not fit Decimal(38, ${scale})`);
-  }
+  const problem = parseDecimalText(value, scale);
+  if (typeof problem === 'string') throw new SqlQuoteError(`'${String(value)}' is not a Decimal(38, ${scale}) value: it ${problem}`);
   return fragment(`toDecimal128('${value}', ${scale})`);
 }
 
@@ -203,6 +195,15 @@ export function identifier(...parts: string[]): SqlFragment {
     }
   }
   return fragment(parts.map((p) => `\`${p}\``).join('.'));
+}
+
+/**
+ * A column list, `` `a`, `properties`.`key` ``: each name an `identifier()`, the parts of a Nested
+ * column (`properties.key`) quoted one by one.
+ */
+export function columnList(names: readonly string[]): SqlFragment {
+  if (names.length === 0) throw new SqlQuoteError('columnList() needs at least one column');
+  return fragment(names.map((name) => identifier(...name.split('.')).text).join(', '));
 }
 
 /** True when `name` is accepted by `identifier()`; for validating configuration early. */

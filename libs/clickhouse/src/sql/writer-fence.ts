@@ -1,4 +1,4 @@
-import { identifier, raw, sql, type SqlFragment } from './quote';
+import { columnList, identifier, sql, type SqlFragment } from './quote';
 
 /** Where a writer stages a batch before its fenced commit; one table per partition and token. */
 export function stagingTableName(partition: number, token: number): string {
@@ -46,8 +46,7 @@ export function fencedCommitSql(
   partition: number,
   token: number,
 ): SqlFragment {
-  // Nested columns (`properties.key`) are quoted part by part, as the client's inserts do.
-  const list = raw(columns.map((c) => identifier(...c.split('.')).text).join(', '));
+  const list = columnList(columns);
   return sql`INSERT INTO ${identifier(database, eventsTable)} (${list}) SELECT ${list} FROM ${identifier(database, stagingTableName(partition, token))} WHERE (SELECT max(token) FROM ${identifier(database, 'writer_fences')} WHERE partition = ${positive(partition, 'partition', true)}) = ${positive(token, 'token')}`;
 }
 

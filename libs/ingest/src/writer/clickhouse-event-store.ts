@@ -1,5 +1,4 @@
-import { EventRowsEncoder, findExistingIds, insertEventRowBinary, type ClickHouse, type EventRow } from '@tally/clickhouse';
-import type { UsageEvent } from '@tally/event-schema';
+import { EventRowsEncoder, findExistingIds, insertEventRowBinary, type ClickHouse } from '@tally/clickhouse';
 import type { EventStore, StoredEvent } from './batch-writer';
 
 /** The writer's event store on ClickHouse: `events` plus the `event_ids` index its view maintains. */
@@ -22,31 +21,5 @@ export class ClickHouseEventStore implements EventStore {
   }
 }
 
-/** The `events` row of an event (seconds-based), for tools and tests that build rows themselves. */
-export function toEventRow({
-  tenant,
-  event,
-  fingerprint,
-  receivedAt,
-}: {
-  tenant: string;
-  event: UsageEvent;
-  fingerprint: string;
-  receivedAt: number;
-}): EventRow {
-  return {
-    tenant,
-    customer: event.customer,
-    eventType: event.type,
-    ts: Math.floor(event.ts / 1000),
-    tsMs: event.ts % 1000,
-    eventId: event.id,
-    quantity: event.quantity,
-    properties: event.properties,
-    source: event.source,
-    schemaVersion: event.schemaVersion,
-    requestId: event.requestId,
-    receivedAt: Math.floor(receivedAt / 1000),
-    payloadHash: fingerprint,
-  };
-}
+/** Moved to @tally/clickhouse next to `EventRow`; re-exported for the tools that import it from here. */
+export { toEventRow } from '@tally/clickhouse';
