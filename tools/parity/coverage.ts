@@ -32,6 +32,11 @@ export const BUILDERS: Record<string, string> = {
   currentFenceSql: 'writer fence',
   fencedCommitSql: 'writer fence',
   runningStaleCommitsSql: 'writer fence',
+  invoiceDocumentsQuery: 'invoice ledger',
+  invoiceWatermarksQuery: 'invoice ledger',
+  invoicedCustomersQuery: 'invoice ledger',
+  invoicedCustomerCountQuery: 'invoice ledger',
+  simulationResultsPageQuery: 'simulation results',
 };
 
 /** Exported pieces of SQL that only builders use: covered through the builder named. */
@@ -51,6 +56,7 @@ export const PARTS: Record<string, string> = {
   rollupAggregateText: 'rollupMeterQuery',
   rollupWindowStart: 'rollupMeterQuery',
   rollupSource: 'rollupMeterQuery',
+  invoiceSelectionWhere: 'invoiceDocumentsQuery',
   // The quoting module: every builder's values go through these.
   sql: 'every builder',
   literal: 'every builder',
@@ -82,6 +88,12 @@ export const SQL_FILES: Record<string, string> = {
   'usage-fingerprint.ts': 'billing usage',
   'invoice-ledger.ts': 'invoice ledger',
   'simulation-results.ts': 'simulation results',
+  'invoice-sql-parts.ts': 'invoice ledger',
+  'invoice-documents.ts': 'invoice ledger',
+  'invoice-watermarks.ts': 'invoice ledger',
+  'invoiced-customers.ts': 'invoice ledger',
+  'invoiced-customer-count.ts': 'invoice ledger',
+  'simulation-results-page.ts': 'simulation results',
   'clickhouse-point-store.ts': 'ingestion',
   'existing-event-ids.ts': 'ingestion',
   'existing-point-ids.ts': 'ingestion',

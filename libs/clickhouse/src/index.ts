@@ -71,6 +71,12 @@ export {
   type PeriodUsageRow,
 } from './sql/customer-period-usage';
 export { topCustomers, type TopCustomerRow, type TopCustomersParams } from './sql/top-customers';
+export { invoiceSelectionWhere, type InvoiceSelection } from './sql/invoice-sql-parts';
+export { invoiceDocumentsQuery, type InvoiceDocumentsParams } from './sql/invoice-documents';
+export { invoiceWatermarksQuery, type InvoiceWatermarkRow } from './sql/invoice-watermarks';
+export { invoicedCustomersQuery, type InvoicedCustomersParams } from './sql/invoiced-customers';
+export { invoicedCustomerCountQuery } from './sql/invoiced-customer-count';
+export { simulationResultsPageQuery, type SimulationResultsPageParams } from './sql/simulation-results-page';
 export {
   BY_TIME_TABLE,
   DAILY_TABLE,

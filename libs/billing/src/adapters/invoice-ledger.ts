@@ -1,11 +1,18 @@
-import { join, raw, sql, type ClickHouse, type SqlFragment } from '@tally/clickhouse';
+import {
+  invoiceDocumentsQuery,
+  invoicedCustomerCountQuery,
+  invoicedCustomersQuery,
+  invoiceWatermarksQuery,
+  type ClickHouse,
+  type InvoiceSelection,
+  type InvoiceWatermarkRow,
+  type SqlFragment,
+} from '@tally/clickhouse';
 import type { InvoiceDocument } from '../invoices/invoice';
 import {
   COMPLETENESS_COLUMNS,
   documentOfRow,
   INVOICE_COLUMNS,
-  PRICING_COLUMNS,
-  SELECT_COLUMNS,
   serializeCompletenessRow,
   serializeInvoiceRow,
   type InvoiceRow,
@@ -88,24 +95,17 @@ export class InvoiceLedger {
     });
   }
 
-  private async select(
-    where: SqlFragment,
-    order = sql`ORDER BY period, customer, version`,
-    columns = SELECT_COLUMNS,
-  ): Promise<InvoiceDocument[]> {
-    const rows = await this.ch.query<InvoiceRow>(
-      sql`SELECT ${columns} FROM ${this.table} FINAL WHERE ${where} ${order}`,
-      {
-        exactNumbers: true,
-        operation: 'read invoices',
-      },
-    );
+  private async select(selection: InvoiceSelection, pricingOnly = false): Promise<InvoiceDocument[]> {
+    const database = this.ch.database;
+    const rows = await this.ch.query<InvoiceRow>(invoiceDocumentsQuery({ database, selection, pricingOnly }), {
+      exactNumbers: true,
+      operation: 'read invoices',
+    });
     const docs = rows.map(documentOfRow);
     if (docs.length === 0) return docs;
-    const watermarks = await this.ch.query<{ invoice_id: string; complete_through: string }>(
-      sql`SELECT invoice_id, toUInt32(complete_through) AS complete_through FROM ${this.ch.table('invoice_completeness')} FINAL WHERE ${where}`,
-      { operation: 'read invoice watermarks' },
-    );
+    const watermarks = await this.ch.query<InvoiceWatermarkRow>(invoiceWatermarksQuery(database, selection), {
+      operation: 'read invoice watermarks',
+    });
     const byId = new Map(watermarks.map((w) => [w.invoice_id, Number(w.complete_through)]));
     for (const d of docs) {
       const seconds = byId.get(d.invoiceId);
@@ -115,17 +115,13 @@ export class InvoiceLedger {
   }
 
   async get(tenant: string, invoiceId: string): Promise<InvoiceDocument | undefined> {
-    const [doc] = await this.select(sql`tenant = ${tenant} AND invoice_id = ${invoiceId}`);
+    const [doc] = await this.select({ tenant, invoiceId });
     return doc;
   }
 
   /** A customer's documents, oldest period first, each period's invoice before its adjustments. */
   listForCustomer(tenant: string, customer: string, period?: string): Promise<InvoiceDocument[]> {
-    const where =
-      period === undefined
-        ? sql`tenant = ${tenant} AND customer = ${customer}`
-        : sql`tenant = ${tenant} AND customer = ${customer} AND period = ${period}`;
-    return this.select(where);
+    return this.select(period === undefined ? { tenant, customer } : { tenant, customer, period });
   }
 
   /**
@@ -140,11 +136,7 @@ export class InvoiceLedger {
   ): Promise<Map<string, InvoiceDocument[]>> {
     const out = new Map<string, InvoiceDocument[]>();
     if (customers.length === 0) return out;
-    const docs = await this.select(
-      sql`tenant = ${tenant} AND period = ${period} AND customer IN (${join(customers)})`,
-      undefined,
-      options.pricingOnly ? PRICING_COLUMNS : SELECT_COLUMNS,
-    );
+    const docs = await this.select({ tenant, period, customers }, options.pricingOnly);
     for (const d of docs) {
       const list = out.get(d.customer) ?? [];
       list.push(d);
@@ -160,19 +152,15 @@ export class InvoiceLedger {
     after: string | undefined,
     limit: number,
   ): Promise<string[]> {
-    const from = after === undefined ? sql`` : sql` AND customer > ${after}`;
-    const rows = await this.ch.query<{ customer: string }>(
-      sql`SELECT DISTINCT customer FROM ${this.table} WHERE tenant = ${tenant} AND period = ${period}${from}
-          ORDER BY customer LIMIT ${raw(String(Math.max(1, Math.floor(limit))))}`,
-      { operation: 'invoiced customers' },
-    );
+    const query = invoicedCustomersQuery({ database: this.ch.database, tenant, period, after, limit });
+    const rows = await this.ch.query<{ customer: string }>(query, { operation: 'invoiced customers' });
     return rows.map((r) => r.customer);
   }
 
   /** How many customers have a document for the period. */
   async countInvoiced(tenant: string, period: string): Promise<number> {
     const [row] = await this.ch.query<{ n: string }>(
-      sql`SELECT toString(uniqExact(customer)) AS n FROM ${this.table} WHERE tenant = ${tenant} AND period = ${period}`,
+      invoicedCustomerCountQuery(this.ch.database, tenant, period),
       { operation: 'count invoiced customers' },
     );
     return Number(row?.n ?? 0);

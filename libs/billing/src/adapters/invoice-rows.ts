@@ -1,8 +1,8 @@
 /**
  * A document as a row of ClickHouse's `invoices` table and back (migrations `0005_invoices`, `0007`):
- * the JSONEachRow lines the ledger inserts, the columns it selects, and the document a row reads as.
+ * the JSONEachRow lines the ledger inserts and the document a row reads as (the SELECTs are
+ * `invoiceDocumentsQuery` and `invoiceWatermarksQuery` of `@tally/clickhouse`).
  */
-import { sql } from '@tally/clickhouse';
 import { creditNoteNumber } from '../invoices/document-ids';
 import type { DocumentKind, InvoiceDocument } from '../invoices/invoice';
 
@@ -96,6 +96,7 @@ export const COMPLETENESS_COLUMNS = [
   'complete_through',
 ] as const;
 
+/** A row of `invoiceDocumentsQuery` (`@tally/clickhouse`). */
 export interface InvoiceRow {
   tenant: string;
   customer: string;
@@ -121,20 +122,6 @@ export interface InvoiceRow {
   issued_by: string;
   created_at: string;
 }
-
-export const SELECT_COLUMNS = sql`tenant, customer, period, invoice_id, kind, version, references_invoice_id, currency,
-  subtotal_minor, total_minor, cumulative_total_minor, lines, effective_lines, usage, pricing,
-  usage_event_count, usage_checksum, late_event_count, timezone,
-  toUInt32(period_start) AS period_start, toUInt32(period_end) AS period_end, issued_by, toUInt32(created_at) AS created_at`;
-
-/**
- * The same without the two largest texts a recomputation does not need: the document's own lines (an
- * adjustment's changes; `effectiveLines` stay) and its usage with the daily breakdown.
- */
-export const PRICING_COLUMNS = sql`tenant, customer, period, invoice_id, kind, version, references_invoice_id, currency,
-  subtotal_minor, total_minor, cumulative_total_minor, '[]' AS lines, effective_lines, '{}' AS usage, pricing,
-  usage_event_count, usage_checksum, late_event_count, timezone,
-  toUInt32(period_start) AS period_start, toUInt32(period_end) AS period_end, issued_by, toUInt32(created_at) AS created_at`;
 
 export function documentOfRow(r: InvoiceRow): InvoiceDocument {
   const doc = rowDocument(r);

@@ -1,5 +1,5 @@
 import type { CustomerSimulation } from '@tally/billing-contracts';
-import { raw, sql, type ClickHouse } from '@tally/clickhouse';
+import { simulationResultsPageQuery, type ClickHouse } from '@tally/clickhouse';
 import type { SimulationResultsPort } from '../core/ports';
 
 /**
@@ -40,16 +40,8 @@ export class SimulationResultStore implements SimulationResultsPort {
     after: { period: string; customer: string } | undefined,
     limit: number,
   ): Promise<CustomerSimulation[]> {
-    const from =
-      after === undefined
-        ? sql``
-        : sql` AND (period > ${after.period} OR (period = ${after.period} AND customer > ${after.customer}))`;
-    const rows = await this.ch.query<{ result: string }>(
-      sql`SELECT result FROM ${this.ch.table('simulation_results')} FINAL
-          WHERE tenant = ${tenant} AND simulation_id = ${simulationId}${from}
-          ORDER BY period, customer LIMIT ${raw(String(Math.max(1, Math.floor(limit))))}`,
-      { operation: 'read simulation results' },
-    );
+    const query = simulationResultsPageQuery({ database: this.ch.database, tenant, simulationId, after, limit });
+    const rows = await this.ch.query<{ result: string }>(query, { operation: 'read simulation results' });
     return rows.map((r) => JSON.parse(r.result) as CustomerSimulation);
   }
 }
