@@ -49,10 +49,12 @@ export {
 export { startOfLocalDate, utcOffsetSeconds, windowStartOf } from './time-windows';
 export { isValidTimeZone, timeZoneProblem } from './timezone';
 export {
+  D,
   NUMERIC_VALUE,
   NUMERIC_VALUE_SOURCE,
   VALUE_SCALE,
   numberToPropertyText,
   toDecimalText,
+  type Dec,
 } from './meter-value';
 export { fieldIssuesFromZod, fieldPath } from './zod-issues';

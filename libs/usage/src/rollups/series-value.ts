@@ -3,12 +3,10 @@
  * them once for every series): exact decimal arithmetic on the partial aggregates.
  */
 import { seriesUsesRollup, type BucketRow } from '@tally/clickhouse';
-import type { Series } from '@tally/metering';
-import { Decimal } from 'decimal.js';
+import { D, type Dec, type Series } from '@tally/metering';
 
-// Far more precision than a Decimal(38, 12) sum of any number of rows needs: every step is exact.
-const D = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_DOWN, toExpNeg: -9e15, toExpPos: 9e15 });
-type Dec = InstanceType<typeof D>;
+// D is metering's Decimal (precision 200, rounding down): far more than a Decimal(38, 12) sum of any
+// number of rows needs, so every step is exact.
 const SCALE = new D(10).pow(12);
 
 /** Canonical decimal text, as the scan's trimmed `toString` prints it. */
