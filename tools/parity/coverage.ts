@@ -37,6 +37,9 @@ export const BUILDERS: Record<string, string> = {
   invoicedCustomersQuery: 'invoice ledger',
   invoicedCustomerCountQuery: 'invoice ledger',
   simulationResultsPageQuery: 'simulation results',
+  // The render's statements include each migration's record; the suite reads them back after it.
+  recordMigrationSql: 'schema render',
+  recordedMigrationsSql: 'schema render',
 };
 
 /** Exported pieces of SQL that only builders use: covered through the builder named. */
@@ -57,6 +60,10 @@ export const PARTS: Record<string, string> = {
   rollupWindowStart: 'rollupMeterQuery',
   rollupSource: 'rollupMeterQuery',
   invoiceSelectionWhere: 'invoiceDocumentsQuery',
+  columnList: 'fencedCommitSql',
+  // Every insert on 18.16 is this statement (client.ts); chDB reads the same bytes with INSERT ... FROM
+  // INFILE (tools/parity/engines.ts), so the statement text itself runs on 18.16 only.
+  insertFormatSql: 'event inserts (18.16 side)',
   // The quoting module: every builder's values go through these.
   sql: 'every builder',
   literal: 'every builder',
@@ -94,6 +101,8 @@ export const SQL_FILES: Record<string, string> = {
   'invoiced-customers.ts': 'invoice ledger',
   'invoiced-customer-count.ts': 'invoice ledger',
   'simulation-results-page.ts': 'simulation results',
+  'schema-migrations.ts': 'schema render',
+  'insert-format.ts': 'event inserts',
   'clickhouse-point-store.ts': 'ingestion',
   'existing-event-ids.ts': 'ingestion',
   'existing-point-ids.ts': 'ingestion',

@@ -23,6 +23,7 @@ import {
   insertEvents,
   meterQuery,
   raw,
+  recordedMigrationsSql,
   ROLLUP_TABLES,
   rollupBuckets,
   rollupCoverage,
@@ -122,6 +123,10 @@ describe('ClickHouse 18.16 and 26.7 (chDB) give the same answers to Tally SQL', 
       await suite.ch.compareSelect(
         sql`SELECT table, name, type, default_kind, default_expression FROM system.columns WHERE database = ${suite.database} ORDER BY table, name`,
       );
+    });
+    // The render records every migration (recordMigrationSql, above); migrate() reads them back with this.
+    await section('schema render', async () => {
+      await suite.ch.compareSelect(recordedMigrationsSql(suite.database));
     });
   });
 

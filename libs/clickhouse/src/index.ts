@@ -77,6 +77,7 @@ export { invoiceWatermarksQuery, type InvoiceWatermarkRow } from './sql/invoice-
 export { invoicedCustomersQuery, type InvoicedCustomersParams } from './sql/invoiced-customers';
 export { invoicedCustomerCountQuery } from './sql/invoiced-customer-count';
 export { simulationResultsPageQuery, type SimulationResultsPageParams } from './sql/simulation-results-page';
+export { recordedMigrationsSql, recordMigrationSql, type MigrationRecord } from './sql/schema-migrations';
 export {
   BY_TIME_TABLE,
   DAILY_TABLE,
