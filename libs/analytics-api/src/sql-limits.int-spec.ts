@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@tally/clickhouse/testing';
 import type { TallyError } from '@tally/errors';
-import { SqlApiService } from './sql-api.service';
+import { waitFor } from '@tally/testing';
+import { SQL_DEFAULT_LIMITS, SqlApiService } from './sql-api.service';
 import { ClickHouseAnalyticsRunner } from './sql-runner';
 
 /**
@@ -74,8 +75,82 @@ describe('SQL API resource limits (real ClickHouse)', () => {
     expect(JSON.parse(small.body).data).toEqual([{ n: '200000' }]);
   });
 
+  /**
+   * ClickHouse over its HTTP interface on a connection of its own (not the client under test), as
+   * `user`; one JSON object per row.
+   */
+  const clickhouse = async (
+    query: string,
+    user = process.env.CLICKHOUSE_USER ?? 'default',
+    password = process.env.CLICKHOUSE_PASSWORD ?? '',
+  ): Promise<Array<Record<string, string>>> => {
+    const response = await fetch(process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123', {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      body: `${query} FORMAT JSONEachRow`,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${response.status} ${text}`);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, string>);
+  };
+
+  /**
+   * The limits of the reader's settings profile (tools/infra/clickhouse/users.xml.tmpl,
+   * `tally_reader`), read from the server as the reader sees them. Without the reader's credentials
+   * (CLICKHOUSE_READER_USER/PASSWORD, printed by `infra.sh env`), the SQL API's own per-query
+   * setting, which the profile must not be below, and no all-queries limit.
+   */
+  const readerProfile = async (): Promise<{ perQuery: number; forUser?: number; from: string }> => {
+    const user = process.env.CLICKHOUSE_READER_USER;
+    if (!user) return { perQuery: SQL_DEFAULT_LIMITS.max_memory_usage, from: 'the SQL API setting' };
+    const rows = await clickhouse(
+      "SELECT name, value FROM system.settings WHERE name IN ('max_memory_usage', 'max_memory_usage_for_user')",
+      user,
+      process.env.CLICKHOUSE_READER_PASSWORD ?? '',
+    );
+    const value = (name: string) => Number(rows.find((r) => r.name === name)?.value ?? 0);
+    return {
+      perQuery: value('max_memory_usage'),
+      forUser: value('max_memory_usage_for_user') || undefined,
+      from: `the ${user} profile`,
+    };
+  };
+
   it("answers another tenant's small query in under a second while one tenant's 50 heavy queries get 429s", async () => {
     const api = service({}); // the default concurrency: 4 per tenant
+    const profile = await readerProfile();
+    // What the server's memory may reach during the burst, by the reader's profile. Its
+    // max_memory_usage is per query; the SQL API lets 4 queries of one tenant run at once (the other
+    // 46 are answered 429 before reaching ClickHouse) plus the other tenant's one: 5 x 1 GiB. The
+    // profile's max_memory_usage_for_user (4 GB: all the reader's queries together) is the lower of
+    // the two, so it is the bound. This test's queries run as the operator's user with the SQL API's
+    // settings (max_memory_usage 1 GiB per query, not above the profile's), as the query service
+    // sends them with each query as the reader.
+    const concurrency = 4;
+    const bound = Math.min((concurrency + 1) * profile.perQuery, profile.forUser ?? Infinity);
+    expect(SQL_DEFAULT_LIMITS.max_memory_usage).toBeLessThanOrEqual(profile.perQuery);
+    // Sampled every ~50 ms on a connection of its own: MemoryTracking (18.16: the memory of all
+    // queries running on the server, whoever sent them) and, from system.processes, how many of the
+    // burst's queries run and the largest peak of one of them.
+    const ours = `position(query, '${db.database}') > 0 AND position(query, '\\'acme\\'') > 0 AND position(query, 'system.processes') = 0`;
+    const samples: Array<{ tracked: number; running: number; queryPeak: number }> = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [row] = await clickhouse(
+          `SELECT (SELECT value FROM system.metrics WHERE metric = 'MemoryTracking') AS tracked,
+                  (SELECT count() FROM system.processes WHERE ${ours}) AS running,
+                  (SELECT max(peak_memory_usage) FROM system.processes WHERE ${ours}) AS queryPeak`,
+        );
+        samples.push({ tracked: Number(row.tracked), running: Number(row.running), queryPeak: Number(row.queryPeak) });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await waitFor(async () => samples.length > 0, { what: 'a first memory sample' });
+
     const heavy = Array.from({ length: 50 }, () =>
       api.execute({ tenant: 'acme', body: 'SELECT blob1, count() AS n FROM calls GROUP BY blob1 ORDER BY n DESC LIMIT 10' }).then(
         () => 200,
@@ -85,11 +160,28 @@ describe('SQL API resource limits (real ClickHouse)', () => {
     const started = Date.now();
     const small = await api.execute({ tenant: 'small', body: 'SELECT count() AS n FROM calls' });
     const ms = Date.now() - started;
+    const statuses = await Promise.all(heavy).finally(() => (sampling = false));
+    await sampler;
     expect(JSON.parse(small.body).data).toEqual([{ n: '10' }]);
     expect(ms).toBeLessThan(1_000);
-    const statuses = await Promise.all(heavy);
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.filter((s) => s === 429)).toHaveLength(46);
     process.stdout.write(`small query of another tenant during a burst: ${ms} ms\n`);
+
+    const peak = Math.max(...samples.map((s) => s.tracked));
+    const queryPeak = Math.max(...samples.map((s) => s.queryPeak));
+    const running = Math.max(...samples.map((s) => s.running));
+    const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    console.log(
+      `ClickHouse memory during the burst (${samples.length} samples): peak MemoryTracking ${mib(peak)} (${peak} bytes), ` +
+        `largest burst query ${mib(queryPeak)}, at most ${running} burst queries running at once; ` +
+        `bound ${mib(bound)} (${bound} bytes, from ${profile.from}: max_memory_usage ${profile.perQuery}, ` +
+        `max_memory_usage_for_user ${profile.forUser ?? 'unknown'})`,
+    );
+    // The sampler saw the burst in ClickHouse, and never more of it at once than the SQL API allows.
+    expect(running).toBeGreaterThan(0);
+    expect(running).toBeLessThanOrEqual(concurrency);
+    expect(queryPeak).toBeLessThanOrEqual(profile.perQuery);
+    expect(peak).toBeLessThan(bound);
   });
 });
