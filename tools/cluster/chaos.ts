@@ -32,9 +32,24 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { ApiKeyStore, CatalogStore } from '@tally/catalog';
 import { createClickHouse, identifier, migrate, sql, type ClickHouse } from '@tally/clickhouse';
-import { connectNats, deleteStreams, ensureStreams, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
+import {
+  connectNats,
+  deleteStreams,
+  ensureStreams,
+  natsNames,
+  type NatsConnection,
+  type NatsNames,
+} from '@tally/nats';
 import { priceUsage, type Plan } from '@tally/pricing';
-import { freePort, randomPrefix, startService, testNatsAuth, testStreamLimits, waitFor, type ServiceProcess } from '@tally/testing';
+import {
+  freePort,
+  randomPrefix,
+  startService,
+  testNatsAuth,
+  testStreamLimits,
+  waitFor,
+  type ServiceProcess,
+} from '@tally/testing';
 import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
 
 const execFileAsync = promisify(execFile);
@@ -42,24 +57,41 @@ const execFileAsync = promisify(execFile);
 const specs = {
   runs: { env: 'CHAOS_RUNS', help: 'runs, each on a fresh stream prefix and database (default 3)' },
   seconds: { env: 'CHAOS_SECONDS', help: 'seconds of load per run (default 120)' },
-  writers: { env: 'CHAOS_WRITERS', help: 'writer processes (default 3, at least 3: one is killed, one paused)' },
+  writers: {
+    env: 'CHAOS_WRITERS',
+    help: 'writer processes (default 3, at least 3: one is killed, one paused)',
+  },
   gateways: { env: 'CHAOS_GATEWAYS', help: 'gateway processes (default 2)' },
   partitions: { env: 'CHAOS_PARTITIONS', help: 'TALLY_EVENT_PARTITIONS (default 6)' },
   connections: { env: 'CHAOS_CONNECTIONS', help: 'closed-loop client connections (default 16)' },
   batch: { env: 'CHAOS_BATCH', help: 'events per request (default 500)' },
-  'target-rate': { env: 'CHAOS_TARGET_RATE', help: 'events/s to offer: the connections are paced 5 % above it, 0 = unpaced (default 5000)' },
+  'target-rate': {
+    env: 'CHAOS_TARGET_RATE',
+    help: 'events/s to offer: the connections are paced 5 % above it, 0 = unpaced (default 5000)',
+  },
   customers: { env: 'CHAOS_CUSTOMERS', help: 'distinct customers (default 40)' },
   'ack-wait-ms': { env: 'CHAOS_ACK_WAIT_MS', help: "writers' WRITER_ACK_WAIT_MS (default 5000)" },
   'lease-ms': { env: 'CHAOS_LEASE_MS', help: "writers' WRITER_LEASE_MS (default 2000)" },
-  'drain-seconds': { env: 'CHAOS_DRAIN_SECONDS', help: 'longest wait for the cluster to store every accepted key (default 300)' },
+  'drain-seconds': {
+    env: 'CHAOS_DRAIN_SECONDS',
+    help: 'longest wait for the cluster to store every accepted key (default 300)',
+  },
   help: { flag: true, help: 'print this help' },
 } satisfies Record<string, OptionSpec>;
 
 const CLUSTER = process.env.TALLY_CLUSTER_NAME ?? 'tally_cluster';
-const NATS_URLS = process.env.TALLY_CLUSTER_NATS_URLS ?? 'nats://127.0.0.1:24331,nats://127.0.0.1:24332,nats://127.0.0.1:24333';
+const NATS_URLS =
+  process.env.TALLY_CLUSTER_NATS_URLS ??
+  'nats://127.0.0.1:24331,nats://127.0.0.1:24332,nats://127.0.0.1:24333';
 const SHARDS = [
-  [process.env.TALLY_CLUSTER_S1R1_URL ?? 'http://127.0.0.1:28123', process.env.TALLY_CLUSTER_S1R2_URL ?? 'http://127.0.0.1:28124'],
-  [process.env.TALLY_CLUSTER_S2R1_URL ?? 'http://127.0.0.1:28125', process.env.TALLY_CLUSTER_S2R2_URL ?? 'http://127.0.0.1:28126'],
+  [
+    process.env.TALLY_CLUSTER_S1R1_URL ?? 'http://127.0.0.1:28123',
+    process.env.TALLY_CLUSTER_S1R2_URL ?? 'http://127.0.0.1:28124',
+  ],
+  [
+    process.env.TALLY_CLUSTER_S2R1_URL ?? 'http://127.0.0.1:28125',
+    process.env.TALLY_CLUSTER_S2R2_URL ?? 'http://127.0.0.1:28126',
+  ],
 ];
 const CLUSTER_SH = join(__dirname, 'cluster.sh');
 const TENANT = 'acme';
@@ -103,7 +135,8 @@ interface Options {
   drainSeconds: number;
 }
 
-const log = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -122,7 +155,8 @@ function canonical(text: string): string {
 }
 
 /** Hundredths (BigInt) as decimal text. */
-const centsText = (cents: bigint) => canonical(`${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`);
+const centsText = (cents: bigint) =>
+  canonical(`${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`);
 
 /** The event a key stands for: everything derives from (batch, index), so a re-sent key is the identical event. */
 function eventOf(runTag: string, src: number, i: number, customers: number, baseMs: number) {
@@ -159,9 +193,17 @@ async function run(o: Options, runNo: number) {
     nc = natsConnection;
     await ensureStreams(nc, names, { ...testStreamLimits, eventsMaxBytes: EVENTS_MAX_BYTES, replicas: 3 });
     const kvm = new Kvm(nc);
-    for (const bucket of [names.catalogBucket, names.apiKeysBucket]) await kvm.create(bucket, { history: 5, replicas: 3 });
+    for (const bucket of [names.catalogBucket, names.apiKeysBucket])
+      await kvm.create(bucket, { history: 5, replicas: 3 });
     const chOf = (url: string, application: string) =>
-      createClickHouse({ url, username: 'default', password: '', database, application, requestTimeoutMs: 120_000 });
+      createClickHouse({
+        url,
+        username: 'default',
+        password: '',
+        database,
+        application,
+        requestTimeoutMs: 120_000,
+      });
     const cluster = chOf(SHARDS[0][0], 'chaos');
     ch = cluster;
     await migrate(ch, { cluster: { name: CLUSTER, replicated: true } });
@@ -186,7 +228,11 @@ async function run(o: Options, runNo: number) {
     };
     const start = async (app: 'gateway' | 'writer', extra: Record<string, string>) => {
       const port = await freePort();
-      const service = startService(app, { ...env, [app === 'gateway' ? 'GATEWAY_PORT' : 'WRITER_PORT']: String(port), ...extra });
+      const service = startService(app, {
+        ...env,
+        [app === 'gateway' ? 'GATEWAY_PORT' : 'WRITER_PORT']: String(port),
+        ...extra,
+      });
       services.push(service);
       const url = `http://127.0.0.1:${port}`;
       await waitFor(
@@ -200,7 +246,9 @@ async function run(o: Options, runNo: number) {
     };
     const gateways = await Promise.all(Array.from({ length: o.gateways }, () => start('gateway', {})));
     const writers = await Promise.all(Array.from({ length: o.writers }, () => start('writer', writerEnv)));
-    log(`run ${runNo}: ${o.gateways} gateways, ${o.writers} writers up (prefix ${prefix}, database ${database})`);
+    log(
+      `run ${runNo}: ${o.gateways} gateways, ${o.writers} writers up (prefix ${prefix}, database ${database})`,
+    );
 
     const catalog = await CatalogStore.open(nc, names);
     const keys = await ApiKeyStore.open(nc, names);
@@ -245,7 +293,8 @@ async function run(o: Options, runNo: number) {
       countStatus(status === 0 ? 'no answer' : String(status));
       if (status !== 202 && t0 > 0 && answerSamples.length < 20) {
         const sample = `t+${Math.floor((Date.now() - t0) / 1_000)}s ${gateway} ${status}: ${text.slice(0, 200)}`;
-        if (!answerSamples.some((a) => a.slice(a.indexOf(' ')) === sample.slice(sample.indexOf(' ')))) answerSamples.push(sample);
+        if (!answerSamples.some((a) => a.slice(a.indexOf(' ')) === sample.slice(sample.indexOf(' '))))
+          answerSamples.push(sample);
       }
       return { status, text };
     };
@@ -284,24 +333,43 @@ async function run(o: Options, runNo: number) {
         } else if (Date.now() >= deadline) return;
         const b = batchNo++;
         // 10 % of the batch: keys of a batch accepted earlier (a random one of those accepted so far).
-        const earlier = acceptedBatches.length > 0 ? acceptedBatches[Math.floor(Math.random() * acceptedBatches.length)] : -1;
+        const earlier =
+          acceptedBatches.length > 0
+            ? acceptedBatches[Math.floor(Math.random() * acceptedBatches.length)]
+            : -1;
         const events = Array.from({ length: o.batch }, (_, i) =>
-          i < resendShare && earlier >= 0 ? eventOf(runTag, earlier, i + resendShare, o.customers, baseMs) : eventOf(runTag, b, i, o.customers, baseMs),
+          i < resendShare && earlier >= 0
+            ? eventOf(runTag, earlier, i + resendShare, o.customers, baseMs)
+            : eventOf(runTag, b, i, o.customers, baseMs),
         );
-        const body = JSON.stringify(events.map((e) => ({ eventId: e.eventId, metricName: e.metricName, customerId: e.customerId, quantity: e.quantity, timestamp: e.timestamp })));
+        const body = JSON.stringify(
+          events.map((e) => ({
+            eventId: e.eventId,
+            metricName: e.metricName,
+            customerId: e.customerId,
+            quantity: e.quantity,
+            timestamp: e.timestamp,
+          })),
+        );
         firstAttemptEvents += events.length;
         const twice = b % TWICE_EVERY === 0 && gateways.length > 1;
         const giveUp = deadline + o.drainSeconds * 1_000;
         let ok = false;
         for (let attempt = 0; ; attempt++) {
-          const results = await Promise.all(twice ? [post(gateway, body, events.length), post(other, body, events.length)] : [post(gateway, body, events.length)]);
+          const results = await Promise.all(
+            twice
+              ? [post(gateway, body, events.length), post(other, body, events.length)]
+              : [post(gateway, body, events.length)],
+          );
           if (attempt > 0) retries++;
           for (const r of results) {
             if (r.status === 202) {
               const answer = JSON.parse(r.text) as { accepted: number; duplicates: number };
               duplicatesReported += answer.duplicates;
-              if (answer.accepted + answer.duplicates !== events.length) unexpected.push({ status: r.status, body: r.text.slice(0, 300) });
-            } else if (r.status !== 503 && r.status !== 0) unexpected.push({ status: r.status, body: r.text.slice(0, 300) });
+              if (answer.accepted + answer.duplicates !== events.length)
+                unexpected.push({ status: r.status, body: r.text.slice(0, 300) });
+            } else if (r.status !== 503 && r.status !== 0)
+              unexpected.push({ status: r.status, body: r.text.slice(0, 300) });
           }
           if (results.some((r) => r.status === 202)) {
             ok = true;
@@ -309,7 +377,10 @@ async function run(o: Options, runNo: number) {
           }
           // Neither durable nor worth retrying (counted as unexpected, which fails the run): not accepted.
           if (results.every((r) => r.status !== 503 && r.status !== 0)) break;
-          if (Date.now() > giveUp) throw new Error(`batch ${b} not accepted after ${attempt + 1} attempts: ${JSON.stringify(results)}`);
+          if (Date.now() > giveUp)
+            throw new Error(
+              `batch ${b} not accepted after ${attempt + 1} attempts: ${JSON.stringify(results)}`,
+            );
           await sleep(200);
         }
         if (!ok) continue;
@@ -349,7 +420,10 @@ async function run(o: Options, runNo: number) {
         let leader = '';
         await fault(0.45, 'SIGKILL the NATS node leading the events stream', async () => {
           const jsm = await jetstreamManager(natsConnection);
-          leader = ((await jsm.streams.info(names.eventsStream)).cluster?.leader ?? '').replace(/^tally-/, '');
+          leader = ((await jsm.streams.info(names.eventsStream)).cluster?.leader ?? '').replace(
+            /^tally-/,
+            '',
+          );
           if (!/^nats[1-3]$/.test(leader)) throw new Error(`no leader found ('${leader}')`);
           faults[faults.length - 1].what += ` (${leader})`;
           down.natsNode = leader;
@@ -381,11 +455,15 @@ async function run(o: Options, runNo: number) {
       return samples;
     })();
     let loadEnd = 0;
-    const load = Promise.all(Array.from({ length: o.connections }, (_, c) => connection(c))).then(() => (loadEnd = Date.now()));
+    const load = Promise.all(Array.from({ length: o.connections }, (_, c) => connection(c))).then(
+      () => (loadEnd = Date.now()),
+    );
     await Promise.all([load, ...faultPlan]);
     const loadSeconds = (loadEnd - t0) / 1_000;
     const loadSamples = await loadStats;
-    log(`run ${runNo}: load done, ${accepted.size} keys accepted in ${round(loadSeconds)} s; waiting for the cluster to store them`);
+    log(
+      `run ${runNo}: load done, ${accepted.size} keys accepted in ${round(loadSeconds)} s; waiting for the cluster to store them`,
+    );
 
     // Everything stored, then two ack waits more for redeliveries (which must store nothing).
     const events = identifier(database, 'events');
@@ -432,7 +510,9 @@ async function run(o: Options, runNo: number) {
     const distributed = await perCustomer(ch, 'events');
     // The stored keys are exactly the accepted ones (not only as many).
     const storedIds = new Set(
-      (await ch.query<{ id: string }>(sql`SELECT event_id AS id FROM ${events} WHERE tenant = ${TENANT}`)).map((r) => r.id),
+      (
+        await ch.query<{ id: string }>(sql`SELECT event_id AS id FROM ${events} WHERE tenant = ${TENANT}`)
+      ).map((r) => r.id),
     );
     const missing = [...accepted.keys()].filter((id) => !storedIds.has(id));
     const extra = [...storedIds].filter((id) => !accepted.has(id));
@@ -440,9 +520,13 @@ async function run(o: Options, runNo: number) {
     const replicaRows: Array<{ node: string; rows: number }> = [];
     for (const [s, shard] of SHARDS.entries()) {
       const [fence, second] = [replicas[s * 2], replicas[s * 2 + 1]];
-      await second.command(sql`SYSTEM SYNC REPLICA ${identifier(database, 'events_local')}`).catch((e: unknown) => log(`sync replica: ${String(e)}`));
+      await second
+        .command(sql`SYSTEM SYNC REPLICA ${identifier(database, 'events_local')}`)
+        .catch((e: unknown) => log(`sync replica: ${String(e)}`));
       for (const [r, handle] of [fence, second].entries()) {
-        const [row] = await handle.query<{ n: string }>(sql`SELECT count() AS n FROM ${identifier(database, 'events_local')}`);
+        const [row] = await handle.query<{ n: string }>(
+          sql`SELECT count() AS n FROM ${identifier(database, 'events_local')}`,
+        );
         replicaRows.push({ node: `ch-s${s + 1}r${r + 1} (${shard[r]})`, rows: Number(row.n) });
       }
       for (const [customer, v] of await perCustomer(fence, 'events_local')) {
@@ -450,7 +534,9 @@ async function run(o: Options, runNo: number) {
         local.set(customer, v);
       }
     }
-    const invoiceTotal = (q: string) => priceUsage({ plan: PLAN, usage: { [METRIC]: q }, period: { daysInPeriod: 30, activeDays: 30 } }).totalMinor;
+    const invoiceTotal = (q: string) =>
+      priceUsage({ plan: PLAN, usage: { [METRIC]: q }, period: { daysInPeriod: 30, activeDays: 30 } })
+        .totalMinor;
     const customerMismatches: unknown[] = [];
     const allCustomers = new Set([...mine.keys(), ...distributed.keys(), ...local.keys()]);
     let invoiceMinorTotal = 0n;
@@ -459,17 +545,28 @@ async function run(o: Options, runNo: number) {
       const client = { n: m?.n ?? 0, q: centsText(m?.cents ?? 0n) };
       const d = distributed.get(customer) ?? { n: 0, q: '0' };
       const l = local.get(customer) ?? { n: 0, q: '0' };
-      const invoices = { client: invoiceTotal(client.q), distributed: invoiceTotal(d.q), shardLocal: invoiceTotal(l.q) };
+      const invoices = {
+        client: invoiceTotal(client.q),
+        distributed: invoiceTotal(d.q),
+        shardLocal: invoiceTotal(l.q),
+      };
       invoiceMinorTotal += BigInt(invoices.client);
       const same =
-        client.n === d.n && client.n === l.n && client.q === d.q && client.q === l.q &&
-        invoices.client === invoices.distributed && invoices.client === invoices.shardLocal;
-      if (!same) customerMismatches.push({ customer, client, distributed: d, shardLocal: l, invoicesMinor: invoices });
+        client.n === d.n &&
+        client.n === l.n &&
+        client.q === d.q &&
+        client.q === l.q &&
+        invoices.client === invoices.distributed &&
+        invoices.client === invoices.shardLocal;
+      if (!same)
+        customerMismatches.push({ customer, client, distributed: d, shardLocal: l, invoicesMinor: invoices });
     }
     const replicasAgree = SHARDS.every((_, s) => replicaRows[s * 2].rows === replicaRows[s * 2 + 1].rows);
 
     const statusCounts = Object.fromEntries([...statuses.entries()].sort());
-    const unexpectedStatuses = [...statuses.entries()].filter(([s]) => s !== '202' && s !== '503').reduce((n, [, c]) => n + c, 0);
+    const unexpectedStatuses = [...statuses.entries()]
+      .filter(([s]) => s !== '202' && s !== '503')
+      .reduce((n, [, c]) => n + c, 0);
     const checks = {
       acceptedEqualsStored: stored.n === accepted.size,
       storedKeysAreAcceptedKeys: missing.length === 0 && extra.length === 0,
@@ -488,7 +585,8 @@ async function run(o: Options, runNo: number) {
       seconds: round(loadSeconds),
       eventsPerSecond: {
         offered: round(firstAttemptEvents / loadSeconds),
-        offeredNote: 'events in first attempts of every batch (10 % of them re-sent keys) / load seconds; retries and the second copy of concurrent batches not counted',
+        offeredNote:
+          'events in first attempts of every batch (10 % of them re-sent keys) / load seconds; retries and the second copy of concurrent batches not counted',
         postedIncludingRetriesAndCopies: round(postedEvents / loadSeconds),
         acceptedDistinct: round(accepted.size / loadSeconds),
         stored: round(stored.n / loadSeconds),
@@ -511,7 +609,9 @@ async function run(o: Options, runNo: number) {
       invoiceTotalMinorAllCustomers: invoiceMinorTotal.toString(),
       replicaRows,
       statuses: statusCounts,
-      statusesNot202BySecond: Object.fromEntries([...timeline.entries()].sort((a, b) => a[0] - b[0]).map(([sec, c]) => [`t+${sec}s`, c])),
+      statusesNot202BySecond: Object.fromEntries(
+        [...timeline.entries()].sort((a, b) => a[0] - b[0]).map(([sec, c]) => [`t+${sec}s`, c]),
+      ),
       unexpectedAnswers: unexpected.slice(0, 5),
       answersNot202Samples: answerSamples,
       faults,
@@ -523,10 +623,16 @@ async function run(o: Options, runNo: number) {
   } finally {
     if (down.paused) down.paused.child.kill('SIGCONT');
     for (const s of services) await s.stop('SIGKILL');
-    if (down.natsNode) await clusterNode('start', down.natsNode).catch((e: unknown) => log(`restart ${down.natsNode}: ${String(e)}`));
-    if (down.chReplica) await clusterNode('start', 'ch-s2r2').catch((e: unknown) => log(`restart ch-s2r2: ${String(e)}`));
+    if (down.natsNode)
+      await clusterNode('start', down.natsNode).catch((e: unknown) =>
+        log(`restart ${down.natsNode}: ${String(e)}`),
+      );
+    if (down.chReplica)
+      await clusterNode('start', 'ch-s2r2').catch((e: unknown) => log(`restart ch-s2r2: ${String(e)}`));
     for (const r of replicas) await r.close().catch(() => undefined);
-    await ch?.command(sql`DROP DATABASE IF EXISTS ${identifier(database)} ON CLUSTER ${identifier(CLUSTER)}`).catch(() => undefined);
+    await ch
+      ?.command(sql`DROP DATABASE IF EXISTS ${identifier(database)} ON CLUSTER ${identifier(CLUSTER)}`)
+      .catch(() => undefined);
     await ch?.close().catch(() => undefined);
     if (nc) {
       await deleteStreams(nc, names).catch(() => undefined);
@@ -587,6 +693,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   if (!summary.allExact) process.exitCode = 1;
 }
+
+// Interrupted: exit through 'exit', where @tally/testing SIGKILLs the services it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
