@@ -10,7 +10,7 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 export SWC_NODE_PROJECT="$PWD/tsconfig.base.json"
 export TALLY_CLUSTER_DIR=${TALLY_CLUSTER_DIR:-$(mktemp -d /tmp/tally-cluster.XXXXXX)}
 
-down() { [ "${TALLY_CLUSTER_KEEP:-0}" = 1 ] || { bash tools/cluster/cluster.sh down; rm -rf "$TALLY_CLUSTER_DIR"; }; }
+down() { [ "${TALLY_CLUSTER_KEEP:-0}" = 1 ] || { bash tools/cluster/cluster.sh down >&2; rm -rf "$TALLY_CLUSTER_DIR"; }; }
 trap down EXIT
 bash tools/cluster/cluster.sh up >&2 || exit 1
 eval "$(bash tools/cluster/cluster.sh env)"

@@ -389,13 +389,13 @@ async function run(o: Options, runNo: number) {
       }
     };
 
-    const fault = async (atFraction: number, what: string, action: () => Promise<void>) => {
+    const fault = async (atFraction: number, what: string, action: (entry: Fault) => Promise<void>) => {
       await sleep(t0 + atFraction * o.seconds * 1_000 - Date.now());
       const at = Date.now();
       const entry: Fault = { at: new Date(at).toISOString(), atSecond: round((at - t0) / 1_000), what };
       faults.push(entry);
       log(`run ${runNo}: t+${entry.atSecond}s ${what}`);
-      await action().catch((e: unknown) => {
+      await action(entry).catch((e: unknown) => {
         entry.error = e instanceof Error ? e.message : String(e);
         log(`run ${runNo}: ${what} failed: ${entry.error}`);
       });
@@ -418,14 +418,14 @@ async function run(o: Options, runNo: number) {
       })(),
       (async () => {
         let leader = '';
-        await fault(0.45, 'SIGKILL the NATS node leading the events stream', async () => {
+        await fault(0.45, 'SIGKILL the NATS node leading the events stream', async (entry) => {
           const jsm = await jetstreamManager(natsConnection);
           leader = ((await jsm.streams.info(names.eventsStream)).cluster?.leader ?? '').replace(
             /^tally-/,
             '',
           );
           if (!/^nats[1-3]$/.test(leader)) throw new Error(`no leader found ('${leader}')`);
-          faults[faults.length - 1].what += ` (${leader})`;
+          entry.what += ` (${leader})`;
           down.natsNode = leader;
           await clusterNode('kill', leader);
         });
