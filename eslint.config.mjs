@@ -12,7 +12,11 @@ export default [
   {
     files: ['**/*.ts'],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // One TypeScript program for the whole workspace (the root tsconfig.json includes every project).
+      // The project service built one program per project tsconfig, each holding most of the monorepo
+      // through the path aliases: `eslint .` grew past 8 GB of heap and took 4.4 min; this takes 1.7 GB
+      // and 30 s with the same findings.
+      parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -18,7 +18,7 @@ step() { echo; echo "=== $1"; shift; "$@" || { echo "[test] FAILED: $*" >&2; sta
 step "typecheck" npx tsc -p tsconfig.json --noEmit
 # The module-boundary rule reads Nx's project graph; compute it first or a fresh clone skips the rule.
 step "project graph" npx nx show projects
-step "lint" env NODE_OPTIONS=--max-old-space-size=8192 npx eslint .
+step "lint" env NODE_OPTIONS=--max-old-space-size=4096 npx eslint .
 step "unit tests" npx nx run-many -t test --skipNxCache --outputStyle=stream --parallel=2
 step "integration tests" npx nx run-many -t integration --skipNxCache --outputStyle=stream --parallel=1
 # 3 NATS nodes, ZooKeeper and ClickHouse 2 shards x 2 replicas on loopback, up for these tests only (~1.5 min)
