@@ -74,6 +74,40 @@ describe('query service: unit grants API', () => {
     expect([bad.status, bad.body.error.code]).toEqual([400, 'INVALID_METER']);
   });
 
+  it("shows the meter's unit balance beside the entitlement's limit, and none on another meter", async () => {
+    await waitFor(
+      async () =>
+        (await h.request('GET', '/v1/customers/acct_42/entitlements/api_calls', { key: keys.query })).body
+          .unitGrants !== undefined,
+      { what: 'the unit grant in the entitlement' },
+    );
+    const today = new Date().toISOString().slice(0, 10); // the customer is on UTC
+    const entitlement = await h.request('GET', '/v1/customers/acct_42/entitlements/api_calls', {
+      key: keys.query,
+    });
+    expect(entitlement.status).toBe(200);
+    expect(entitlement.body).toMatchObject({
+      meter: 'api_calls',
+      usage: '0',
+      limit: null,
+      allowed: true,
+      unitGrants: { meter: 'api_calls', balanceUnits: '1000', asOf: today },
+    });
+    const other = await h.request('PUT', '/v1/meters/storage', {
+      key: keys.admin,
+      body: { name: 'Storage', eventTypes: ['store'], aggregation: 'count' },
+    });
+    expect(other.status).toBe(200);
+    await waitFor(
+      async () =>
+        (await h.request('GET', '/v1/customers/acct_42/entitlements/storage', { key: keys.query })).status ===
+        200,
+      { what: 'the storage meter in the cache' },
+    );
+    const storage = await h.request('GET', '/v1/customers/acct_42/entitlements/storage', { key: keys.query });
+    expect(storage.body.unitGrants).toBeUndefined();
+  });
+
   it('answers 422 with stable codes and fields; 403 for a query key', async () => {
     const refused = async (body: Record<string, unknown>) => {
       const r = await post(body);

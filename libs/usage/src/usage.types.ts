@@ -108,6 +108,12 @@ export interface EntitlementResult {
   period: PeriodInfo;
   /** A customer with prepaid credit: its balance today in its zone (the tenant's currency). */
   credit?: { currency: string; balanceMinor: string; asOf: string };
+  /**
+   * A customer with unit grants on the meter: the units they still hold today in its zone. Shown beside
+   * the limit, not added to it: the grants pay for usage the plan would price, they do not raise an
+   * allowance (docs/finance.md#unit-grants).
+   */
+  unitGrants?: { meter: string; balanceUnits: string; asOf: string };
 }
 
 /** `GET /v1/usage/completeness`: up to when the tenant's acknowledged events are all queryable. */

@@ -24,7 +24,7 @@ export class CurrentUsageEndpoint {
     @Inject(UsagePlanner) private readonly planner: UsagePlanner,
     @Inject(QueryRunner) private readonly runner: QueryRunner,
     @Inject(USAGE_CATALOG_CACHE) private readonly cache: Pick<CatalogProjection, 'getCustomer'>,
-    @Inject(USAGE_CREDITS) private readonly credits: Pick<CreditBalanceService, 'balance'>,
+    @Inject(USAGE_CREDITS) private readonly credits: Pick<CreditBalanceService, 'balance' | 'unitBalance'>,
   ) {}
 
   /** Every meter's and profile's usage in the customer's current period: one query. */
@@ -62,9 +62,14 @@ export class CurrentUsageEndpoint {
       customer,
       ...this.catalog.limitSources(tenant, customer, period.subscription),
     });
-    // A customer with prepaid credit: its balance today, beside the limit (docs/finance.md#prepaid-credits).
-    const hasCredit = (this.cache.getCustomer(tenant, customer)?.billing?.credits?.length ?? 0) > 0;
-    const credit = hasCredit ? await this.credits.balance(tenant, customer) : undefined;
+    // A customer with prepaid credit: its balance today, beside the limit (docs/finance.md#prepaid-credits);
+    // with unit grants on this meter, the units they still hold today (docs/finance.md#unit-grants).
+    const entries = this.cache.getCustomer(tenant, customer)?.billing?.credits ?? [];
+    const hasUnitGrants = entries.some((e) => e.type === 'unit_grant' && e.meter === meter.key);
+    const [credit, units] = await Promise.all([
+      entries.length > 0 ? this.credits.balance(tenant, customer) : undefined,
+      hasUnitGrants ? this.credits.unitBalance(tenant, customer, meter.key) : undefined,
+    ]);
     return {
       customer,
       series: series.key,
@@ -77,6 +82,9 @@ export class CurrentUsageEndpoint {
       period: periodInfo(period),
       ...(credit
         ? { credit: { currency: credit.currency, balanceMinor: credit.balanceMinor, asOf: credit.asOf } }
+        : {}),
+      ...(units
+        ? { unitGrants: { meter: units.meter, balanceUnits: units.balanceUnits, asOf: units.asOf } }
         : {}),
     };
   }
