@@ -9,7 +9,7 @@ import type { CatalogStore } from '@tally/catalog';
 import { insertEvents, type EventRow } from '@tally/clickhouse';
 import type { TestDatabase } from '@tally/clickhouse/testing';
 import type { Plan } from '@tally/pricing';
-import { freePort, startService, testNatsUrl, testTemporalAddress, waitFor } from '@tally/testing';
+import { freePort, startService, testNatsUrl, testTemporalAddress, waitUntilHealthy } from '@tally/testing';
 
 export const PERIOD = '2026-10';
 export const RUN_AT = '2026-11-01T06:00:00.000Z';
@@ -164,13 +164,10 @@ export async function startBenchBillingWorker(target: {
     LOG_LEVEL: 'warn',
   });
   try {
-    await waitFor(
-      async () => {
-        if (worker.child.exitCode !== null) throw new Error(`billing worker exited:\n${worker.output()}`);
-        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 120_000, what: 'billing worker /health' },
-    );
+    await waitUntilHealthy(worker, `http://127.0.0.1:${port}`, {
+      timeoutMs: 120_000,
+      what: 'billing worker /health',
+    });
   } catch (error) {
     await worker.stop();
     throw error;

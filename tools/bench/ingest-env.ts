@@ -18,6 +18,7 @@ import {
   waitFor,
   type ServiceProcess,
   testNatsAuth,
+  waitUntilHealthy,
 } from '@tally/testing';
 
 export interface IngestEnvOptions {
@@ -94,8 +95,8 @@ export class IngestEnv {
       );
     }
     await Promise.all([
-      ...this.gateways.map((g, i) => healthy(this.gatewayUrls[i], g)),
-      ...this.writers.map((w, i) => healthy(this.writerUrls[i], w)),
+      ...this.gateways.map((g, i) => waitUntilHealthy(g, this.gatewayUrls[i], { timeoutMs: 60_000 })),
+      ...this.writers.map((w, i) => waitUntilHealthy(w, this.writerUrls[i], { timeoutMs: 60_000 })),
     ]);
     await this.partitionsSettled();
     return this;
@@ -199,18 +200,6 @@ export class IngestEnv {
     }
     await this.db?.drop();
   }
-}
-
-async function healthy(url: string, service: ServiceProcess): Promise<void> {
-  await waitFor(
-    async () => {
-      if (service.child.exitCode !== null) throw new Error(`exited early:\n${service.output()}`);
-      return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
-    },
-    { timeoutMs: 60_000, what: `${url}/health` },
-  ).catch((error: unknown) => {
-    throw new Error(`${String(error)}\n--- service output ---\n${service.output()}`);
-  });
 }
 
 /** A metric's samples in a Prometheus text exposition, summed over their labels (0 when absent). */

@@ -14,18 +14,7 @@ import { ApiKeyStore, CatalogStore } from '@tally/catalog';
 import { join, sql } from '@tally/clickhouse';
 import { createTestDatabase } from '@tally/clickhouse/testing';
 import { connectNats, deleteStreams, ensureStreams, natsNames } from '@tally/nats';
-import {
-  freePort,
-  randomPrefix,
-  startService,
-  TcpProxy,
-  testClickHouseUrl,
-  testNatsAuth,
-  testNatsUrl,
-  testStreamLimits,
-  waitFor,
-  type ServiceProcess,
-} from '@tally/testing';
+import { freePort, randomPrefix, startService, TcpProxy, testClickHouseUrl, testNatsAuth, testNatsUrl, testStreamLimits, waitFor, type ServiceProcess, waitUntilHealthy } from '@tally/testing';
 
 export interface OutageOptions {
   /** Offered events per second (open loop). */
@@ -153,13 +142,7 @@ export async function runClickHouseOutage(partial: Partial<OutageOptions> = {}):
       [`http://127.0.0.1:${gatewayPort}`, gateway],
       [`http://127.0.0.1:${writerPort}`, writer],
     ] as const) {
-      await waitFor(
-        async () => {
-          if (s.child.exitCode !== null) throw new Error(`exited early:\n${s.output()}`);
-          return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
-        },
-        { timeoutMs: 60_000, what: `${url}/health` },
-      );
+      await waitUntilHealthy(s, url, { timeoutMs: 60_000 });
     }
     const post = async (body: string) => {
       const r = await fetch(`http://127.0.0.1:${gatewayPort}/v1/events`, {

@@ -49,6 +49,7 @@ import {
   testStreamLimits,
   waitFor,
   type ServiceProcess,
+  waitUntilHealthy,
 } from '@tally/testing';
 import { numberOption, parseArgs, usage, type OptionSpec } from '../loadgen';
 
@@ -235,13 +236,7 @@ async function run(o: Options, runNo: number) {
       });
       services.push(service);
       const url = `http://127.0.0.1:${port}`;
-      await waitFor(
-        async () => {
-          if (service.child.exitCode !== null) throw new Error(`${app} exited:\n${service.output()}`);
-          return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
-        },
-        { timeoutMs: 90_000, what: `${app} health` },
-      );
+      await waitUntilHealthy(service, url, { what: `${app} health` });
       return { url, process: service };
     };
     const gateways = await Promise.all(Array.from({ length: o.gateways }, () => start('gateway', {})));

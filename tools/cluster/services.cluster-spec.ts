@@ -5,7 +5,7 @@ import { Kvm } from '@nats-io/kv';
 import { ApiKeyStore, CatalogStore } from '@tally/catalog';
 import { createClickHouse, identifier, migrate, sql, type ClickHouse } from '@tally/clickhouse';
 import { connectNats, deleteStreams, ensureStreams, natsNames, type NatsConnection, type NatsNames } from '@tally/nats';
-import { freePort, randomPrefix, startService, testNatsAuth, testStreamLimits, waitFor, type ServiceProcess } from '@tally/testing';
+import { freePort, randomPrefix, startService, testNatsAuth, testStreamLimits, waitFor, type ServiceProcess, waitUntilHealthy } from '@tally/testing';
 
 /**
  * The apps as real processes on the cluster topology (tools/cluster/cluster.sh): two gateways and two
@@ -79,13 +79,7 @@ describe('gateways and writers on the cluster topology, with a writer, a NATS le
     const service = startService(app, { ...env, [portKey]: String(port), ...extra });
     services.push(service);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(
-      async () => {
-        if (service.child.exitCode !== null) throw new Error(`${app} exited:\n${service.output()}`);
-        return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 90_000, what: `${app} health` },
-    );
+    await waitUntilHealthy(service, url, { what: `${app} health` });
     return { url, process: service };
   }
 

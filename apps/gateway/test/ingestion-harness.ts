@@ -9,16 +9,7 @@ import {
   type NatsConnection,
   type NatsNames,
 } from '@tally/nats';
-import {
-  freePort,
-  randomPrefix,
-  startService,
-  testNatsUrl,
-  waitFor,
-  type ServiceProcess,
-  testStreamLimits,
-  testNatsAuth,
-} from '@tally/testing';
+import { freePort, randomPrefix, startService, testNatsUrl, waitFor, type ServiceProcess, testStreamLimits, testNatsAuth, waitUntilHealthy } from '@tally/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 export interface HarnessOptions {
@@ -75,7 +66,7 @@ export class IngestionHarness {
       GATEWAY_PORT: String(gatewayPort),
       ...this.options.gatewayEnv,
     });
-    await this.waitHealthy(this.gatewayUrl, this.gateway);
+    await waitUntilHealthy(this.gateway, this.gatewayUrl, { timeoutMs: 60_000 });
     if (this.options.startWriter !== false) await this.startWriter();
     return this;
   }
@@ -85,7 +76,7 @@ export class IngestionHarness {
     const port = await freePort();
     const gateway = startService('gateway', { ...this.env, GATEWAY_PORT: String(port), ...this.options.gatewayEnv, ...extraEnv });
     this.gateways.push(gateway);
-    await this.waitHealthy(`http://127.0.0.1:${port}`, gateway);
+    await waitUntilHealthy(gateway, `http://127.0.0.1:${port}`, { timeoutMs: 60_000 });
     return `http://127.0.0.1:${port}`;
   }
 
@@ -99,7 +90,7 @@ export class IngestionHarness {
       ...extraEnv,
     });
     this.writer = writer;
-    await this.waitHealthy(`http://127.0.0.1:${this.writerPort}`, writer);
+    await waitUntilHealthy(writer, `http://127.0.0.1:${this.writerPort}`, { timeoutMs: 60_000 });
     return writer;
   }
 
@@ -199,18 +190,6 @@ export class IngestionHarness {
     }
     await this.nc?.close();
     await this.db?.drop();
-  }
-
-  private async waitHealthy(url: string, service: ServiceProcess): Promise<void> {
-    await waitFor(
-      async () => {
-        if (service.child.exitCode !== null) throw new Error(`exited early:\n${service.output()}`);
-        return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 60_000, what: `${url}/health` },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- service output ---\n${service.output()}`);
-    });
   }
 }
 

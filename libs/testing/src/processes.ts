@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { testNatsEnv, testStreamEnv } from './env';
+import { testNatsEnv, testStreamEnv, waitFor } from './env';
 
 export const workspaceRoot = path.resolve(__dirname, '../../..');
 
@@ -96,4 +96,24 @@ export function startService(app: string, env: Record<string, string>): ServiceP
       return exited;
     },
   };
+}
+
+/**
+ * Waits until a started service answers `GET <url>/health` with a 2xx. Fails at once when the process
+ * exits first, and on timeout; either way the error carries the service's output.
+ */
+export async function waitUntilHealthy(
+  service: ServiceProcess,
+  url: string,
+  { timeoutMs = 90_000, what = `${url}/health` }: { timeoutMs?: number; what?: string } = {},
+): Promise<void> {
+  await waitFor(
+    async () => {
+      if (service.child.exitCode !== null) throw new Error(`${what}: the process exited early`);
+      return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
+    },
+    { timeoutMs, what },
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n--- service output ---\n${service.output()}`);
+  });
 }

@@ -19,6 +19,7 @@ import {
   type ServiceProcess,
   testStreamLimits,
   testNatsAuth,
+  waitUntilHealthy,
 } from '@tally/testing';
 
 export interface HttpResult {
@@ -78,7 +79,7 @@ export class AnalyticsHarness {
       starts.map(async ([app, appEnv, url]) => {
         const service = startService(app, appEnv);
         this.services.push(service);
-        await this.waitHealthy(app, url, service);
+        await waitUntilHealthy(service, url, { what: `${app} /health` });
       }),
     );
     return this;
@@ -197,18 +198,6 @@ export class AnalyticsHarness {
     exits.forEach((exit, i) => {
       if (exit !== 0 && exit !== 'SIGTERM')
         throw new Error(`a service exited with ${String(exit)}:\n${this.services[i].output()}`);
-    });
-  }
-
-  private async waitHealthy(app: string, url: string, service: ServiceProcess): Promise<void> {
-    await waitFor(
-      async () => {
-        if (service.child.exitCode !== null) throw new Error(`${app} exited early:\n${service.output()}`);
-        return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 90_000, what: `${app} /health` },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- ${app} output ---\n${service.output()}`);
     });
   }
 }
