@@ -19,3 +19,8 @@ export interface AlertEnvelope {
 export function alertId(key: string): string {
   return `alr_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
+
+/** An id as one segment of an alert-state key: ids may hold any character, KV keys may not. */
+export function keySegment(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64url') || '_';
+}

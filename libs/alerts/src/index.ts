@@ -1,4 +1,4 @@
-export { alertId, type AlertEnvelope } from './alert-envelope';
+export { alertId, keySegment, type AlertEnvelope } from './alert-envelope';
 export { AlertStateStore, type AlertStateRecord } from './alert-state';
 export { AlertDispatcher, type AlertDispatchOptions, type AlertRoute } from './alert-dispatcher';
 export { PeriodicRun } from './periodic-run';

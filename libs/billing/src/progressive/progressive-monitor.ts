@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { type AlertDispatcher, type AlertEnvelope, alertId, PeriodicRun } from '@tally/alerts';
+import { type AlertDispatcher, type AlertEnvelope, alertId, keySegment, PeriodicRun } from '@tally/alerts';
 import {
   BILLING_WORKFLOWS,
   billingAttributes,
@@ -78,8 +78,7 @@ export interface ProgressiveMonitorOptions {
 
 /** The alert-state key of a crossing: one per customer, period and number of thresholds reached. */
 export function billingThresholdKey(c: ThresholdCrossing): string {
-  const customerToken = Buffer.from(c.customer, 'utf8').toString('base64url') || '_';
-  return `${c.tenant}.billing.progressive.${customerToken}.${Math.floor(c.fromMs / 1000)}.t${c.thresholdsCrossed}`;
+  return `${c.tenant}.billing.progressive.${keySegment(c.customer)}.${Math.floor(c.fromMs / 1000)}.t${c.thresholdsCrossed}`;
 }
 
 /**
@@ -143,7 +142,18 @@ export class ProgressiveMonitor {
       report.crossings += crossings.length;
       for (const c of crossings) {
         try {
-          if (await this.fire(c, now)) report.signalled++;
+          if (!(await this.fire(c, now))) continue; // fired already, by an earlier run or another worker
+          report.signalled++;
+          this.o.logger.info(
+            {
+              tenant,
+              customer: c.customer,
+              period: c.period,
+              thresholdsCrossed: c.thresholdsCrossed,
+              accruedMinor: c.accruedMinor,
+            },
+            'progressive billing threshold reached',
+          );
         } catch (error) {
           this.o.logger.error(
             { err: error, tenant, customer: c.customer, period: c.period },
@@ -173,16 +183,6 @@ export class ProgressiveMonitor {
       currency: c.currency,
       firedAt: now.toISOString(),
     };
-    this.o.logger.info(
-      {
-        tenant: c.tenant,
-        customer: c.customer,
-        period: c.period,
-        thresholdsCrossed: c.thresholdsCrossed,
-        accruedMinor: c.accruedMinor,
-      },
-      'progressive billing threshold reached',
-    );
     return this.o.alerts.fire(key, alert, c.toMs, { action: () => this.o.trigger.trigger(c) }, now);
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertRule, AlertThreshold } from '@tally/catalog';
-import type { AlertEnvelope } from '@tally/alerts';
+import { keySegment, type AlertEnvelope } from '@tally/alerts';
 import { toDecimalText } from '@tally/metering';
 import { multiplyDecimals, normalizeDecimal } from '@tally/pricing';
 
@@ -38,6 +38,5 @@ export function thresholdValue(threshold: AlertThreshold): string {
  */
 export function alertKey(rule: AlertRule, customer: string, periodFrom: Date): string {
   const threshold = createHash('sha256').update(JSON.stringify(rule.threshold)).digest('hex').slice(0, 16);
-  const customerToken = Buffer.from(customer, 'utf8').toString('base64url') || '_';
-  return `${rule.tenant}.${rule.id}.${customerToken}.${Math.floor(periodFrom.getTime() / 1000)}.${threshold}`;
+  return `${rule.tenant}.${rule.id}.${keySegment(customer)}.${Math.floor(periodFrom.getTime() / 1000)}.${threshold}`;
 }
