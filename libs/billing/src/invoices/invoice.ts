@@ -18,6 +18,7 @@ import {
 import { commitmentTrueUps, computeFinance } from './finance';
 import { drawUnitGrantsForPeriod, keptUnitGrants, withUnitCredits, type UnitLedger } from './unit-credits';
 import { creditNoteNumber, invoiceId } from './document-ids';
+import { pairLinesByCharge } from './line-pairs';
 import { pricePeriod, type PeriodUsage, type PricedPeriod } from './period-pricing';
 import type {
   AdjustmentLine,
@@ -283,14 +284,8 @@ function periodOfDocument(doc: InvoiceDocument): CustomerPeriod {
  * `before` and `after` (a charge on one side only changes from or to zero).
  */
 function adjustmentLines(before: readonly InvoiceLine[], after: readonly InvoiceLine[]): AdjustmentLine[] {
-  const key = (l: { subscription: string; chargeId: string }) => `${l.subscription}\u0000${l.chargeId}`;
-  const beforeByKey = new Map(before.map((l) => [key(l), l]));
-  const afterByKey = new Map(after.map((l) => [key(l), l]));
   const lines: AdjustmentLine[] = [];
-  for (const k of new Set([...beforeByKey.keys(), ...afterByKey.keys()])) {
-    const b = beforeByKey.get(k);
-    const a = afterByKey.get(k);
-    const line = (a ?? b) as InvoiceLine;
+  for (const { line, before: b, after: a } of pairLinesByCharge(before, after)) {
     const amountBefore = b?.amountMinor ?? '0';
     const amountAfter = a?.amountMinor ?? '0';
     if (b && a && b.quantity === a.quantity && amountBefore === amountAfter) continue;

@@ -13,6 +13,7 @@ import type { SeriesRef } from '@tally/clickhouse';
 import { BillingRejectedError } from '../errors';
 import { computeFinance } from '../invoices/finance';
 import type { InvoiceDocument, InvoiceLine, PricingSnapshot } from '../invoices/invoice';
+import { pairLinesByCharge } from '../invoices/line-pairs';
 import { pricePeriod } from '../invoices/period-pricing';
 import type { BillingCatalogPort, InvoiceLedgerPort, SimulationResultsPort } from '../core/ports';
 import type { PricingSnapshots } from '../core/pricing-snapshots';
@@ -256,14 +257,8 @@ export function compareLines(
   billed: readonly InvoiceLine[],
   simulated: readonly InvoiceLine[],
 ): SimulatedLine[] {
-  const key = (l: InvoiceLine) => `${l.subscription}\u0000${l.chargeId}`;
-  const before = new Map(billed.map((l) => [key(l), l]));
-  const after = new Map(simulated.map((l) => [key(l), l]));
   const out: SimulatedLine[] = [];
-  for (const k of new Set([...before.keys(), ...after.keys()])) {
-    const b = before.get(k);
-    const a = after.get(k);
-    const line = (a ?? b) as InvoiceLine;
+  for (const { line, before: b, after: a } of pairLinesByCharge(billed, simulated)) {
     const billedMinor = b?.amountMinor ?? '0';
     const simulatedMinor = a?.amountMinor ?? '0';
     out.push({
