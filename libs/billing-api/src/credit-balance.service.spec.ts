@@ -160,4 +160,24 @@ describe('unit balance of a customer (GET /v1/customers/:id/credits?meter=)', ()
       code: 'INVALID_METER',
     });
   });
+
+  it('gives both balances from one read of the ledger (an entitlement check)', async () => {
+    const reads: string[] = [];
+    const counting = {
+      listForCustomer: (t: string, c: string) => {
+        reads.push(c);
+        return ledger.listForCustomer(t, c);
+      },
+    };
+    const once = new CreditBalanceService(catalog, counting, () => Date.parse('2026-11-20T12:00:00Z'));
+    const both = await once.balances('acme', 'c', 'api_calls');
+    expect(reads).toEqual(['c']);
+    expect(both).toEqual({
+      credit: await service.balance('acme', 'c'),
+      units: await service.unitBalance('acme', 'c', 'api_calls'),
+    });
+    await expect(once.balances('acme', 'c', 'not a key')).rejects.toMatchObject({ code: 'INVALID_METER' });
+    await expect(once.balances('acme', 'nobody', 'api_calls')).rejects.toMatchObject({ httpStatus: 404 });
+    expect(reads).toEqual(['c']);
+  });
 });

@@ -24,7 +24,7 @@ export class CurrentUsageEndpoint {
     @Inject(UsagePlanner) private readonly planner: UsagePlanner,
     @Inject(QueryRunner) private readonly runner: QueryRunner,
     @Inject(USAGE_CATALOG_CACHE) private readonly cache: Pick<CatalogProjection, 'getCustomer'>,
-    @Inject(USAGE_CREDITS) private readonly credits: Pick<CreditBalanceService, 'balance' | 'unitBalance'>,
+    @Inject(USAGE_CREDITS) private readonly credits: Pick<CreditBalanceService, 'balance' | 'balances'>,
   ) {}
 
   /** Every meter's and profile's usage in the customer's current period: one query. */
@@ -66,10 +66,13 @@ export class CurrentUsageEndpoint {
     // with unit grants on this meter, the units they still hold today (docs/finance.md#unit-grants).
     const entries = this.cache.getCustomer(tenant, customer)?.billing?.credits ?? [];
     const hasUnitGrants = entries.some((e) => e.type === 'unit_grant' && e.meter === meter.key);
-    const [credit, units] = await Promise.all([
-      entries.length > 0 ? this.credits.balance(tenant, customer) : undefined,
-      hasUnitGrants ? this.credits.unitBalance(tenant, customer, meter.key) : undefined,
-    ]);
+    // One read of the ledger gives both balances.
+    const { credit, units } = hasUnitGrants
+      ? await this.credits.balances(tenant, customer, meter.key)
+      : {
+          credit: entries.length > 0 ? await this.credits.balance(tenant, customer) : undefined,
+          units: undefined,
+        };
     return {
       customer,
       series: series.key,
